@@ -1,0 +1,69 @@
+using PeftOnnx.Core.Models;
+
+namespace PeftOnnx.Core.Bundles;
+
+/// <summary>
+/// bundle.json: everything the runtime needs to serve a model folder (model.onnx + vocab + this file).
+/// Written by <c>peftonnx-export export</c>; a pulled base model folder (model.json only) is served as a
+/// feature-extraction bundle through <see cref="FromBaseModel"/>.
+/// </summary>
+public sealed record BundleManifest
+{
+    public const string FileName = "bundle.json";
+    public const string CurrentFormat = "peftonnx.bundle/1";
+
+    public string Format { get; init; } = CurrentFormat;
+    public required string Name { get; init; }
+    public required BundleTask Task { get; init; }
+    /// <summary>ONNX file name inside the bundle folder.</summary>
+    public string Model { get; init; } = "model.onnx";
+    public required TokenizerSettings Tokenizer { get; init; }
+    /// <summary>Class labels in logit order (sequence classification only).</summary>
+    public IReadOnlyList<string>? Labels { get; init; }
+    /// <summary>"mean", "cls" or "pooler" (tanh(dense(h[:,0])), BertForSequenceClassification).</summary>
+    public string Pooling { get; init; } = "mean";
+    public bool Normalize { get; init; } = true;
+    /// <summary>"fp32", "fp16" or "int8".</summary>
+    public string Precision { get; init; } = "fp32";
+    /// <summary>Logical output -> ONNX output name: last_hidden_state, pooler_output, logits, probabilities.</summary>
+    public IReadOnlyDictionary<string, string> Outputs { get; init; } = new Dictionary<string, string>();
+    /// <summary>"merged" (adapter folded into weights), "side" (adapters as graph inputs) or "base".</summary>
+    public string Mode { get; init; } = "base";
+    public required BundleProvenance Provenance { get; init; }
+
+    /// <summary>Describes a pulled base model folder as a bundle, so the runtime serves both the same way.</summary>
+    public static BundleManifest FromBaseModel(ModelManifest model) => new()
+    {
+        Name = model.Name,
+        Task = BundleTask.FeatureExtraction,
+        Tokenizer = model.Tokenizer,
+        Pooling = model.Pooling,
+        Normalize = model.Normalize,
+        Outputs = model.Outputs,
+        Provenance = new BundleProvenance
+        {
+            BaseModel = model.Name,
+            BaseSha256 = model.Files.FirstOrDefault(f => f.Name == "model.onnx")?.Sha256,
+            Tool = "models pull",
+        },
+    };
+}
+
+public enum BundleTask
+{
+    FeatureExtraction,
+    SequenceClassification,
+}
+
+/// <summary>How a bundle was made: enough to rebuild it and to know what it contains.</summary>
+public sealed record BundleProvenance
+{
+    public string? BaseModel { get; init; }
+    public string? BaseSha256 { get; init; }
+    public string? AdapterSha256 { get; init; }
+    public string? PeftType { get; init; }
+    /// <summary>The adapter_config.json the bundle was made from, verbatim.</summary>
+    public System.Text.Json.Nodes.JsonObject? AdapterConfig { get; init; }
+    public string? Tool { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
+}

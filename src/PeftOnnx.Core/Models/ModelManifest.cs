@@ -1,0 +1,50 @@
+namespace PeftOnnx.Core.Models;
+
+/// <summary>
+/// models/&lt;name&gt;/model.json: where a base model comes from (a NuGet package that embeds it as
+/// assembly resources), what its files must hash to, and how to tokenize and pool for it.
+/// </summary>
+public sealed record ModelManifest
+{
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public required PackageSource Package { get; init; }
+    public required IReadOnlyList<ModelFile> Files { get; init; }
+    public required ModelArchitecture Architecture { get; init; }
+    public required TokenizerSettings Tokenizer { get; init; }
+    /// <summary>"mean" (mean over unmasked tokens) or "cls" (the first token).</summary>
+    public string Pooling { get; init; } = "mean";
+    public bool Normalize { get; init; } = true;
+    /// <summary>Logical output -> ONNX output name (e.g. pooler_output -> "924").</summary>
+    public IReadOnlyDictionary<string, string> Outputs { get; init; } = new Dictionary<string, string>();
+
+    public const string FileName = "model.json";
+}
+
+public sealed record PackageSource(string Id, string Version, string Assembly);
+
+public sealed record ModelFile(string Name, string Resource, string Sha256, long Size);
+
+public sealed record ModelArchitecture
+{
+    public string Type { get; init; } = "bert";
+    public int Layers { get; init; }
+    public int Hidden { get; init; }
+    public int Heads { get; init; }
+    public int Intermediate { get; init; }
+    public int VocabSize { get; init; }
+    public int MaxPosition { get; init; } = 512;
+    public double LayerNormEps { get; init; } = 1e-12;
+}
+
+/// <summary>Tokenizer options carried by model manifests and bundles.</summary>
+public sealed record TokenizerSettings
+{
+    public string Type { get; init; } = "bert-wordpiece";
+    public bool Lowercase { get; init; } = true;
+    /// <summary>Null means "same as lowercase", as in Hugging Face's BertTokenizer.</summary>
+    public bool? StripAccents { get; init; }
+    public bool TokenizeChineseChars { get; init; } = true;
+    public int MaxLength { get; init; } = 256;
+    public string Vocab { get; init; } = "vocab.txt";
+}

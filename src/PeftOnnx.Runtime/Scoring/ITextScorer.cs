@@ -1,0 +1,25 @@
+namespace PeftOnnx.Runtime.Scoring;
+
+/// <summary>
+/// Scores whole documents (texts of any length) with one loaded model: long texts are split into
+/// sliding windows and aggregated, short ones are batched by length. Thread-safe.
+/// Implemented by the ONNX Runtime scorer; used by `peftonnx score`, the hosted worker and HTTP.
+/// </summary>
+public interface ITextScorer
+{
+    /// <summary>Identifies model + adapter for ledgers and idempotency (e.g. bundle name + model sha256 prefix).</summary>
+    string ModelId { get; }
+
+    /// <summary>Class labels for classification models; null for embedding models.</summary>
+    IReadOnlyList<string>? Labels { get; }
+
+    /// <summary>Scores each text; result i belongs to text i.</summary>
+    IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// One document's result. Classification: <see cref="Label"/>, <see cref="Score"/> (its probability) and
+/// <see cref="Probabilities"/> in label order. Embedding: <see cref="Embedding"/> (pooled, normalised when the
+/// model says so). <see cref="Chunks"/> is the number of windows the document was split into.
+/// </summary>
+public sealed record TextScore(string? Label, float Score, float[]? Probabilities, float[]? Embedding, int Chunks, int Tokens);
