@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Onnx;
+using PeftOnnx.Onnx.Graph;
 
 namespace PeftOnnx.Onnx;
 

@@ -1,4 +1,5 @@
 using Onnx;
+using PeftOnnx.Onnx.Graph;
 
 namespace PeftOnnx.Onnx;
 

@@ -54,7 +54,7 @@ public sealed class OnnxModelFileTests
     public void External_location_outside_the_model_folder_is_refused()
     {
         using var dir = new TempDir();
-        var model = TinyModel();
+        var model = TestGraphs.TinyMatMul();
         var tensor = model.Graph.Initializer[0];
         tensor.ClearRawData();
         tensor.DataLocation = TensorProto.Types.DataLocation.External;
@@ -95,7 +95,7 @@ public sealed class OnnxModelFileTests
     public void Raw_data_size_mismatch_is_reported_with_the_tensor()
     {
         using var dir = new TempDir();
-        var model = TinyModel();
+        var model = TestGraphs.TinyMatMul();
         model.Graph.Initializer[0].Dims[0] = 5; // now says 5x2 floats, holds 2x2
         var path = dir.File("mismatch.onnx");
         OnnxModelFile.Save(model, path);
@@ -111,30 +111,5 @@ public sealed class OnnxModelFileTests
         var bytes = new byte[n];
         new Random(42).NextBytes(bytes);
         return bytes;
-    }
-
-    /// <summary>y = x · w with a 2x2 weight: the smallest valid model.</summary>
-    internal static ModelProto TinyModel()
-    {
-        var graph = new GraphProto { Name = "tiny" };
-        graph.Initializer.Add(TensorData.FromFloat32("w", [1, 2, 3, 4], 2, 2));
-        graph.Node.Add(new NodeProto { OpType = "MatMul", Name = "mm", Input = { "x", "w" }, Output = { "y" } });
-        graph.Input.Add(FloatInput("x", 1, 2));
-        graph.Output.Add(FloatInput("y", 1, 2));
-        var model = new ModelProto { IrVersion = 8, Graph = graph, ProducerName = "PeftOnnx.Onnx.Tests" };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
-        return model;
-    }
-
-    private static ValueInfoProto FloatInput(string name, params long[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (var d in dims)
-            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        return new ValueInfoProto
-        {
-            Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
-        };
     }
 }

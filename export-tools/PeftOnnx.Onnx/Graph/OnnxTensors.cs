@@ -1,6 +1,6 @@
 using Onnx;
 
-namespace PeftOnnx.Onnx;
+namespace PeftOnnx.Onnx.Graph;
 
 /// <summary>Walks every tensor a model stores: initializers, sparse initializers and tensor attributes, subgraphs included.</summary>
 public static class OnnxTensors
