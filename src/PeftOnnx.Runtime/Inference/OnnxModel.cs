@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Core.Bundles;
-using PeftOnnx.Core.Json;
-using PeftOnnx.Core.Models;
 using PeftOnnx.Runtime.Sessions;
 using PeftOnnx.Runtime.Tokenization;
 
@@ -92,48 +90,18 @@ public sealed class OnnxModel : IDisposable
     /// </summary>
     public static OnnxModel Load(string directory, SessionSettings settings, ILogger? logger = null)
     {
-        if (!System.IO.Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"Model folder {directory} does not exist; pass a bundle folder or a pulled base model (e.g. models/minilm-l6).");
-        var manifest = ReadManifest(directory, out var pullHint);
-        var vocab = Path.Combine(directory, manifest.Tokenizer.Vocab);
-        var model = Path.Combine(directory, manifest.Model);
-        foreach (var file in new[] { model, vocab })
-        {
-            if (!File.Exists(file))
-                throw new FileNotFoundException($"{file} is missing{pullHint}.", file);
-        }
-        var tokenizer = BertTokenizer.FromFile(vocab, manifest.Tokenizer);
-        var session = new SessionFactory(logger).Create(model, settings);
+        var folder = ModelFolder.Open(directory);
+        var tokenizer = folder.LoadTokenizer();
+        var session = new SessionFactory(logger).Create(folder.ModelPath, settings);
         try
         {
-            return new OnnxModel(Path.GetFullPath(directory), manifest, tokenizer, session);
+            return new OnnxModel(folder.Directory, folder.Manifest, tokenizer, session);
         }
         catch
         {
             session.Dispose();
             throw;
         }
-    }
-
-    private static BundleManifest ReadManifest(string directory, out string pullHint)
-    {
-        var bundlePath = Path.Combine(directory, BundleManifest.FileName);
-        var modelPath = Path.Combine(directory, ModelManifest.FileName);
-        pullHint = "";
-        if (File.Exists(bundlePath))
-        {
-            var bundle = PeftJson.Load<BundleManifest>(bundlePath);
-            if (bundle.Format != BundleManifest.CurrentFormat)
-                throw new InvalidDataException($"{bundlePath} has format '{bundle.Format}', this runtime reads '{BundleManifest.CurrentFormat}'; re-export the bundle.");
-            return bundle;
-        }
-        if (File.Exists(modelPath))
-        {
-            var model = PeftJson.Load<ModelManifest>(modelPath);
-            pullHint = $"; run `peftonnx models pull {model.Name}` first";
-            return BundleManifest.FromBaseModel(model);
-        }
-        throw new FileNotFoundException($"{directory} holds neither {BundleManifest.FileName} nor {ModelManifest.FileName}; pass a bundle folder or a base model folder such as models/minilm-l6.", bundlePath);
     }
 
     /// <summary>Sentence embeddings for each row: pooled as the manifest says, L2-normalised when it says so.</summary>
