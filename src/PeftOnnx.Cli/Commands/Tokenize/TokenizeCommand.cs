@@ -24,8 +24,8 @@ internal static class TokenizeCommand
         {
             var items = TextInputs.Read(result.GetValue(text), result.GetValue(input));
             var limit = result.GetValue(maxLength);
-            if (limit is < 2)
-                throw new UsageException($"--max-length must be at least 2 ([CLS] and [SEP]), got {limit}.");
+            if (limit is < 3)
+                throw new UsageException($"--max-length must be at least 3 ([CLS], one token, [SEP]), got {limit}.");
             var folder = ModelFolder.Open(ModelLocator.Resolve(result.GetValue(model)!, result.GetValue(modelsDir)));
             var tokenizer = folder.LoadTokenizer();
             using var writer = new ResultWriter(context, result.GetValue(output));
