@@ -1,6 +1,8 @@
 using System.CommandLine;
+using PeftOnnx.Export.Cli.Commands.Export;
 
 var root = new RootCommand("peftonnx-export: train adapters, export them into ONNX, inspect ONNX models.");
 // Verbs, one line each (Commands/<Verb>/<Verb>Command.cs).
+root.Subcommands.Add(ExportCommand.Create());
 
 return await root.Parse(args).InvokeAsync();
