@@ -1,0 +1,6 @@
+using System.CommandLine;
+
+var root = new RootCommand("peftonnx-export: train adapters, export them into ONNX, inspect ONNX models.");
+// Verbs, one line each (Commands/<Verb>/<Verb>Command.cs).
+
+return await root.Parse(args).InvokeAsync();
