@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using PeftOnnx.Hosting.Http;
+using PeftOnnx.Hosting.Ledger;
+using PeftOnnx.Hosting.Metrics;
+using PeftOnnx.Hosting.Outbox;
+using PeftOnnx.Hosting.Queue;
+using PeftOnnx.Hosting.Scoring;
+using PeftOnnx.Hosting.Worker;
+using PeftOnnx.Runtime.Scoring;
+
+namespace PeftOnnx.Hosting;
+
+/// <summary>
+/// Composes `peftonnx serve`: one Generic Host (ASP.NET Core) with the inbox worker, the queue worker and the HTTP API,
+/// configured from appsettings.json, PEFTONNX_-prefixed environment variables (PEFTONNX_Worker__Inbox__0=...) and the
+/// command line, in that order of precedence (last wins). Runs under systemd as a notify service when started by it.
+/// </summary>
+public static class ServeHost
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <param name="args">Configuration-style arguments (--Worker:Outbox=/x), applied after the files and environment.</param>
+    /// <param name="overrides">Settings from the `serve` command's options, applied last.</param>
+    /// <param name="configFile">An extra JSON settings file (--config), applied after appsettings.json.</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?> overrides, string? configFile = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        if (configFile is not null)
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        builder.Configuration.AddEnvironmentVariables("PEFTONNX_");
+        builder.Configuration.AddCommandLine(args);
+        builder.Configuration.AddInMemoryCollection(overrides);
+
+        var worker = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
+        var http = builder.Configuration.GetSection(HttpApiOptions.Section).Get<HttpApiOptions>() ?? new HttpApiOptions();
+        var queue = builder.Configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();
+        worker.Validate();
+        http.Validate();
+        if (worker.Inbox.Length == 0 && !queue.Enabled && !http.Enabled)
+            throw new InvalidOperationException("nothing to serve: give an inbox (--inbox), a queue (--redis) or keep the HTTP API enabled.");
+        if ((worker.Inbox.Length > 0 || queue.Enabled) && worker.Outbox is null)
+            throw new InvalidOperationException("the inbox and queue workers need an outbox: pass --outbox <dir> (Worker:Outbox).");
+
+        builder.Services.Configure<WorkerOptions>(builder.Configuration.GetSection(WorkerOptions.Section));
+        builder.Services.Configure<HttpApiOptions>(builder.Configuration.GetSection(HttpApiOptions.Section));
+        builder.Services.Configure<QueueOptions>(builder.Configuration.GetSection(QueueOptions.Section));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        builder.Services.AddSystemd();
+
+        builder.Services.AddSingleton<HostingMetrics>();
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton(sp => CreateScorer(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Scorer")));
+        if (worker.Outbox is not null)
+        {
+            builder.Services.AddSingleton(_ => SqliteLedger.Open(worker.LedgerPath));
+            builder.Services.AddSingleton<IResultWriter>(_ => worker.OutboxFormat == OutboxFormat.JsonFiles
+                ? new JsonFileResultWriter(worker.ResultsPath)
+                : new JsonlResultWriter(worker.ResultsPath));
+        }
+        if (worker.Inbox.Length > 0)
+            builder.Services.AddHostedService<InboxWorker>();
+        if (queue.Enabled)
+            builder.Services.AddHostedService<QueueWorker>();
+
+        if (http.Enabled)
+        {
+            if (string.IsNullOrEmpty(builder.Configuration["Urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+                builder.WebHost.UseUrls(DefaultUrl);
+            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestBytes);
+            builder.Services.AddSingleton(sp => new MicroBatcher(
+                sp.GetRequiredService<ITextScorer>(), http.MaxBatch, TimeSpan.FromMilliseconds(http.MaxWaitMs), sp.GetRequiredService<HostingMetrics>()));
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(HostingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                .AddPrometheusExporter());
+        }
+        else
+        {
+            builder.WebHost.UseUrls();
+            builder.WebHost.ConfigureKestrel(k => k.ListenLocalhost(0));
+        }
+
+        var app = builder.Build();
+        // Load the model before listening, so /readyz never says ready for a model that fails to load.
+        var scorer = app.Services.GetRequiredService<ITextScorer>();
+        app.Logger.LogInformation("Serving {ModelId}", scorer.ModelId);
+        if (http.Enabled)
+        {
+            app.MapPeftOnnxApi();
+            app.MapPrometheusScrapingEndpoint("/metrics");
+        }
+        return app;
+    }
+
+    private static ITextScorer CreateScorer(WorkerOptions worker, ILogger logger) => worker.Scorer switch
+    {
+        "hash" => new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.FromMilliseconds(worker.HashScorerDelayMs)),
+        _ => ScorerFactory.Create(worker, logger),
+    };
+}
