@@ -1,0 +1,9 @@
+namespace PeftOnnx.Core.SafeTensors;
+
+/// <summary>One tensor's header entry: dtype, shape and byte range relative to the start of the data section.</summary>
+public sealed record SafeTensorInfo(string Name, SafeTensorDType DType, long[] Shape, long Begin, long End)
+{
+    public long ElementCount => Shape.Aggregate(1L, (n, d) => n * d);
+
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+}
