@@ -13,6 +13,7 @@ using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Queue;
 using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Hosting.Worker;
+using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
 
 namespace PeftOnnx.Hosting;
@@ -56,7 +57,16 @@ public static class ServeHost
 
         builder.Services.AddSingleton<HostingMetrics>();
         builder.Services.AddSingleton<Readiness>();
-        builder.Services.AddSingleton(sp => CreateScorer(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Scorer")));
+        if (worker.Scorer == "hash")
+        {
+            builder.Services.AddSingleton<ITextScorer>(new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.FromMilliseconds(worker.HashScorerDelayMs)));
+        }
+        else
+        {
+            // The container owns (and disposes) the model; the scorer only borrows it.
+            builder.Services.AddSingleton(sp => ScorerFactory.LoadModel(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Model")));
+            builder.Services.AddSingleton<ITextScorer>(sp => ScorerFactory.CreateScorer(sp.GetRequiredService<OnnxModel>(), worker));
+        }
         if (worker.Outbox is not null)
         {
             builder.Services.AddSingleton(_ => SqliteLedger.Open(worker.LedgerPath));
@@ -97,10 +107,4 @@ public static class ServeHost
         }
         return app;
     }
-
-    private static ITextScorer CreateScorer(WorkerOptions worker, ILogger logger) => worker.Scorer switch
-    {
-        "hash" => new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.FromMilliseconds(worker.HashScorerDelayMs)),
-        _ => ScorerFactory.Create(worker, logger),
-    };
 }

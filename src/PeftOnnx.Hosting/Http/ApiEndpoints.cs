@@ -20,8 +20,8 @@ public static class ApiEndpoints
 {
     public static IEndpointRouteBuilder MapPeftOnnxApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/classify", (HttpContext context) => HandleAsync(context, "classify", Classify));
-        app.MapPost("/v1/embed", (HttpContext context) => HandleAsync(context, "embed", Embed));
+        app.MapPost("/v1/classify", (Delegate)((HttpContext context) => HandleAsync(context, "classify", Classify)));
+        app.MapPost("/v1/embed", (Delegate)((HttpContext context) => HandleAsync(context, "embed", Embed)));
         app.MapGet("/healthz", () => Results.Json(new { status = "alive" }));
         app.MapGet("/readyz", (Readiness readiness, ITextScorer scorer) => readiness.IsReady
             ? Results.Json(new { status = "ready", model_id = scorer.ModelId }, ResultJson.Compact)

@@ -80,7 +80,7 @@ public sealed class InboxWatcher(string root, TimeSpan settle, TimeSpan rescan, 
         var count = 0;
         // Streams the listing: settled files go straight to the consumer (which applies back-pressure), so a
         // 100,000-file inbox never sits in memory; only files still changing wait in the pending set.
-        foreach (var path in DocumentWalker.Walk(Root))
+        foreach (var path in DocumentWalker.Walk([Root]))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (IsHidden(path))

@@ -59,8 +59,9 @@ public sealed class SqliteLedger : IDisposable
         try
         {
             connection.Open();
-            // WAL: readers (tests, `sqlite3`) never block the worker; FULL: a committed row survives power loss too.
-            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+            // WAL: readers (tests, `sqlite3`) never block the worker. Claims commit with synchronous=NORMAL (a lost claim
+            // only means a retry); the writing/done transitions that guard against duplicates commit with FULL.
+            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
             Execute(connection, Schema);
         }
         catch (SqliteException e)
@@ -244,18 +245,21 @@ public sealed class SqliteLedger : IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="body"/> in one transaction whose commit is fsync'd (survives power loss).</summary>
     private void InTransaction(Action body)
     {
-        using var tx = _connection.BeginTransaction();
-        _transaction = tx;
+        Execute(_connection, "PRAGMA synchronous=FULL");
         try
         {
+            using var tx = _connection.BeginTransaction();
+            _transaction = tx;
             body();
             tx.Commit();
         }
         finally
         {
             _transaction = null;
+            Execute(_connection, "PRAGMA synchronous=NORMAL");
         }
     }
 

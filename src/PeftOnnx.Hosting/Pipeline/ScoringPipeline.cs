@@ -15,8 +15,9 @@ namespace PeftOnnx.Hosting.Pipeline;
 ///   submit ─> [read + hash + ledger claim, N threads] ─bounded─> [batch + score] ─bounded─> [ledger writing ─> durable write ─> ledger done] ─> outcome
 /// </code>
 /// Bounded channels keep memory flat and let reading and hashing run on other cores while the model runs.
-/// Every submitted item gets exactly one <see cref="WorkOutcome"/>, reported after the ledger recorded it, unless the
-/// run is cancelled before the item was claimed (then the ledger never saw it and a rescan or re-delivery brings it back).
+/// Every document gets one <see cref="WorkOutcome"/> and every submitted item one <see cref="ItemOutcome"/>, reported after
+/// the ledger recorded them, unless the run is cancelled before the item was read (then the ledger never saw it and a
+/// rescan or re-delivery brings it back).
 /// </summary>
 public sealed class ScoringPipeline
 {
@@ -24,7 +25,9 @@ public sealed class ScoringPipeline
     private readonly SqliteLedger _ledger;
     private readonly IResultWriter _writer;
     private readonly PipelineOptions _options;
-    private readonly Action<WorkOutcome> _onOutcome;
+    private readonly Action<ItemOutcome> _onItem;
+    private readonly Action<WorkOutcome>? _onDocument;
+    private readonly DocumentReader _reader;
     private readonly ILogger _logger;
     private readonly HostingMetrics? _metrics;
     private readonly string _source;
@@ -32,15 +35,17 @@ public sealed class ScoringPipeline
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
     public ScoringPipeline(
-        ITextScorer scorer, SqliteLedger ledger, IResultWriter writer, PipelineOptions options, Action<WorkOutcome> onOutcome,
-        ILogger logger, HostingMetrics? metrics = null, string source = "pipeline")
+        ITextScorer scorer, SqliteLedger ledger, IResultWriter writer, PipelineOptions options, Action<ItemOutcome> onItem,
+        ILogger logger, HostingMetrics? metrics = null, string source = "pipeline", Action<WorkOutcome>? onDocument = null)
     {
         options.Validate();
         _scorer = scorer;
         _ledger = ledger;
         _writer = writer;
         _options = options;
-        _onOutcome = onOutcome;
+        _onItem = onItem;
+        _onDocument = onDocument;
+        _reader = new DocumentReader(new DocumentReaderOptions { MaxBytes = options.MaxDocumentBytes });
         _logger = logger;
         _metrics = metrics;
         _source = source;
@@ -119,11 +124,7 @@ public sealed class ScoringPipeline
             await Parallel.ForEachAsync(
                 _input.Reader.ReadAllAsync(cancellationToken),
                 new ParallelOptions { MaxDegreeOfParallelism = _options.ReadParallelism, CancellationToken = cancellationToken },
-                async (item, _) =>
-                {
-                    if (Prepare(item) is { } p)
-                        await prepared.WriteAsync(p, CancellationToken.None);
-                });
+                async (item, _) => await PrepareAsync(item, prepared));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -138,8 +139,10 @@ public sealed class ScoringPipeline
         }
     }
 
-    private Prepared? Prepare(WorkItem item)
+    /// <summary>Reads an item's documents and claims each in the ledger; claimed ones go on to be scored.</summary>
+    private async ValueTask PrepareAsync(WorkItem item, ChannelWriter<Prepared> prepared)
     {
+        var state = new ItemState(item);
         try
         {
             long size = -1, mtime = -1;
@@ -150,52 +153,73 @@ public sealed class ScoringPipeline
                 mtime = info.LastWriteTimeUtc.Ticks;
                 if (_options.SkipUnchangedFiles && _ledger.FindSettled(item.Path, _scorer.ModelId, size, mtime) is { } settled)
                 {
-                    Report(settled.Status == DocumentStatus.Done
-                        ? new WorkOutcome(item, WorkStatus.AlreadyDone, $"unchanged since it was scored (result in {settled.ResultPath})", Attempts: settled.Attempts, Existing: settled)
-                        : new WorkOutcome(item, WorkStatus.Rejected, settled.Error, Attempts: settled.Attempts));
-                    return null;
+                    state.Add();
+                    Report(state, settled.Status == DocumentStatus.Done
+                        ? new WorkOutcome(item, item.Path, item.DocId, WorkStatus.AlreadyDone, $"unchanged since it was scored (result in {settled.ResultPath})", Attempts: settled.Attempts, Existing: settled)
+                        : new WorkOutcome(item, item.Path, item.DocId, WorkStatus.Rejected, settled.Error, Attempts: settled.Attempts));
+                    return;
                 }
             }
-
-            var document = DocumentReader.Read(item.Path, _options.MaxDocumentBytes);
-            if (document.IsSkipped)
+            foreach (var document in _reader.Read(item.Path))
             {
-                var rejected = _ledger.RecordRejected(item.Path, item.DocId, null, _scorer.ModelId, document.SkipReason!, size, mtime);
-                _metrics?.RecordSkipped("rejected");
-                Report(new WorkOutcome(item, WorkStatus.Rejected, document.SkipReason, Attempts: rejected.Attempts));
-                return null;
-            }
-
-            var hash = ContentHash.Of(document.Text!);
-            var (outcome, entry) = _ledger.TryBegin(item.Path, item.DocId, hash, _scorer.ModelId, _options.MaxAttempts,
-                other => IsInFlight(other), size, mtime);
-            switch (outcome)
-            {
-                case BeginOutcome.Started:
-                    return new Prepared(item, entry, hash, document.Text!);
-                case BeginOutcome.AlreadyDone:
-                    _metrics?.RecordSkipped("already_done");
-                    Report(new WorkOutcome(item, WorkStatus.AlreadyDone, entry.Path == item.Path
-                        ? $"already scored by {_scorer.ModelId} (result in {entry.ResultPath})"
-                        : $"same content as {entry.Path}, already scored by {_scorer.ModelId} (result in {entry.ResultPath})", Attempts: entry.Attempts, Existing: entry));
-                    return null;
-                case BeginOutcome.DuplicateInFlight:
-                    _metrics?.RecordSkipped("duplicate");
-                    Report(new WorkOutcome(item, WorkStatus.Duplicate, $"same content as {entry.Path}, which is being scored now", Attempts: entry.Attempts));
-                    return null;
-                default:
-                    _metrics?.RecordSkipped("failed");
-                    Report(new WorkOutcome(item, WorkStatus.Failed, $"gave up after {entry.Attempts} attempts: {entry.Error}", Attempts: entry.Attempts));
-                    return null;
+                state.Add();
+                var docId = document.Path.StartsWith(item.Path, StringComparison.Ordinal) ? item.DocId + document.Path[item.Path.Length..] : item.DocId;
+                if (Claim(item, state, document, docId, size, mtime) is { } p)
+                    await prepared.WriteAsync(p, CancellationToken.None);
             }
         }
         catch (Exception e)
         {
             // The ledger itself failed (disk full, database locked): report it rather than lose the document silently.
             _logger.LogError(e, "Could not prepare {Path}", item.Path);
-            Report(new WorkOutcome(item, WorkStatus.Failed, $"ledger error: {e.Message}"));
+            state.Add();
+            Report(state, new WorkOutcome(item, item.Path, item.DocId, WorkStatus.Failed, $"ledger error: {e.Message}"));
+        }
+        finally
+        {
+            Release(state);
+        }
+    }
+
+    private Prepared? Claim(WorkItem item, ItemState state, DocumentText document, string docId, long size, long mtime)
+    {
+        if (document.IsSkipped)
+        {
+            var rejected = _ledger.RecordRejected(document.Path, docId, null, _scorer.ModelId, document.SkipReason!, size, mtime);
+            _metrics?.RecordSkipped("rejected");
+            Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Rejected, document.SkipReason, Attempts: rejected.Attempts));
             return null;
         }
+
+        var hash = ContentHash.Of(document.Text!);
+        var (outcome, entry) = _ledger.TryBegin(document.Path, docId, hash, _scorer.ModelId, _options.MaxAttempts,
+            other => IsInFlight(FileOf(other)), size, mtime);
+        switch (outcome)
+        {
+            case BeginOutcome.Started:
+                return new Prepared(item, state, document.Path, docId, entry, hash, document.Text!);
+            case BeginOutcome.AlreadyDone:
+                _metrics?.RecordSkipped("already_done");
+                Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.AlreadyDone, entry.Path == document.Path
+                    ? $"already scored by {_scorer.ModelId} (result in {entry.ResultPath})"
+                    : $"same content as {entry.Path}, already scored by {_scorer.ModelId} (result in {entry.ResultPath})", Attempts: entry.Attempts, Existing: entry));
+                return null;
+            case BeginOutcome.DuplicateInFlight:
+                _metrics?.RecordSkipped("duplicate");
+                Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Duplicate, $"same content as {entry.Path}, which is being scored now", Attempts: entry.Attempts));
+                return null;
+            default:
+                _metrics?.RecordSkipped("failed");
+                Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Failed, $"gave up after {entry.Attempts} attempts: {entry.Error}", Attempts: entry.Attempts));
+                return null;
+        }
+    }
+
+    /// <summary>The file a document path belongs to (documents inside .jsonl/.csv files are path#L&lt;n&gt;).</summary>
+    private static string FileOf(string documentPath)
+    {
+        var hash = documentPath.LastIndexOf('#');
+        return hash > 0 && !File.Exists(documentPath) ? documentPath[..hash] : documentPath;
     }
 
     private async Task ScoreStageAsync(ChannelReader<Prepared> prepared, ChannelWriter<List<Scored>> scored)
@@ -273,10 +297,10 @@ public sealed class ScoringPipeline
                 if (_ledger.RecordAttemptFailure(p.Entry.Id, e.Message, _options.MaxAttempts))
                 {
                     _metrics?.RecordSkipped("failed");
-                    Report(new WorkOutcome(p.Item, WorkStatus.Failed, $"scoring failed {p.Entry.Attempts} times: {e.Message}", Attempts: p.Entry.Attempts));
+                    Report(p.State, new WorkOutcome(p.Item, p.DocPath, p.DocId, WorkStatus.Failed, $"scoring failed {p.Entry.Attempts} times: {e.Message}", Attempts: p.Entry.Attempts));
                     return null;
                 }
-                var (_, entry) = _ledger.TryBegin(p.Item.Path, p.Item.DocId, p.Hash, _scorer.ModelId, _options.MaxAttempts, _ => false);
+                var (_, entry) = _ledger.TryBegin(p.DocPath, p.DocId, p.Hash, _scorer.ModelId, _options.MaxAttempts, _ => false);
                 p = p with { Entry = entry };
             }
         }
@@ -312,14 +336,18 @@ public sealed class ScoringPipeline
                 foreach (var s in batch)
                 {
                     _ledger.RecordAttemptFailure(s.Document.Entry.Id, $"writing the result failed: {e.Message}", maxAttempts: 0);
-                    Report(new WorkOutcome(s.Document.Item, WorkStatus.Failed, $"writing the result failed {attempt} times: {e.Message}", Attempts: s.Document.Entry.Attempts));
+                    Report(s.Document.State, new WorkOutcome(s.Document.Item, s.Document.DocPath, s.Document.DocId, WorkStatus.Failed, $"writing the result failed {attempt} times: {e.Message}", Attempts: s.Document.Entry.Attempts));
                 }
                 return;
             }
         }
         _metrics?.RecordScored(_source, batch.Count);
         for (var i = 0; i < batch.Count; i++)
-            Report(new WorkOutcome(batch[i].Document.Item, WorkStatus.Scored, Result: records[i], Attempts: batch[i].Document.Entry.Attempts));
+        {
+            var d = batch[i].Document;
+            Report(d.State, new WorkOutcome(d.Item, d.DocPath, d.DocId, WorkStatus.Scored, Result: records[i], Attempts: d.Entry.Attempts));
+            Release(d.State);
+        }
     }
 
     private ResultRecord ToRecord(Prepared p, TextScore score)
@@ -327,8 +355,8 @@ public sealed class ScoringPipeline
         var labels = _scorer.Labels;
         return new ResultRecord
         {
-            DocId = p.Item.DocId,
-            Path = p.Item.Path,
+            DocId = p.DocId,
+            Path = p.DocPath,
             ContentHash = p.Hash,
             ModelId = _scorer.ModelId,
             Label = score.Label,
@@ -343,23 +371,68 @@ public sealed class ScoringPipeline
         };
     }
 
-    private void Report(WorkOutcome outcome)
+    /// <summary>Reports one document's outcome (documents that were scored are released by the write stage).</summary>
+    private void Report(ItemState state, WorkOutcome outcome)
     {
+        state.Record(outcome.Status, outcome.Reason);
         try
         {
-            _onOutcome(outcome);
+            _onDocument?.Invoke(outcome);
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "Handling the outcome {Status} of {Path} failed", outcome.Status, outcome.Item.Path);
+            _logger.LogError(e, "Handling the outcome {Status} of {Path} failed", outcome.Status, outcome.DocPath);
+        }
+        if (outcome.Status != WorkStatus.Scored)
+            Release(state);
+    }
+
+    /// <summary>Drops one hold on the item; the last one reports the item and frees its path for new submissions.</summary>
+    private void Release(ItemState state)
+    {
+        if (!state.Release())
+            return;
+        try
+        {
+            _onItem(state.ToOutcome());
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Settling {Path} failed", state.Item.Path);
         }
         finally
         {
-            _inFlight.TryRemove(outcome.Item.Path, out _);
+            _inFlight.TryRemove(state.Item.Path, out _);
         }
     }
 
-    private sealed record Prepared(WorkItem Item, LedgerEntry Entry, string Hash, string Text);
+    private sealed record Prepared(WorkItem Item, ItemState State, string DocPath, string DocId, LedgerEntry Entry, string Hash, string Text);
+
+    /// <summary>Counts an item's documents in flight: one hold while reading, one per claimed document.</summary>
+    private sealed class ItemState(WorkItem item)
+    {
+        private readonly int[] _counts = new int[5];
+        private int _holds = 1;
+        private string? _firstProblem;
+
+        public WorkItem Item => item;
+
+        public void Add() => Interlocked.Increment(ref _holds);
+
+        public bool Release() => Interlocked.Decrement(ref _holds) == 0;
+
+        public void Record(WorkStatus status, string? reason)
+        {
+            Interlocked.Increment(ref _counts[(int)status]);
+            if (status is WorkStatus.Rejected or WorkStatus.Failed)
+                Interlocked.CompareExchange(ref _firstProblem, reason ?? status.ToString(), null);
+        }
+
+        public ItemOutcome ToOutcome() => new(item,
+            Volatile.Read(ref _counts[(int)WorkStatus.Scored]), Volatile.Read(ref _counts[(int)WorkStatus.AlreadyDone]),
+            Volatile.Read(ref _counts[(int)WorkStatus.Duplicate]), Volatile.Read(ref _counts[(int)WorkStatus.Rejected]),
+            Volatile.Read(ref _counts[(int)WorkStatus.Failed]), Volatile.Read(ref _firstProblem));
+    }
 
     private sealed record Scored(Prepared Document, TextScore Score);
 }

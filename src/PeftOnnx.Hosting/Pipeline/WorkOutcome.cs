@@ -1,10 +1,16 @@
+using PeftOnnx.Hosting.Ledger;
 using PeftOnnx.Hosting.Outbox;
 
 namespace PeftOnnx.Hosting.Pipeline;
 
-/// <summary>What happened to one work item. Reported once per item, after the ledger has recorded it.</summary>
-/// <remarks><see cref="Existing"/>: for <see cref="WorkStatus.AlreadyDone"/>, the ledger row of the earlier scoring (its doc id and result path).</remarks>
-public sealed record WorkOutcome(WorkItem Item, WorkStatus Status, string? Reason = null, ResultRecord? Result = null, int Attempts = 0, Ledger.LedgerEntry? Existing = null);
+/// <summary>
+/// What happened to one document. A file usually holds one document (<see cref="DocPath"/> = the file); .jsonl and
+/// .csv files hold one per line or row (path#L&lt;n&gt;). Reported after the ledger recorded it.
+/// <see cref="Existing"/>: for <see cref="WorkStatus.AlreadyDone"/>, the ledger row of the earlier scoring.
+/// </summary>
+public sealed record WorkOutcome(
+    WorkItem Item, string DocPath, string DocId, WorkStatus Status, string? Reason = null, ResultRecord? Result = null,
+    int Attempts = 0, LedgerEntry? Existing = null);
 
 public enum WorkStatus
 {

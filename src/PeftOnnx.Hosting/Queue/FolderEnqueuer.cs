@@ -10,16 +10,19 @@ namespace PeftOnnx.Hosting.Queue;
 /// </summary>
 public static class FolderEnqueuer
 {
-    public static async Task<int> EnqueueAsync(RedisStreamQueue queue, string folder, long maxDocumentBytes, IProgress<int>? progress, CancellationToken cancellationToken)
+    public static async Task<int> EnqueueAsync(
+        RedisStreamQueue queue, string folder, long maxDocumentBytes, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var root = Path.GetFullPath(folder);
         var count = 0;
-        foreach (var path in DocumentWalker.Walk(root))
+        var reader = new DocumentReader(new DocumentReaderOptions { MaxBytes = maxDocumentBytes });
+        foreach (var path in DocumentWalker.Walk([root]))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var document = DocumentReader.Read(path, maxDocumentBytes);
-            // Unreadable files are still enqueued: the worker records why, so every file ends with a result or a reason.
-            var hash = document.IsSkipped ? "" : ContentHash.Of(document.Text!);
+            // The hash lets a worker see at once that a re-delivered job already has its result. Files that hold
+            // several documents (.jsonl, .csv) or cannot be read get none; the worker records what it finds.
+            var documents = reader.Read(path).Take(2).ToList();
+            var hash = documents is [{ IsSkipped: false } single] && single.Path == path ? ContentHash.Of(single.Text!) : "";
             await queue.EnqueueAsync(new QueueJob(DocumentIds.For(root, path), path, hash));
             progress?.Report(++count);
         }

@@ -43,7 +43,7 @@ public sealed class QueueWorker(
     {
         await using var queue = await RedisStreamQueue.ConnectAsync(_options);
         var consumer = _options.ConsumerName;
-        var pipeline = new ScoringPipeline(scorer, ledger, writer, workerOptions.Value.ToPipelineOptions(), Settle, logger, metrics, "queue");
+        var pipeline = new ScoringPipeline(scorer, ledger, writer, workerOptions.Value.ToPipelineOptions(), Settle, logger, metrics, "queue", OnDocument);
         pipeline.Recover();
         logger.LogInformation("Consuming {Stream} as {Consumer} in group {Group}", _options.Stream, consumer, _options.Group);
 
@@ -109,25 +109,26 @@ public sealed class QueueWorker(
         await pipeline.SubmitAsync(new WorkItem(job.Path, job.DocId, delivery.MessageId), cancellationToken);
     }
 
-    private void Settle(WorkOutcome outcome)
+    private void Settle(ItemOutcome outcome)
     {
         var messageId = (string)outcome.Item.Token!;
-        switch (outcome.Status)
+        if (outcome.Duplicate > 0)
         {
-            case WorkStatus.Scored:
-                break;
-            case WorkStatus.AlreadyDone:
-                CopyEarlierResult(outcome);
-                break;
-            case WorkStatus.Rejected or WorkStatus.Failed:
-                logger.LogWarning("Not scored {DocId}: {Reason}", outcome.Item.DocId, outcome.Reason);
-                _failed.Park(outcome.Item.Path, outcome.Item.DocId, outcome.Reason ?? outcome.Status.ToString(), outcome.Attempts, moveInput: false);
-                break;
-            case WorkStatus.Duplicate:
-                // Its twin is being scored now: leave the job pending; once claimed again it finds the result.
-                return;
+            // Its twin is being scored now: leave the job pending; claimed again later, it finds the result.
+            return;
+        }
+        if (outcome.IsUnscorable)
+        {
+            logger.LogWarning("Not scored {DocId}: {Reason}", outcome.Item.DocId, outcome.FirstProblem);
+            _failed.Park(outcome.Item.Path, outcome.Item.DocId, outcome.FirstProblem ?? "not scorable", outcome.Rejected + outcome.Failed, moveInput: false);
         }
         _acks.Writer.TryWrite(messageId);
+    }
+
+    private void OnDocument(WorkOutcome outcome)
+    {
+        if (outcome.Status == WorkStatus.AlreadyDone)
+            CopyEarlierResult(outcome);
     }
 
     /// <summary>
@@ -138,11 +139,11 @@ public sealed class QueueWorker(
     {
         if (outcome.Existing is not { ContentHash: { } hash, ResultPath: { } earlier } || !File.Exists(earlier))
             return;
-        var key = new ResultKey(outcome.Item.DocId, hash);
+        var key = new ResultKey(outcome.DocId, hash);
         if (writer.FindExisting([key]).Count == 1)
             return;
         var record = JsonSerializer.Deserialize<ResultRecord>(File.ReadAllBytes(earlier), ResultJson.Compact)!;
-        writer.Write([record with { DocId = outcome.Item.DocId, Path = outcome.Item.Path }]);
+        writer.Write([record with { DocId = outcome.DocId, Path = outcome.DocPath }]);
     }
 
     private async Task AcknowledgeLoopAsync(RedisStreamQueue queue)

@@ -8,6 +8,7 @@ namespace PeftOnnx.Hosting.Queue;
 /// (a dead worker). Delivery is at least once; results are keyed by document id + content hash, so a second delivery
 /// finds the result and only acknowledges.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "It is a job queue; the design names it so.")]
 public sealed class RedisStreamQueue : IAsyncDisposable
 {
     private const string IdField = "id";

@@ -59,27 +59,29 @@ public sealed class InboxWorker(
         logger.LogInformation("Inbox worker stopped; {InFlight} documents left for the next start", pipeline.InFlight);
     }
 
-    /// <summary>Settles an input once the ledger has recorded its outcome.</summary>
-    private void Settle(WorkOutcome outcome)
+    /// <summary>Settles an input file once the ledger has recorded all its documents.</summary>
+    private void Settle(ItemOutcome outcome)
     {
         var item = outcome.Item;
-        switch (outcome.Status)
+        if (outcome.Duplicate > 0)
         {
-            case WorkStatus.Scored or WorkStatus.AlreadyDone:
-                if (outcome.Status == WorkStatus.Scored)
-                    logger.LogDebug("Scored {DocId}: {Label}", item.DocId, outcome.Result?.Label);
-                if (_options.Processed == InputDisposition.Move)
-                    MoveToProcessed(item);
-                break;
-            case WorkStatus.Rejected or WorkStatus.Failed:
-                logger.LogWarning("Not scored {DocId}: {Reason}", item.DocId, outcome.Reason);
-                _failed.Park(item.Path, item.DocId, outcome.Reason ?? outcome.Status.ToString(), outcome.Attempts);
-                break;
-            case WorkStatus.Duplicate:
-                // Its twin is being scored; the next rescan finds this one already done by content hash.
-                logger.LogDebug("{DocId}: {Reason}", item.DocId, outcome.Reason);
-                break;
+            // A twin with the same content is being scored; the next rescan finds this one done by its hash.
+            logger.LogDebug("{DocId} waits for its twin with the same content", item.DocId);
+            return;
         }
+        if (outcome.IsUnscorable)
+        {
+            logger.LogWarning("Not scored {DocId}: {Reason}", item.DocId, outcome.FirstProblem);
+            _failed.Park(item.Path, item.DocId, outcome.FirstProblem ?? "not scorable", outcome.Rejected + outcome.Failed);
+            return;
+        }
+        if (!outcome.IsComplete)
+        {
+            logger.LogWarning("{DocId}: {Bad} of {Count} documents not scored ({Reason}); the ledger lists them",
+                item.DocId, outcome.Rejected + outcome.Failed, outcome.Documents, outcome.FirstProblem);
+        }
+        if (_options.Processed == InputDisposition.Move)
+            MoveToProcessed(item);
     }
 
     private void MoveToProcessed(WorkItem item)

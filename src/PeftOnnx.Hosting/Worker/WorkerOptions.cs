@@ -1,5 +1,6 @@
 using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Pipeline;
+using PeftOnnx.Runtime.Scoring;
 
 namespace PeftOnnx.Hosting.Worker;
 
@@ -22,6 +23,12 @@ public sealed class WorkerOptions
     public int DeviceId { get; set; }
     /// <summary>CUDA memory arena limit in MiB (0: ONNX Runtime's default).</summary>
     public long GpuMemoryLimitMb { get; set; }
+    /// <summary>How the windows of a long document combine: Mean (of logits, the default), Max or First.</summary>
+    public WindowAggregation Aggregation { get; set; } = WindowAggregation.Mean;
+    /// <summary>Tokens shared by consecutive windows of a long document.</summary>
+    public int WindowOverlap { get; set; } = 32;
+    /// <summary>Labels for zero-shot classification with an embedding model (ignored by classification bundles).</summary>
+    public string[]? ZeroShotLabels { get; set; }
     /// <summary>Inbox folders, watched recursively.</summary>
     public string[] Inbox { get; set; } = [];
     public string? Outbox { get; set; }
