@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,12 +28,24 @@ public static class ServeHost
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>Builds the host and runs it until <paramref name="cancellationToken"/> fires or the process is asked to stop.</summary>
+    public static async Task RunAsync(string[] args, IReadOnlyDictionary<string, string?> overrides, string? configFile, CancellationToken cancellationToken)
+    {
+        await using var app = Build(args, overrides, configFile);
+        await app.RunAsync(cancellationToken);
+    }
+
     /// <param name="args">Configuration-style arguments (--Worker:Outbox=/x), applied after the files and environment.</param>
     /// <param name="overrides">Settings from the `serve` command's options, applied last.</param>
     /// <param name="configFile">An extra JSON settings file (--config), applied after appsettings.json.</param>
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?> overrides, string? configFile = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        // Defaults under every other source: per-request framework logs are noise for a worker.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information", ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
+        });
         if (configFile is not null)
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables("PEFTONNX_");

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PeftOnnx.Hosting.Outbox;
 
 /// <summary>
@@ -20,6 +22,7 @@ public sealed record ResultRecord
     public int Tokens { get; init; }
     public DateTimeOffset ScoredAt { get; init; }
 
+    [JsonIgnore]
     public ResultKey Key => new(DocId, ContentHash);
 }
 
