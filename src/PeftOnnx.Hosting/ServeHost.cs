@@ -105,8 +105,9 @@ public static class ServeHost
         }
         else
         {
+            // The web host always starts a server; with the API off it gets a free loopback port and no endpoints.
             builder.WebHost.UseUrls();
-            builder.WebHost.ConfigureKestrel(k => k.ListenLocalhost(0));
+            builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         }
 
         var app = builder.Build();
