@@ -2,9 +2,11 @@ using System.CommandLine;
 using PeftOnnx.Cli.Commands.Bench;
 using PeftOnnx.Cli.Commands.Demo;
 using PeftOnnx.Cli.Commands.Embed;
+using PeftOnnx.Cli.Commands.Enqueue;
 using PeftOnnx.Cli.Commands.Eval;
 using PeftOnnx.Cli.Commands.Models;
 using PeftOnnx.Cli.Commands.Score;
+using PeftOnnx.Cli.Commands.Serve;
 using PeftOnnx.Cli.Commands.Tokenize;
 
 namespace PeftOnnx.Cli;
@@ -21,5 +23,7 @@ internal static class Verbs
         EvalCommand.Create(),
         DemoCommand.Create(),
         BenchCommand.Create(),
+        ServeCommand.Create(),
+        EnqueueCommand.Create(),
     ];
 }
