@@ -1,0 +1,168 @@
+using PeftOnnx.Runtime.Inference;
+using PeftOnnx.Runtime.Tokenization;
+
+namespace PeftOnnx.Runtime.Scoring;
+
+/// <summary>
+/// Scores documents with an <see cref="OnnxModel"/>. Each text is split into overlapping windows of at most
+/// the model's length; all windows of a call are batched by length (longest first, padded to the longest row
+/// of their batch); window outputs are combined per document (<see cref="WindowAggregation"/>).
+/// Classification bundles yield softmax probabilities over their labels; embedding models yield the pooled
+/// embedding and, with <see cref="ScorerOptions.ZeroShotLabels"/>, a label by cosine similarity to the label
+/// texts' embeddings. Thread-safe; the scorer does not own the model.
+/// </summary>
+public sealed class OnnxTextScorer : ITextScorer
+{
+    private readonly OnnxModel _model;
+    private readonly ScorerOptions _options;
+    private readonly int _maxLength;
+    private readonly float[][]? _labelEmbeddings;
+
+    public OnnxTextScorer(OnnxModel model, ScorerOptions? options = null)
+    {
+        _model = model;
+        _options = options ?? new ScorerOptions();
+        _options.Validate();
+        _maxLength = Math.Min(_options.MaxLength ?? model.MaxLength, model.MaxLength);
+        if (_options.WindowOverlap >= _maxLength - 2)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Window overlap {_options.WindowOverlap} must be smaller than the window body ({_maxLength - 2} tokens).");
+
+        if (model.IsClassifier)
+        {
+            Labels = model.Manifest.Labels;
+        }
+        else if (_options.ZeroShotLabels is { } labels)
+        {
+            Labels = labels;
+            // Label texts are short: one window each, embedded once for the scorer's lifetime.
+            _labelEmbeddings = EmbedWindows((_options.ZeroShotPrompts ?? labels).Select(l => model.Tokenizer.Encode(l, _maxLength)).ToList());
+        }
+    }
+
+    public string ModelId => _model.ModelId;
+
+    public IReadOnlyList<string>? Labels { get; }
+
+    public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        if (texts.Count == 0)
+            return [];
+        // Tokenize on all cores; the windows of every text go into one pool so batches mix documents.
+        var windows = new IReadOnlyList<TokenizedText>[texts.Count];
+        Parallel.For(0, texts.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            windows[i] = Tokenize(texts[i]));
+
+        var flat = new List<TokenizedText>();
+        var owner = new List<int>();
+        for (var doc = 0; doc < texts.Count; doc++)
+        {
+            foreach (var window in windows[doc])
+            {
+                flat.Add(window);
+                owner.Add(doc);
+            }
+        }
+
+        var outputs = RunWindows(flat, cancellationToken);
+        var results = new TextScore[texts.Count];
+        var byDoc = new List<float[]>[texts.Count];
+        for (var i = 0; i < flat.Count; i++)
+            (byDoc[owner[i]] ??= []).Add(outputs[i]);
+        for (var doc = 0; doc < texts.Count; doc++)
+            results[doc] = Combine(byDoc[doc], windows[doc].Count, windows[doc].Sum(w => w.Length));
+        return results;
+    }
+
+    private IReadOnlyList<TokenizedText> Tokenize(string text)
+    {
+        var windows = _model.Tokenizer.EncodeWindows(text, _maxLength, _options.WindowOverlap);
+        return _options.Aggregation == WindowAggregation.First && windows.Count > 1 ? [windows[0]] : windows;
+    }
+
+    private float[][] RunWindows(List<TokenizedText> windows, CancellationToken cancellationToken)
+    {
+        var results = new float[windows.Count][];
+        var lengths = windows.Select(w => w.Length).ToArray();
+        foreach (var batchIndices in LengthBuckets.Plan(lengths, _options.BatchSize))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = TokenBatch.Create(batchIndices.Select(i => windows[i]).ToList(), _model.Tokenizer.PadId);
+            var rows = _model.IsClassifier ? _model.ClassScores(batch) : _model.Embed(batch);
+            for (var r = 0; r < batchIndices.Length; r++)
+                results[batchIndices[r]] = rows[r];
+        }
+        return results;
+    }
+
+    private float[][] EmbedWindows(List<TokenizedText> windows) => RunWindows(windows, CancellationToken.None);
+
+    private TextScore Combine(List<float[]> windowOutputs, int chunks, int tokens)
+    {
+        var combined = Aggregate(windowOutputs, _options.Aggregation);
+        if (_model.IsClassifier)
+        {
+            var probabilities = _model.ClassOutputIsProbabilities ? Renormalize(combined) : Softmax.Of(combined);
+            var best = ArgMax(probabilities);
+            return new TextScore(Labels![best], probabilities[best], probabilities, null, chunks, tokens);
+        }
+
+        if (_model.Manifest.Normalize)
+            Pooling.L2Normalize(combined);
+        if (_labelEmbeddings is null)
+            return new TextScore(null, 0f, null, combined, chunks, tokens);
+
+        var similarities = new float[_labelEmbeddings.Length];
+        for (var l = 0; l < similarities.Length; l++)
+            similarities[l] = Cosine(combined, _labelEmbeddings[l]);
+        var zeroShot = Softmax.Of(similarities, _options.ZeroShotScale);
+        var top = ArgMax(zeroShot);
+        return new TextScore(Labels![top], zeroShot[top], zeroShot, combined, chunks, tokens);
+    }
+
+    internal static float[] Aggregate(List<float[]> rows, WindowAggregation aggregation)
+    {
+        var result = (float[])rows[0].Clone();
+        if (aggregation == WindowAggregation.First || rows.Count == 1)
+            return result;
+        for (var r = 1; r < rows.Count; r++)
+        {
+            for (var i = 0; i < result.Length; i++)
+                result[i] = aggregation == WindowAggregation.Max ? Math.Max(result[i], rows[r][i]) : result[i] + rows[r][i];
+        }
+        if (aggregation == WindowAggregation.Mean)
+        {
+            for (var i = 0; i < result.Length; i++)
+                result[i] /= rows.Count;
+        }
+        return result;
+    }
+
+    private static float[] Renormalize(float[] probabilities)
+    {
+        var sum = probabilities.Sum();
+        return sum > 0 ? probabilities.Select(p => p / sum).ToArray() : probabilities;
+    }
+
+    private static float Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+        return (float)(dot / Math.Max(Math.Sqrt(na) * Math.Sqrt(nb), 1e-12));
+    }
+
+    private static int ArgMax(float[] values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (values[i] > values[best])
+                best = i;
+        }
+        return best;
+    }
+}

@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+
+namespace PeftOnnx.Runtime.Sessions;
+
+/// <summary>
+/// Creates ONNX Runtime sessions. CUDA goes through the CUDA execution provider (device id, memory limit);
+/// with <see cref="DeviceKind.Auto"/> any failure to load the provider or to build the session on it falls
+/// back to CPU and logs the reason. CPU sessions use one intra-op thread per physical core and all graph
+/// optimizations.
+/// </summary>
+public sealed class SessionFactory
+{
+    private readonly ILogger _logger;
+
+    public SessionFactory(ILogger? logger = null)
+    {
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public ModelSession Create(string modelPath, SessionSettings settings)
+    {
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"ONNX model {modelPath} does not exist.", modelPath);
+
+        if (settings.Device is DeviceKind.Cuda or DeviceKind.Auto)
+        {
+            try
+            {
+                var session = CreateCuda(modelPath, settings);
+                _logger.LogInformation("Running {Model} on CUDA device {DeviceId}", modelPath, settings.CudaDeviceId);
+                return session;
+            }
+            catch (Exception e) when (settings.Device == DeviceKind.Auto && e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                _logger.LogWarning("CUDA is not available ({Reason}); running {Model} on CPU", Reason(e), modelPath);
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                throw new InvalidOperationException(
+                    $"--device cuda: the CUDA execution provider could not run {modelPath} on device {settings.CudaDeviceId}: {Reason(e)}. " +
+                    "Install the CUDA and cuDNN libraries this ONNX Runtime build links against (the missing one is named above), or use --device auto|cpu.", e);
+            }
+        }
+        return CreateCpu(modelPath, settings);
+    }
+
+    private static ModelSession CreateCuda(string modelPath, SessionSettings settings)
+    {
+        using var options = BaseOptions();
+        using var cuda = new OrtCUDAProviderOptions();
+        var providerOptions = new Dictionary<string, string> { ["device_id"] = settings.CudaDeviceId.ToString() };
+        if (settings.GpuMemoryLimit is { } limit)
+            providerOptions["gpu_mem_limit"] = limit.ToString();
+        cuda.UpdateOptions(providerOptions);
+        options.AppendExecutionProvider_CUDA(cuda);
+        return new ModelSession(new InferenceSession(modelPath, options), DeviceKind.Cuda, 0);
+    }
+
+    private ModelSession CreateCpu(string modelPath, SessionSettings settings)
+    {
+        var threads = settings.IntraOpThreads ?? MachineInfo.PhysicalCores;
+        if (threads < 1)
+            throw new ArgumentOutOfRangeException(nameof(settings), $"IntraOpThreads must be at least 1, got {threads}.");
+        using var options = BaseOptions();
+        options.IntraOpNumThreads = threads;
+        options.InterOpNumThreads = 1;
+        options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
+        _logger.LogInformation("Running {Model} on CPU with {Threads} intra-op threads", modelPath, threads);
+        return new ModelSession(new InferenceSession(modelPath, options), DeviceKind.Cpu, threads);
+    }
+
+    private static SessionOptions BaseOptions() => new()
+    {
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+    };
+
+    /// <summary>The useful part of an ONNX Runtime error: its first line, without the source location prefix.</summary>
+    internal static string Reason(Exception e)
+    {
+        var message = e.Message;
+        var newline = message.IndexOf('\n', StringComparison.Ordinal);
+        if (newline >= 0)
+            message = message[..newline];
+        // "[ErrorCode:Fail] /onnxruntime_src/...cc:2043 Provider& ...Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load ..."
+        var status = message.LastIndexOf(" : ", StringComparison.Ordinal);
+        var marker = message.IndexOf("[ONNXRuntimeError]", StringComparison.Ordinal);
+        if (marker >= 0 && status > marker)
+            message = message[(status + 3)..];
+        return message.Trim();
+    }
+}
