@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Onnx.Export;
 
 namespace PeftOnnx.Benchmarks.MergedVsBase;
 
 /// <summary>
 /// Throughput of a merged bundle against its base model on CPU, in alternating rounds (A B A B ...) so that load
 /// from other processes hits both alike. A merged adapter changes only weight values, so the target ratio is ~1
-/// (>= 0.98). Usage: <c>merged-vs-base &lt;base model.onnx&gt; &lt;bundle model.onnx&gt; [rounds] [batch] [seq] [threads]</c>.
+/// (>= 0.98). The bundle is exported first (same code as <c>peftonnx-export export</c>), into a temporary folder.
+/// Usage: <c>merged-vs-base &lt;base model folder&gt; &lt;adapter folder&gt; [rounds] [batch] [seq] [threads]</c>.
 /// </summary>
 internal static class MergedVsBaseBench
 {
@@ -15,18 +17,33 @@ internal static class MergedVsBaseBench
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: merged-vs-base <base model.onnx> <bundle model.onnx> [rounds=8] [batch=32] [seq=128] [threads=2]");
+            Console.Error.WriteLine("usage: merged-vs-base <base model folder> <adapter folder> [rounds=8] [batch=32] [seq=128] [threads=2]");
             return 2;
         }
         var rounds = Arg(args, 2, 8);
         var batch = Arg(args, 3, 32);
         var seq = Arg(args, 4, 128);
         var threads = Arg(args, 5, 2);
-        const int runsPerRound = 3;
 
+        var bundleDir = Directory.CreateTempSubdirectory("merged-vs-base-").FullName;
+        try
+        {
+            var bundle = new BundleExporter().Export(new BundleExportOptions { BaseDirectory = args[0], AdapterDirectory = args[1], OutputDirectory = Path.Combine(bundleDir, "bundle") });
+            Console.WriteLine($"exported {bundle.MergedModules.Count} merged modules ({bundle.Manifest.Provenance.PeftType}) from {args[1]}");
+            return Measure(Path.Combine(args[0], "model.onnx"), Path.Combine(bundle.Directory, bundle.Manifest.Model), rounds, batch, seq, threads);
+        }
+        finally
+        {
+            Directory.Delete(bundleDir, recursive: true);
+        }
+    }
+
+    private static int Measure(string baseModel, string mergedModel, int rounds, int batch, int seq, int threads)
+    {
+        const int runsPerRound = 3;
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var baseSession = new InferenceSession(args[0], options);
-        using var mergedSession = new InferenceSession(args[1], options);
+        using var baseSession = new InferenceSession(baseModel, options);
+        using var mergedSession = new InferenceSession(mergedModel, options);
 
         // [batch, seq] int64 inputs: [CLS] ids... [SEP], no padding, created once (OrtValue over pinned arrays).
         var rng = new Random(42);
