@@ -1,8 +1,11 @@
 using BenchmarkDotNet.Running;
+using PeftOnnx.Benchmarks.Int8Agreement;
 using PeftOnnx.Benchmarks.MergedVsBase;
 
 // Console modes first (alternating A/B timings that BenchmarkDotNet's sequential runs cannot give), then BenchmarkDotNet.
 if (args is ["merged-vs-base", .. var rest])
     return MergedVsBaseBench.Run(rest);
+if (args is ["int8-agreement", .. var agreementArgs])
+    return Int8AgreementBench.Run(agreementArgs);
 BenchmarkSwitcher.FromAssembly(typeof(MergedVsBaseBench).Assembly).Run(args);
 return 0;
