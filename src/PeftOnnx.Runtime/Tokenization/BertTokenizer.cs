@@ -57,6 +57,13 @@ public sealed class BertTokenizer
         return new BertTokenizer(WordPieceVocabulary.Load(vocabPath), settings, vocabPath);
     }
 
+    /// <summary>Loads <paramref name="settings"/>.Vocab (vocab.txt by default) from a model or bundle folder.</summary>
+    public static BertTokenizer FromDirectory(string directory, TokenizerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return FromFile(Path.Combine(directory, settings.Vocab), settings);
+    }
+
     /// <summary>The token string of an id (e.g. "##ing").</summary>
     public string TokenOf(int id)
     {

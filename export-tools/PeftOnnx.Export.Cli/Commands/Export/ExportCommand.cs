@@ -1,0 +1,97 @@
+using System.CommandLine;
+using PeftOnnx.Onnx.Export;
+using Spectre.Console;
+
+namespace PeftOnnx.Export.Cli.Commands.Export;
+
+/// <summary>
+/// `peftonnx-export export`: merge a PEFT adapter into a base model and write a bundle
+/// (model.onnx, vocab, bundle.json). Progress goes to stderr; the bundle path and a summary to stdout.
+/// </summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var baseModel = new Option<string>("--base", "-b") { Description = "Base model folder (model.onnx, vocab.txt, model.json), e.g. models/minilm-l6.", Required = true };
+        var adapter = new Option<string>("--adapter", "-a") { Description = "PEFT adapter folder (adapter_config.json + adapter_model.safetensors).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Bundle folder to create.", Required = true };
+        var labels = new Option<string?>("--labels") { Description = "Class labels in logit order, comma-separated (default: label_0..label_N-1)." };
+        var labelsFile = new Option<FileInfo?>("--labels-file") { Description = "Class labels, one per line, in logit order." };
+        var precision = new Option<string>("--precision") { Description = "Weights precision: fp32 or fp16.", DefaultValueFactory = _ => "fp32" };
+        precision.AcceptOnlyFromAmong("fp32", "fp16");
+        var quantize = new Option<string>("--quantize") { Description = "Weight quantization: none or int8 (dynamic, MatMul weights).", DefaultValueFactory = _ => "none" };
+        quantize.AcceptOnlyFromAmong("none", "int8");
+        var name = new Option<string?>("--name") { Description = "Bundle name in bundle.json (default: the --out folder name)." };
+        var force = new Option<bool>("--force") { Description = "Replace an existing --out folder." };
+
+        var command = new Command("export", "Merge a PEFT adapter (LoRA, DoRA, IA3) into a base model and write an ONNX bundle.")
+        {
+            baseModel, adapter, output, labels, labelsFile, precision, quantize, name, force,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(labels) is not null && result.GetResult(labelsFile) is not null)
+                result.AddError("--labels and --labels-file exclude each other; give the labels once.");
+        });
+        command.SetAction(parseResult =>
+        {
+            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            try
+            {
+                var options = new BundleExportOptions
+                {
+                    BaseDirectory = parseResult.GetValue(baseModel)!,
+                    AdapterDirectory = parseResult.GetValue(adapter)!,
+                    OutputDirectory = parseResult.GetValue(output)!,
+                    Labels = ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile)),
+                    Precision = parseResult.GetValue(precision)!,
+                    Quantize = parseResult.GetValue(quantize)!,
+                    Name = parseResult.GetValue(name),
+                    Force = parseResult.GetValue(force),
+                };
+                var result = new BundleExporter(new SynchronousProgress(line => stderr.MarkupLineInterpolated($"[grey]{line}[/]"))).Export(options);
+                foreach (var warning in result.Warnings)
+                    stderr.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                var m = result.Manifest;
+                Console.Out.WriteLine(
+                    $"{result.Directory}: {m.Task}, {result.MergedModules.Count} modules merged ({m.Provenance.PeftType}), {m.Precision}" +
+                    (m.Labels is null ? "" : $", {m.Labels.Count} labels"));
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or NotSupportedException or KeyNotFoundException)
+            {
+                stderr.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>"a,b,c" or a file with one label per line; blank lines are skipped, duplicates refused.</summary>
+    internal static IReadOnlyList<string>? ReadLabels(string? inline, FileInfo? file)
+    {
+        List<string>? labels = null;
+        if (inline is not null)
+            labels = [.. inline.Split(',').Select(l => l.Trim())];
+        else if (file is not null)
+        {
+            if (!file.Exists)
+                throw new FileNotFoundException($"--labels-file {file.FullName} does not exist.", file.FullName);
+            labels = [.. File.ReadAllLines(file.FullName).Select(l => l.Trim()).Where(l => l.Length > 0)];
+        }
+        if (labels is null)
+            return null;
+        if (labels.Count == 0 || labels.Any(l => l.Length == 0))
+            throw new ArgumentException($"labels must be non-empty names, got \"{string.Join(",", labels)}\".");
+        var duplicate = labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"label \"{duplicate.Key}\" appears {duplicate.Count()} times; labels must be distinct.");
+        return labels;
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class SynchronousProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+}

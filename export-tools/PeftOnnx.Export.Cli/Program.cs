@@ -1,0 +1,10 @@
+using System.CommandLine;
+using PeftOnnx.Export.Cli.Commands.Export;
+using PeftOnnx.Export.Cli.Commands.Inspect;
+
+var root = new RootCommand("peftonnx-export: train adapters, export them into ONNX, inspect ONNX models.");
+// Verbs, one line each (Commands/<Verb>/<Verb>Command.cs).
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
+
+return await root.Parse(args).InvokeAsync();

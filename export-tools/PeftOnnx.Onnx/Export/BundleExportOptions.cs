@@ -1,0 +1,29 @@
+namespace PeftOnnx.Onnx.Export;
+
+/// <summary>What <see cref="BundleExporter"/> builds: base model folder + adapter folder -> bundle folder.</summary>
+public sealed record BundleExportOptions
+{
+    /// <summary>A pulled base model folder: model.onnx, the vocab, model.json.</summary>
+    public required string BaseDirectory { get; init; }
+
+    /// <summary>A PEFT adapter folder (adapter_config.json + adapter_model.safetensors).</summary>
+    public required string AdapterDirectory { get; init; }
+
+    /// <summary>The bundle folder to create.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Class labels in logit order; null gives label_0..label_{n-1} for an adapter with a classifier.</summary>
+    public IReadOnlyList<string>? Labels { get; init; }
+
+    /// <summary>"fp32" or "fp16".</summary>
+    public string Precision { get; init; } = "fp32";
+
+    /// <summary>"none" or "int8" (dynamic quantization of the MatMul weights).</summary>
+    public string Quantize { get; init; } = "none";
+
+    /// <summary>Replace an existing output folder.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Bundle name in bundle.json; default: the output folder's name.</summary>
+    public string? Name { get; init; }
+}

@@ -1,0 +1,216 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Onnx;
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.Json;
+using PeftOnnx.Core.Models;
+using PeftOnnx.Core.Numerics;
+using PeftOnnx.Onnx.Modules;
+using PeftOnnx.Onnx.Passes;
+
+namespace PeftOnnx.Onnx.Export;
+
+/// <summary>
+/// Base model folder + PEFT adapter -> bundle folder (model.onnx with the adapter merged, the vocab, bundle.json).
+/// Everything is computed in memory first and written through <see cref="BundleFolder"/>, so a failure leaves no
+/// output behind. Provenance (base and adapter sha256, the adapter config) goes into bundle.json and the ONNX
+/// metadata_props.
+/// </summary>
+public sealed class BundleExporter(IProgress<string>? progress = null)
+{
+    public const string ToolName = "peftonnx-export export";
+    public const string LastHiddenState = "last_hidden_state";
+    public const string PoolerOutput = "pooler_output";
+
+    private static readonly string[] Precisions = ["fp32", "fp16"];
+    private static readonly string[] Quantizations = ["none", "int8"];
+    private static readonly string[] HeadModules = ["classifier", "score"];
+
+    public BundleExportResult Export(BundleExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Precisions.Contains(options.Precision))
+            throw new ArgumentException($"--precision should be one of {string.Join(", ", Precisions)}, got \"{options.Precision}\".", nameof(options));
+        if (!Quantizations.Contains(options.Quantize))
+            throw new ArgumentException($"--quantize should be one of {string.Join(", ", Quantizations)}, got \"{options.Quantize}\".", nameof(options));
+        if (options.Precision == "fp16" && options.Quantize == "int8")
+            throw new ArgumentException("--precision fp16 and --quantize int8 exclude each other: int8 quantizes the fp32 weights; pick one.", nameof(options));
+        var output = Path.GetFullPath(options.OutputDirectory);
+        if (Directory.Exists(output) && !options.Force)
+            throw new IOException($"{output} already exists; pass --force to replace it, or choose another --out.");
+
+        var (manifest, modelPath, vocabPath) = ReadBase(options.BaseDirectory);
+
+        progress?.Report($"reading adapter {options.AdapterDirectory}");
+        var adapter = PeftAdapter.Load(options.AdapterDirectory);
+        var merge = AdapterMerge.For(adapter);
+        var warnings = new List<string>(merge.Warnings);
+        var head = ReadHead(adapter, options.Labels, manifest, warnings);
+
+        progress?.Report($"reading base model {modelPath}");
+        var model = OnnxModelFile.Load(modelPath);
+        var baseSha256 = Sha256(modelPath);
+        var modules = ModuleMap.Build(model);
+        WarnUnmatchedTargets(adapter.Config, modules, manifest.Name, warnings);
+
+        progress?.Report($"merging {merge.Modules.Count} modules ({adapter.Config.PeftType}) in float64");
+        var merged = new AdapterMergePass(merge, manifest.Name).Apply(model, modules);
+
+        var outputs = new Dictionary<string, string>(manifest.Outputs);
+        if (head is not null)
+        {
+            progress?.Report($"appending classifier ({head.LabelCount} labels, {head.Pooling.ToString().ToLowerInvariant()} pooling)");
+            var hidden = manifest.Outputs.GetValueOrDefault(LastHiddenState, LastHiddenState);
+            new ClassificationHeadPass(head).Apply(model, hidden, manifest.Outputs.GetValueOrDefault(PoolerOutput));
+            outputs = new Dictionary<string, string>
+            {
+                ["logits"] = ClassificationHeadPass.LogitsOutput,
+                ["probabilities"] = ClassificationHeadPass.ProbabilitiesOutput,
+            };
+        }
+
+        var precision = ApplyPrecision(model, options, warnings);
+        var bundle = new BundleManifest
+        {
+            Name = options.Name ?? Path.GetFileName(output),
+            Task = head is null ? BundleTask.FeatureExtraction : BundleTask.SequenceClassification,
+            Tokenizer = manifest.Tokenizer with { Vocab = Path.GetFileName(vocabPath) },
+            Labels = head?.Labels,
+            Pooling = head is null ? manifest.Pooling : head.Pooling == HeadPooling.Pooler ? "pooler" : "mean",
+            Normalize = head is null && manifest.Normalize,
+            Precision = precision,
+            Outputs = outputs,
+            Mode = "merged",
+            Provenance = new BundleProvenance
+            {
+                BaseModel = manifest.Name,
+                BaseSha256 = baseSha256,
+                AdapterSha256 = adapter.WeightsSha256,
+                PeftType = adapter.Config.PeftType,
+                AdapterConfig = (JsonObject)adapter.RawConfig.DeepClone(),
+                Tool = ToolName,
+                CreatedAt = DateTimeOffset.UtcNow,
+            },
+        };
+        WriteMetadata(model, bundle);
+
+        progress?.Report($"writing {output}");
+        BundleFolder.Write(output, options.Force, tmp =>
+        {
+            OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
+            File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));
+            PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
+        });
+        return new BundleExportResult(output, bundle, merged, warnings);
+    }
+
+    private static (ModelManifest Manifest, string Model, string Vocab) ReadBase(string baseDirectory)
+    {
+        var dir = Path.GetFullPath(baseDirectory);
+        var manifestPath = Path.Combine(dir, ModelManifest.FileName);
+        if (!File.Exists(manifestPath))
+            throw new FileNotFoundException($"{dir} is not a base model folder: it has no {ModelManifest.FileName} (pull one with `peftonnx models pull <name>`).", manifestPath);
+        var manifest = PeftJson.Load<ModelManifest>(manifestPath);
+        var model = Path.Combine(dir, "model.onnx");
+        if (!File.Exists(model))
+            throw new FileNotFoundException($"{dir} has no model.onnx; pull it with `peftonnx models pull {manifest.Name}`.", model);
+        var vocab = Path.Combine(dir, manifest.Tokenizer.Vocab);
+        if (!File.Exists(vocab))
+            throw new FileNotFoundException($"{dir} has no {manifest.Tokenizer.Vocab} (the tokenizer vocab named by {ModelManifest.FileName}).", vocab);
+        return (manifest, model, vocab);
+    }
+
+    /// <summary>The classifier saved through modules_to_save, with its labels; null for a feature-extraction adapter.</summary>
+    private static ClassificationHead? ReadHead(PeftAdapter adapter, IReadOnlyList<string>? labels, ModelManifest manifest, List<string> warnings)
+    {
+        var headTensors = adapter.Tensors.Where(t => !t.Key.InEncoder && !IsAdapterParameter(t.Key.Parameter)).ToList();
+        var stray = headTensors.Where(t => !HeadModules.Contains(t.Key.Module)).Select(t => t.Name).ToList();
+        if (stray.Count > 0)
+            throw new InvalidDataException($"{adapter.WeightsPath}: tensors {string.Join(", ", stray)} belong to no encoder module and are not a classifier; PeftOnnx cannot place them.");
+        var module = HeadModules.FirstOrDefault(m => headTensors.Any(t => t.Key.Module == m));
+        if (module is null)
+        {
+            if (labels is not null)
+                throw new InvalidDataException($"--labels was given but {adapter.Directory} has no classifier (modules_to_save \"classifier\"); a feature-extraction adapter has no labels.");
+            return null;
+        }
+
+        var weight = headTensors.FirstOrDefault(t => t.Key.Module == module && t.Key.Parameter == "weight")
+            ?? throw new InvalidDataException($"{adapter.WeightsPath} has a {module} bias but no {module}.weight.");
+        if (weight.Shape.Length != 2)
+            throw new InvalidDataException($"{weight.Name} has shape {weight.ShapeText}; a classifier weight is [labels, hidden].");
+        var matrix = weight.AsMatrix();
+        var bias = headTensors.FirstOrDefault(t => t.Key.Module == module && t.Key.Parameter == "bias")?.Data ?? new double[matrix.Rows];
+        if (bias.Length != matrix.Rows)
+            throw new InvalidDataException($"shape mismatch: {module}.bias has {bias.Length} values but {weight.Name} is {matrix.Shape} ([labels, hidden]).");
+        FiniteValues.Require(matrix, $"adapter tensor {weight.Name}");
+        FiniteValues.Require(bias, $"adapter tensor {module}.bias");
+        if (labels is not null && labels.Count != matrix.Rows)
+            throw new ArgumentException($"--labels names {labels.Count} labels but the classifier {weight.Name} {matrix.Shape} has {matrix.Rows} outputs.");
+        labels ??= [.. Enumerable.Range(0, matrix.Rows).Select(i => $"label_{i}")];
+
+        var hasPooler = manifest.Outputs.ContainsKey(PoolerOutput);
+        if (!hasPooler)
+            warnings.Add($"{manifest.Name} has no pooler output; the classifier reads mean-pooled token states (BertForSequenceClassification reads tanh(pooler.dense(h[:,0])), so a PEFT-trained classifier may disagree).");
+        return new ClassificationHead(new Matrix64(matrix.Rows, matrix.Cols, matrix.Data), bias, labels, hasPooler ? HeadPooling.Pooler : HeadPooling.Mean);
+    }
+
+    private static bool IsAdapterParameter(string parameter) => parameter.StartsWith("lora_", StringComparison.Ordinal) || parameter == "ia3_l";
+
+    private static void WarnUnmatchedTargets(PeftAdapterConfig config, ModuleMap modules, string baseName, List<string> warnings)
+    {
+        var matcher = config switch
+        {
+            Core.Adapters.Lora.LoraConfig lora => lora.CreateMatcher(),
+            Core.Adapters.Ia3.Ia3Config ia3 => ia3.CreateMatcher(),
+            _ => null,
+        };
+        var unmatched = matcher?.UnmatchedEntries(modules.Linears.Select(l => l.Name)) ?? [];
+        if (unmatched.Count > 0)
+            warnings.Add($"target_modules entries {string.Join(", ", unmatched)} match no Linear module of {baseName}.");
+    }
+
+    private static string ApplyPrecision(ModelProto model, BundleExportOptions options, List<string> warnings)
+    {
+        _ = model;
+        _ = warnings;
+        if (options.Precision == "fp32" && options.Quantize == "none")
+            return "fp32";
+        throw new NotSupportedException("fp16 / int8 passes are not wired yet.");
+    }
+
+    /// <summary>Provenance in the ONNX file itself, so a model.onnx separated from its bundle.json still says what it is.</summary>
+    private static void WriteMetadata(ModelProto model, BundleManifest bundle)
+    {
+        var entries = new Dictionary<string, string>
+        {
+            ["peftonnx.format"] = bundle.Format,
+            ["peftonnx.mode"] = bundle.Mode,
+            ["peftonnx.precision"] = bundle.Precision,
+            ["peftonnx.base_model"] = bundle.Provenance.BaseModel ?? "",
+            ["peftonnx.base_sha256"] = bundle.Provenance.BaseSha256 ?? "",
+            ["peftonnx.adapter_sha256"] = bundle.Provenance.AdapterSha256 ?? "",
+            ["peftonnx.peft_type"] = bundle.Provenance.PeftType ?? "",
+            ["peftonnx.adapter_config"] = bundle.Provenance.AdapterConfig?.ToJsonString() ?? "",
+            ["peftonnx.tool"] = ToolName,
+        };
+        if (bundle.Labels is not null)
+            entries["peftonnx.labels"] = JsonSerializer.Serialize(bundle.Labels);
+        foreach (var (key, value) in entries)
+        {
+            var existing = model.MetadataProps.FirstOrDefault(p => p.Key == key);
+            if (existing is not null)
+                existing.Value = value;
+            else
+                model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        }
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,60 @@
+using Onnx;
+
+namespace PeftOnnx.Onnx.Modules;
+
+/// <summary>
+/// The Hugging Face state dict (BertModel keys, torch layouts) of an exported encoder: what a TorchSharp model loads
+/// to start from the same weights as the ONNX file.
+/// </summary>
+public static class HfStateDict
+{
+    /// <summary>Loads <paramref name="path"/> and extracts its parameters; see <see cref="FromModel"/>.</summary>
+    public static IReadOnlyDictionary<string, (float[] Data, long[] Shape)> FromOnnx(string path) =>
+        FromModel(OnnxModelFile.Load(path));
+
+    /// <summary>
+    /// Every Linear as <c>X.weight</c> [out, in] (MatMul weights, stored [in, out], are transposed) and <c>X.bias</c> [out],
+    /// plus the parameters the export kept under their own names (embeddings.*, *.LayerNorm.*), as float32.
+    /// </summary>
+    public static IReadOnlyDictionary<string, (float[] Data, long[] Shape)> FromModel(ModelProto model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var map = ModuleMap.Build(model);
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var state = new Dictionary<string, (float[] Data, long[] Shape)>(StringComparer.Ordinal);
+
+        foreach (var parameter in map.NamedParameters)
+            Add(state, parameter.Key, TensorData.ToFloat32(initializers[parameter.Key]), parameter.Shape);
+        foreach (var linear in map.Linears)
+        {
+            var weight = TensorData.ToFloat32(initializers[linear.WeightInitializer]);
+            if (linear.Layout == WeightLayout.InOut)
+                weight = Transpose(weight, linear.InFeatures, linear.OutFeatures);
+            Add(state, linear.WeightKey, weight, [linear.OutFeatures, linear.InFeatures]);
+            if (linear.BiasInitializer is not null)
+                Add(state, linear.BiasKey, TensorData.ToFloat32(initializers[linear.BiasInitializer]), [linear.OutFeatures]);
+        }
+        return state;
+    }
+
+    /// <summary>[rows, cols] row-major to [cols, rows] row-major.</summary>
+    public static float[] Transpose(float[] matrix, int rows, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        if (matrix.Length != (long)rows * cols)
+            throw new ArgumentException($"Matrix has {matrix.Length} values, expected {rows}x{cols} = {(long)rows * cols}.", nameof(matrix));
+        var result = new float[matrix.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < cols; c++)
+                result[(long)c * rows + r] = matrix[(long)r * cols + c];
+        }
+        return result;
+    }
+
+    private static void Add(Dictionary<string, (float[] Data, long[] Shape)> state, string key, float[] data, long[] shape)
+    {
+        if (!state.TryAdd(key, (data, shape)))
+            throw new InvalidDataException($"State dict: parameter {key} appears twice in the model (as a named initializer and as a recovered Linear).");
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using PeftOnnx.Core.Adapters.Bottleneck;
+using PeftOnnx.Core.Adapters.Ia3;
+using PeftOnnx.Core.Adapters.Lora;
+using PeftOnnx.Core.Adapters.PrefixTuning;
+using PeftOnnx.Core.Adapters.PromptTuning;
+using PeftOnnx.Core.Json;
+
+namespace PeftOnnx.Core.Adapters;
+
+/// <summary>
+/// adapter_config.json as Hugging Face PEFT writes it. The concrete type follows <c>peft_type</c>; fields PEFT
+/// writes that PeftOnnx does not use (auto_mapping, revision, ...) are ignored on read.
+/// </summary>
+public abstract record PeftAdapterConfig
+{
+    public const string FileName = "adapter_config.json";
+
+    /// <summary>peft_type -> config type; a new adapter method adds one line here and one folder under Adapters/.</summary>
+    private static readonly Dictionary<string, Type> ConfigTypes = new(StringComparer.Ordinal)
+    {
+        [LoraConfig.TypeName] = typeof(LoraConfig),
+        [Ia3Config.TypeName] = typeof(Ia3Config),
+        [PromptTuningConfig.TypeName] = typeof(PromptTuningConfig),
+        [PrefixTuningConfig.TypeName] = typeof(PrefixTuningConfig),
+        [BottleneckConfig.TypeName] = typeof(BottleneckConfig),
+    };
+
+    public static IReadOnlyCollection<string> SupportedPeftTypes => ConfigTypes.Keys;
+
+    [JsonPropertyOrder(-1)]
+    public abstract string PeftType { get; }
+
+    /// <summary>PEFT's task type: null (bare encoder), FEATURE_EXTRACTION or SEQ_CLS for the models PeftOnnx serves.</summary>
+    public string? TaskType { get; init; }
+
+    /// <summary>Modules trained in full and saved under their own names (the classifier of a SEQ_CLS adapter).</summary>
+    public IReadOnlyList<string>? ModulesToSave { get; init; }
+
+    public string? BaseModelNameOrPath { get; init; }
+    public string? PeftVersion { get; init; }
+    public bool InferenceMode { get; init; } = true;
+
+    /// <summary>Throws <see cref="InvalidDataException"/> naming the first bad value.</summary>
+    public abstract void Validate();
+
+    /// <summary>Reads and validates adapter_config.json.</summary>
+    public static PeftAdapterConfig Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path} does not exist; a PEFT adapter folder holds {FileName} and adapter_model.safetensors.", path);
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e);
+        }
+        if (node is not JsonObject json)
+            throw new InvalidDataException($"{path} must hold a JSON object, got {node?.GetValueKind().ToString() ?? "null"}.");
+        return Parse(json, path);
+    }
+
+    /// <summary>Picks the config type from <c>peft_type</c>, deserializes and validates it.</summary>
+    public static PeftAdapterConfig Parse(JsonObject json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var peftType = json["peft_type"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        if (peftType is null)
+            throw new InvalidDataException($"{source} has no string `peft_type`; supported types: {string.Join(", ", SupportedPeftTypes)}.");
+        if (!ConfigTypes.TryGetValue(peftType, out var type))
+        {
+            throw new InvalidDataException(
+                $"{source}: peft_type \"{peftType}\" is not supported; supported types: {string.Join(", ", SupportedPeftTypes)}.");
+        }
+        PeftAdapterConfig config;
+        try
+        {
+            config = (PeftAdapterConfig)(json.Deserialize(type, PeftJson.Options)
+                ?? throw new InvalidDataException($"{source} holds JSON null."));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: {peftType} config field {e.Path} is invalid: {e.Message}", e);
+        }
+        try
+        {
+            config.Validate();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+        return config;
+    }
+
+    /// <summary>Writes the config in PEFT's layout (atomic), so PEFT's <c>PeftModel.from_pretrained</c> can load it.</summary>
+    public void Save(string path)
+    {
+        Validate();
+        PeftJson.Save<object>(path, this);
+    }
+
+    /// <summary>The error every validation throws: "`r` should be positive, got 0".</summary>
+    protected static InvalidDataException Invalid(string message) => new(message);
+}
