@@ -1,7 +1,12 @@
 using System.CommandLine;
+using PeftOnnx.Export.Cli.Commands.Export;
+using PeftOnnx.Export.Cli.Commands.Inspect;
+using PeftOnnx.Export.Cli.Commands.Optimize;
 
 var root = new RootCommand("peftonnx-export: train adapters, export them into ONNX, inspect ONNX models.");
 // Verbs, one line each (Commands/<Verb>/<Verb>Command.cs).
-root.Subcommands.Add(PeftOnnx.Export.Cli.Commands.Optimize.OptimizeCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(OptimizeCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

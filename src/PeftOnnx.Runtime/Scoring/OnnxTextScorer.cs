@@ -35,7 +35,7 @@ public sealed class OnnxTextScorer : ITextScorer
         {
             Labels = labels;
             // Label texts are short: one window each, embedded once for the scorer's lifetime.
-            _labelEmbeddings = EmbedWindows(labels.Select(l => model.Tokenizer.Encode(l, _maxLength)).ToList());
+            _labelEmbeddings = EmbedWindows((_options.ZeroShotPrompts ?? labels).Select(l => model.Tokenizer.Encode(l, _maxLength)).ToList());
         }
     }
 

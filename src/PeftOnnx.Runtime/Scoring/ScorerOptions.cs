@@ -20,6 +20,10 @@ public sealed record ScorerOptions
     /// </summary>
     public IReadOnlyList<string>? ZeroShotLabels { get; init; }
 
+    /// <summary>Texts embedded for each zero-shot label, in label order (e.g. "video editing and playback" for
+    /// label "video"); null embeds the labels themselves.</summary>
+    public IReadOnlyList<string>? ZeroShotPrompts { get; init; }
+
     /// <summary>Softmax temperature for zero-shot: probabilities = softmax(cosine similarities x scale).</summary>
     public float ZeroShotScale { get; init; } = 20f;
 
@@ -41,6 +45,8 @@ public sealed record ScorerOptions
             var duplicate = labels.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null)
                 throw new ArgumentException($"Zero-shot label '{duplicate.Key}' appears {duplicate.Count()} times.", nameof(ZeroShotLabels));
+            if (ZeroShotPrompts is { } prompts && (prompts.Count != labels.Count || prompts.Any(string.IsNullOrWhiteSpace)))
+                throw new ArgumentException($"Zero-shot prompts must be {labels.Count} non-blank texts, one per label; got {prompts.Count}.", nameof(ZeroShotPrompts));
         }
     }
 }
