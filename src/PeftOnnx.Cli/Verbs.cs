@@ -1,6 +1,6 @@
 using System.CommandLine;
 using PeftOnnx.Cli.Commands.Bench;
-using PeftOnnx.Cli.Commands.BenchFolder;
+using PeftOnnx.Cli.Commands.BenchPipeline;
 using PeftOnnx.Cli.Commands.Demo;
 using PeftOnnx.Cli.Commands.Embed;
 using PeftOnnx.Cli.Commands.Enqueue;
@@ -28,6 +28,6 @@ internal static class Verbs
         ServeCommand.Create(),
         EnqueueCommand.Create(),
         LoadGenCommand.Create(),
-        BenchFolderCommand.Create(),
+        BenchPipelineCommand.Create(),
     ];
 }

@@ -10,14 +10,14 @@ using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
 using Spectre.Console;
 
-namespace PeftOnnx.Cli.Commands.BenchFolder;
+namespace PeftOnnx.Cli.Commands.BenchPipeline;
 
 /// <summary>
-/// `peftonnx bench-folder`: folder scoring end to end (walk, read, hash, ledger, score, fsync'd JSONL, commit) against
+/// `peftonnx bench-pipeline`: folder scoring end to end (walk, read, hash, ledger, score, fsync'd JSONL, commit) against
 /// the model alone on texts already in memory, at the same batch size; plus the process's peak working set and its
 /// working set sampled during the run, to show memory stays flat on large folders.
 /// </summary>
-internal static class BenchFolderCommand
+internal static class BenchPipelineCommand
 {
     public static Command Create()
     {
@@ -31,7 +31,7 @@ internal static class BenchFolderCommand
         var generate = new Option<int>("--generate") { Description = "Write this many documents (debian-sections descriptions, made unique) into the folder first." };
         var modelOnlyDocs = new Option<int>("--model-only-docs") { Description = "Documents held in memory for the model-only runs.", DefaultValueFactory = _ => 2000 };
         var hashScorer = new Option<bool>("--hash-scorer") { Description = "Use the deterministic hash scorer (no model): measures the engine's own overhead and memory." };
-        var command = new Command("bench-folder", "Benchmark folder scoring end to end against the model alone at the same batch size; report peak memory.")
+        var command = new Command("bench-pipeline", "Benchmark folder scoring end to end against the model alone at the same batch size; report peak memory.")
         {
             folder, model, labels, device, threads, batchSize, modelsDir, generate, modelOnlyDocs, hashScorer,
         };
