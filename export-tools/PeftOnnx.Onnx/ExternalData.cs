@@ -58,12 +58,11 @@ internal static class ExternalData
     }
 
     /// <summary>
-    /// Moves raw_data of tensors of at least <paramref name="threshold"/> bytes into <paramref name="data"/>, pointing the tensors
-    /// at <paramref name="location"/>. Returns what <see cref="Restore"/> needs to undo it, so the caller's model is left as it was.
+    /// Moves raw_data of tensors of at least <paramref name="threshold"/> bytes into <paramref name="data"/> and points the
+    /// tensors at <paramref name="location"/>. Changes <paramref name="model"/>: callers pass a copy.
     /// </summary>
-    public static List<(TensorProto Tensor, ByteString Raw)> MoveOut(ModelProto model, Stream data, string location, int threshold)
+    public static void MoveOut(ModelProto model, Stream data, string location, int threshold)
     {
-        var moved = new List<(TensorProto, ByteString)>();
         var padding = new byte[Alignment];
         foreach (var tensor in OnnxTensors.All(model))
         {
@@ -72,23 +71,11 @@ internal static class ExternalData
             var offset = (data.Position + Alignment - 1) / Alignment * Alignment;
             data.Write(padding, 0, (int)(offset - data.Position));
             data.Write(tensor.RawData.Span);
-            moved.Add((tensor, tensor.RawData));
             tensor.ClearRawData();
             tensor.DataLocation = TensorProto.Types.DataLocation.External;
             tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
             tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString() });
             tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = (data.Position - offset).ToString() });
-        }
-        return moved;
-    }
-
-    public static void Restore(List<(TensorProto Tensor, ByteString Raw)> moved)
-    {
-        foreach (var (tensor, raw) in moved)
-        {
-            tensor.ExternalData.Clear();
-            tensor.ClearDataLocation();
-            tensor.RawData = raw;
         }
     }
 

@@ -40,7 +40,7 @@ public static class OnnxModelFile
 
     /// <summary>
     /// Writes <paramref name="model"/> atomically (temp files, then rename). Tensors move to a side file when
-    /// <paramref name="options"/> ask for it or the model would exceed protobuf's 2 GiB limit; the in-memory model is not changed.
+    /// <paramref name="options"/> ask for it or the model would exceed protobuf's 2 GiB limit; <paramref name="model"/> is only read.
     /// </summary>
     public static void Save(ModelProto model, string path, OnnxSaveOptions? options = null)
     {
@@ -69,17 +69,11 @@ public static class OnnxModelFile
         var location = options.ExternalDataFileName ?? Path.GetFileName(path) + ".data";
         var dataPath = Path.Combine(folder, location);
         var dataTmp = dataPath + ".tmp";
-        List<(TensorProto, ByteString)> moved;
+        // A clone shares the (immutable) tensor bytes, so it costs little; the caller's model is never touched.
+        var copy = model.Clone();
         using (var data = File.Create(dataTmp))
-            moved = ExternalData.MoveOut(model, data, location, options.ExternalDataThreshold);
-        try
-        {
-            WriteModel(model, tmp);
-        }
-        finally
-        {
-            ExternalData.Restore(moved);
-        }
+            ExternalData.MoveOut(copy, data, location, options.ExternalDataThreshold);
+        WriteModel(copy, tmp);
         File.Move(dataTmp, dataPath, overwrite: true);
         File.Move(tmp, path, overwrite: true);
     }

@@ -1,3 +1,7 @@
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Adapters.Bottleneck;
+using PeftOnnx.Core.Adapters.Ia3;
+using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Training.Encoder;
 using PeftOnnx.Training.Methods;
 using PeftOnnx.Training.Methods.Baselines;
@@ -17,6 +21,9 @@ public sealed class MethodInjectionTests(ITestOutputHelper output)
 {
     private static readonly BertConfig MiniLm = new();
 
+    private static LoraConfig Lora(int r, params string[] targets) =>
+        new() { R = r, LoraAlpha = 2 * r, LoraDropout = 0.1, TargetModules = TargetModules.FromNames(targets) };
+
     private TrainableParameterReport Apply(PeftMethod method, out List<string> trainable)
     {
         using var model = new BertForSequenceClassification(MiniLm, 12);
@@ -30,7 +37,7 @@ public sealed class MethodInjectionTests(ITestOutputHelper output)
     [Fact]
     public void Lora_qv_r8_trains_78348_parameters_like_peft()
     {
-        var report = Apply(new LoraMethod(new LoraConfig { R = 8, TargetModules = ["query", "value"] }), out var names);
+        var report = Apply(new LoraMethod(Lora(8, "query", "value")), out var names);
         Assert.Equal(78_348, report.Trainable);
         Assert.Contains("bert.encoder.layer.0.attention.self.query.lora_A.weight", names);
         Assert.Contains("bert.encoder.layer.5.attention.self.value.lora_B.weight", names);
@@ -41,7 +48,7 @@ public sealed class MethodInjectionTests(ITestOutputHelper output)
     [Fact]
     public void Lora_on_all_linear_layers_trains_342540_parameters_like_peft()
     {
-        var report = Apply(new LoraMethod(new LoraConfig { R = 8, TargetModules = ["query", "key", "value", "dense"] }), out _);
+        var report = Apply(new LoraMethod(Lora(8, "query", "key", "value", "dense")), out _);
         Assert.Equal(342_540, report.Trainable);
     }
 
@@ -57,14 +64,14 @@ public sealed class MethodInjectionTests(ITestOutputHelper output)
     [Fact]
     public void Dora_adds_a_magnitude_per_output_row()
     {
-        Apply(new LoraMethod(new LoraConfig { R = 4, UseDora = true }), out var names);
+        Apply(new LoraMethod(Lora(4, "query", "value") with { UseDora = true }), out var names);
         Assert.Contains("bert.encoder.layer.0.attention.self.query.lora_magnitude_vector", names);
     }
 
     [Fact]
     public void Ia3_scales_key_value_and_feedforward()
     {
-        var report = Apply(new Ia3Method(new Ia3Config()), out var names);
+        var report = Apply(new Ia3Method(new Ia3Config { TargetModules = TargetModules.FromNames("key", "value", "output.dense"), FeedforwardModules = TargetModules.FromNames("output.dense") }), out var names);
         Assert.Contains("bert.encoder.layer.3.attention.output.dense.ia3_l", names);
         Assert.Contains("bert.encoder.layer.3.output.dense.ia3_l", names);
         // per layer: key 384 + value 384 + attention.output.dense 384 + output.dense 1536, plus the classifier
@@ -74,9 +81,9 @@ public sealed class MethodInjectionTests(ITestOutputHelper output)
     [Fact]
     public void Houlsby_adds_two_adapters_per_layer_and_pfeiffer_one()
     {
-        var houlsby = Apply(new BottleneckMethod(new BottleneckConfig { Placement = BottleneckPlacement.Houlsby, ReductionFactor = 16 }), out var names);
+        var houlsby = Apply(new BottleneckMethod(new BottleneckConfig { Variant = BottleneckConfig.Houlsby, ReductionFactor = 16 }), out var names);
         Assert.Contains("bert.encoder.layer.0.attention.output.adapter.down.weight", names);
-        var pfeiffer = Apply(new BottleneckMethod(new BottleneckConfig { Placement = BottleneckPlacement.Pfeiffer, ReductionFactor = 16 }), out _);
+        var pfeiffer = Apply(new BottleneckMethod(new BottleneckConfig { Variant = BottleneckConfig.Pfeiffer, ReductionFactor = 16 }), out _);
         var perAdapter = 384 * 24 + 24 + 24 * 384 + 384;
         Assert.Equal(6 * perAdapter, houlsby.Trainable - pfeiffer.Trainable);
     }
@@ -84,9 +91,9 @@ public sealed class MethodInjectionTests(ITestOutputHelper output)
     [Fact]
     public void Prompt_and_prefix_tables_have_peft_shapes()
     {
-        Apply(new PromptTuningMethod(new PromptTuningConfig { NumVirtualTokens = 10 }), out var prompt);
+        Apply(new PromptTuningMethod(PromptTuningMethod.ConfigFor(MiniLm, 10)), out var prompt);
         Assert.Contains("prompt_encoder.embedding.weight", prompt);
-        var prefix = Apply(new PrefixTuningMethod(new PrefixTuningConfig { NumVirtualTokens = 8 }), out _);
+        var prefix = Apply(new PrefixTuningMethod(PrefixTuningMethod.ConfigFor(MiniLm, 8)), out _);
         Assert.Equal(8 * 6 * 2 * 384 + 12 * 384 + 12, prefix.Trainable);
     }
 
@@ -94,7 +101,7 @@ public sealed class MethodInjectionTests(ITestOutputHelper output)
     public void Unknown_target_is_refused_with_its_name()
     {
         using var model = new BertForSequenceClassification(MiniLm, 3);
-        var e = Assert.Throws<ArgumentException>(() => new LoraMethod(new LoraConfig { TargetModules = ["query", "qkv"] }).Apply(model));
+        var e = Assert.Throws<ArgumentException>(() => new LoraMethod(Lora(8, "query", "qkv")).Apply(model));
         Assert.Contains("qkv", e.Message, StringComparison.Ordinal);
     }
 
@@ -106,7 +113,7 @@ public sealed class MethodInjectionTests(ITestOutputHelper output)
         model.eval();
         using var batch = new EncoderBatch(randint(0, 1000, [2, 7], dtype: ScalarType.Int64), ones(2, 7, dtype: ScalarType.Int64), zeros(2, 7, dtype: ScalarType.Int64));
         using var before = model.forward(batch);
-        new LoraMethod(new LoraConfig { TargetModules = ["query", "value", "dense"] }).Apply(model);
+        new LoraMethod(Lora(8, "query", "value", "dense")).Apply(model);
         using var after = model.forward(batch);
         Assert.True(allclose(before, after, 1e-5, 1e-6));
     }

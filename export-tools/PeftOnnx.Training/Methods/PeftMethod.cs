@@ -1,21 +1,21 @@
-using System.Text.Json.Nodes;
+using PeftOnnx.Core.Adapters;
 using PeftOnnx.Training.Encoder;
-using TorchSharp;
+using TorchSharp.Modules;
 
 namespace PeftOnnx.Training.Methods;
 
 /// <summary>
-/// A fine-tuning method: what it adds to a <see cref="BertForSequenceClassification"/>, which
-/// parameters train, and how the trained parameters are written as a Hugging Face PEFT adapter.
-/// One folder per method holds its config, its layer and its injection.
+/// A fine-tuning method: what it adds to a <see cref="BertForSequenceClassification"/>, which parameters
+/// train, and how they are written. One folder per method holds its layer and its injection; the
+/// configuration is the adapter_config.json type from PeftOnnx.Core, shared with the exporter.
 /// </summary>
 public abstract class PeftMethod
 {
+    /// <summary>PEFT's task type for everything the trainer writes (BertForSequenceClassification).</summary>
+    public const string TaskType = "SEQ_CLS";
+
     /// <summary>The CLI name (lora, dora, ia3, houlsby, pfeiffer, prompt, prefix, probe, full).</summary>
     public abstract string Name { get; }
-
-    /// <summary>peft_type in adapter_config.json (LORA, IA3, PROMPT_TUNING, ...).</summary>
-    public abstract string PeftType { get; }
 
     /// <summary>Base modules trained in full and saved whole (PEFT's modules_to_save), relative to the classification model.</summary>
     public virtual IReadOnlyList<string> ModulesToSave { get; } = ["classifier"];
@@ -23,8 +23,8 @@ public abstract class PeftMethod
     /// <summary>Adds the method's modules to <paramref name="model"/> (new parameters are trainable, the base is not touched).</summary>
     protected abstract void Inject(BertForSequenceClassification model);
 
-    /// <summary>The method's own fields of adapter_config.json (peft_type, task_type and modules_to_save are added by the writer).</summary>
-    public abstract JsonObject ConfigFields(BertConfig config);
+    /// <summary>adapter_config.json for the trained adapter, or null for baselines that are saved as a whole model.</summary>
+    public abstract PeftAdapterConfig? AdapterConfig(BertConfig config);
 
     /// <summary>Freezes the base, injects the method, and unfreezes <see cref="ModulesToSave"/>.</summary>
     public void Apply(BertForSequenceClassification model)
@@ -40,25 +40,27 @@ public abstract class PeftMethod
     }
 
     /// <summary>The key PEFT uses in adapter_model.safetensors for a parameter of the classification model.</summary>
-    public virtual string AdapterKey(string parameterName) => "base_model.model." + parameterName;
+    public virtual string AdapterKey(string parameterName) => PeftKeys.ModelRoot + parameterName;
 
     /// <summary>The parameter name for a key of adapter_model.safetensors, or null when the key is not this method's.</summary>
     public virtual string? ParameterName(string adapterKey) =>
-        adapterKey.StartsWith("base_model.model.", StringComparison.Ordinal) ? adapterKey["base_model.model.".Length..] : null;
+        adapterKey.StartsWith(PeftKeys.ModelRoot, StringComparison.Ordinal) ? adapterKey[PeftKeys.ModelRoot.Length..] : null;
 
-    /// <summary>Linear layers of the encoder that a target list selects (never the classifier, which is saved whole).</summary>
-    protected static IReadOnlyList<(string Name, TorchSharp.Modules.Linear Linear)> FindLinearTargets(BertForSequenceClassification model, IReadOnlyList<string> targets)
+    /// <summary>
+    /// Linear layers of the encoder selected by <paramref name="matcher"/>, which sees module names relative to the
+    /// encoder (encoder.layer.0.attention.self.query, pooler.dense) as the exporter does; names returned are
+    /// relative to the classification model (bert.…).
+    /// </summary>
+    protected static IReadOnlyList<(string Name, Linear Linear)> FindLinearTargets(BertForSequenceClassification model, AdapterTargetMatcher matcher, string describe)
     {
-        var found = ModuleSurgery.FindTargets(model, targets, m => m is TorchSharp.Modules.Linear)
-            .Where(t => !t.Name.StartsWith("classifier", StringComparison.Ordinal))
-            .Select(t => (t.Name, (TorchSharp.Modules.Linear)t.Module))
-            .ToList();
-        if (found.Count == 0)
-            throw new ArgumentException($"target_modules [{string.Join(", ", targets)}] match no Linear layer of the encoder; use names such as query, key, value, dense, attention.output.dense, intermediate.dense.");
-        foreach (var entry in targets)
+        var linears = model.Bert.named_modules().Where(m => m.module is Linear).Select(m => (m.name, (Linear)m.module)).ToList();
+        var found = linears.Where(l => matcher.Matches(l.name)).Select(l => ("bert." + l.name, l.Item2)).ToList();
+        var unmatched = matcher.UnmatchedEntries(linears.Select(l => l.name));
+        if (found.Count == 0 || unmatched.Count > 0)
         {
-            if (!found.Any(f => ModuleSurgery.Matches(f.Name, entry)))
-                throw new ArgumentException($"target module '{entry}' matches no Linear layer of the encoder (known: query, key, value, attention.output.dense, intermediate.dense, output.dense, pooler.dense).");
+            throw new ArgumentException(
+                $"target_modules {describe}: {(unmatched.Count > 0 ? string.Join(", ", unmatched.Select(u => $"'{u}'")) : "the list")} match(es) no Linear layer of the encoder; " +
+                "use query, key, value, dense, attention.output.dense, intermediate.dense, output.dense or pooler.dense.");
         }
         return found;
     }

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Core.Bundles;
-using PeftOnnx.Core.Json;
-using PeftOnnx.Core.Models;
 using PeftOnnx.Runtime.Sessions;
 using PeftOnnx.Runtime.Tokenization;
 
@@ -92,21 +90,12 @@ public sealed class OnnxModel : IDisposable
     /// </summary>
     public static OnnxModel Load(string directory, SessionSettings settings, ILogger? logger = null)
     {
-        if (!System.IO.Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"Model folder {directory} does not exist; pass a bundle folder or a pulled base model (e.g. models/minilm-l6).");
-        var manifest = ReadManifest(directory, out var pullHint);
-        var vocab = Path.Combine(directory, manifest.Tokenizer.Vocab);
-        var model = Path.Combine(directory, manifest.Model);
-        foreach (var file in new[] { model, vocab })
-        {
-            if (!File.Exists(file))
-                throw new FileNotFoundException($"{file} is missing{pullHint}.", file);
-        }
-        var tokenizer = BertTokenizer.FromFile(vocab, manifest.Tokenizer);
-        var session = new SessionFactory(logger).Create(model, settings);
+        var folder = ModelFolder.Open(directory);
+        var tokenizer = folder.LoadTokenizer();
+        var session = new SessionFactory(logger).Create(folder.ModelPath, settings);
         try
         {
-            return new OnnxModel(Path.GetFullPath(directory), manifest, tokenizer, session);
+            return new OnnxModel(folder.Directory, folder.Manifest, tokenizer, session);
         }
         catch
         {
@@ -115,29 +104,11 @@ public sealed class OnnxModel : IDisposable
         }
     }
 
-    private static BundleManifest ReadManifest(string directory, out string pullHint)
-    {
-        var bundlePath = Path.Combine(directory, BundleManifest.FileName);
-        var modelPath = Path.Combine(directory, ModelManifest.FileName);
-        pullHint = "";
-        if (File.Exists(bundlePath))
-        {
-            var bundle = PeftJson.Load<BundleManifest>(bundlePath);
-            if (bundle.Format != BundleManifest.CurrentFormat)
-                throw new InvalidDataException($"{bundlePath} has format '{bundle.Format}', this runtime reads '{BundleManifest.CurrentFormat}'; re-export the bundle.");
-            return bundle;
-        }
-        if (File.Exists(modelPath))
-        {
-            var model = PeftJson.Load<ModelManifest>(modelPath);
-            pullHint = $"; run `peftonnx models pull {model.Name}` first";
-            return BundleManifest.FromBaseModel(model);
-        }
-        throw new FileNotFoundException($"{directory} holds neither {BundleManifest.FileName} nor {ModelManifest.FileName}; pass a bundle folder or a base model folder such as models/minilm-l6.", bundlePath);
-    }
-
     /// <summary>Sentence embeddings for each row: pooled as the manifest says, L2-normalised when it says so.</summary>
-    public float[][] Embed(TokenBatch batch)
+    public float[][] Embed(TokenBatch batch) => Embed(ModelInputs.From(batch));
+
+    /// <summary>Sentence embeddings for inputs given as arrays.</summary>
+    public float[][] Embed(ModelInputs batch)
     {
         float[][] pooled;
         if (Pooling == "pooler")
@@ -151,7 +122,7 @@ public sealed class OnnxModel : IDisposable
             var width = HiddenWidth(outputs[0], batch);
             pooled = Pooling switch
             {
-                "mean" => Inference.Pooling.Mean(hidden, batch.AttentionMask, batch.BatchSize, batch.SequenceLength, width),
+                "mean" => Inference.Pooling.Mean(hidden, batch.AttentionMask.AsSpan(0, batch.ElementCount), batch.BatchSize, batch.SequenceLength, width),
                 "cls" => Inference.Pooling.Cls(hidden, batch.BatchSize, batch.SequenceLength, width),
                 _ => throw new InvalidDataException($"{Manifest.Name}: unknown pooling '{Pooling}'; expected mean, cls or pooler."),
             };
@@ -165,7 +136,10 @@ public sealed class OnnxModel : IDisposable
     }
 
     /// <summary>Class scores per row, in label order: logits, or probabilities when <see cref="ClassOutputIsProbabilities"/>.</summary>
-    public float[][] ClassScores(TokenBatch batch)
+    public float[][] ClassScores(TokenBatch batch) => ClassScores(ModelInputs.From(batch));
+
+    /// <summary>Class scores for inputs given as arrays.</summary>
+    public float[][] ClassScores(ModelInputs batch)
     {
         if (!IsClassifier)
             throw new InvalidOperationException($"{Manifest.Name} is a feature-extraction model; it has no class scores (use embeddings, or zero-shot labels).");
@@ -176,15 +150,18 @@ public sealed class OnnxModel : IDisposable
     }
 
     /// <summary>The raw last hidden state, (B, S, H) row-major: for parity tests and token-level use.</summary>
-    public float[] LastHiddenState(TokenBatch batch)
+    public float[] LastHiddenState(TokenBatch batch) => LastHiddenState(ModelInputs.From(batch));
+
+    /// <summary>The raw last hidden state for inputs given as arrays, (B, S, H) row-major.</summary>
+    public float[] LastHiddenState(ModelInputs inputs)
     {
         if (_hiddenOutput is null)
             throw new InvalidOperationException($"{ModelPath} has no last_hidden_state output.");
-        using var outputs = Run(batch, [_hiddenOutput]);
+        using var outputs = Run(inputs, [_hiddenOutput]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    private float[][] RunRows(TokenBatch batch, string output)
+    private float[][] RunRows(ModelInputs batch, string output)
     {
         using var outputs = Run(batch, [output]);
         var shape = outputs[0].GetTensorTypeAndShape().Shape;
@@ -193,7 +170,7 @@ public sealed class OnnxModel : IDisposable
         return Inference.Pooling.Rows(outputs[0].GetTensorDataAsSpan<float>(), batch.BatchSize, (int)shape[1]);
     }
 
-    private int HiddenWidth(OrtValue hidden, TokenBatch batch)
+    private int HiddenWidth(OrtValue hidden, ModelInputs batch)
     {
         var shape = hidden.GetTensorTypeAndShape().Shape;
         if (shape.Length != 3 || shape[0] != batch.BatchSize || shape[1] != batch.SequenceLength)
@@ -205,23 +182,24 @@ public sealed class OnnxModel : IDisposable
     /// Runs one batch. The int64 input tensors wrap the batch's own arrays (pinned, no copy); they are
     /// created once per batch and disposed with it. The caller disposes the returned outputs.
     /// </summary>
-    private IDisposableReadOnlyCollection<OrtValue> Run(TokenBatch batch, IReadOnlyList<string> outputNames)
+    private IDisposableReadOnlyCollection<OrtValue> Run(ModelInputs batch, IReadOnlyList<string> outputNames)
     {
+        batch.Validate();
         if (batch.SequenceLength > MaxLength)
             throw new ArgumentException($"Batch sequence length {batch.SequenceLength} exceeds {Manifest.Name}'s max length {MaxLength}; encode with maxLength {MaxLength}.", nameof(batch));
-        long[] shape = [batch.BatchSize, batch.SequenceLength];
+        var shape = batch.Shape;
         var names = new List<string>(3) { "input_ids", "attention_mask" };
         var values = new List<OrtValue>(3)
         {
-            OrtValue.CreateTensorValueFromMemory(batch.InputIds, shape),
-            OrtValue.CreateTensorValueFromMemory(batch.AttentionMask, shape),
+            Wrap(batch.InputIds, batch.ElementCount, shape),
+            Wrap(batch.AttentionMask, batch.ElementCount, shape),
         };
         try
         {
             if (_inputNames.Contains("token_type_ids"))
             {
                 names.Add("token_type_ids");
-                values.Add(OrtValue.CreateTensorValueFromMemory(batch.TokenTypeIds, shape));
+                values.Add(Wrap(batch.TokenTypeIds, batch.ElementCount, shape));
             }
             using var runOptions = new RunOptions();
             return _session.Session.Run(runOptions, names, values, outputNames);
@@ -232,6 +210,10 @@ public sealed class OnnxModel : IDisposable
                 value.Dispose();
         }
     }
+
+    // Batch arrays may be pooled buffers longer than the tensor: wrap only the first B*S elements.
+    private static OrtValue Wrap(long[] data, int count, long[] shape) =>
+        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data.AsMemory(0, count), shape);
 
     private string? ResolveOutput(string logical, HashSet<string> available)
     {

@@ -9,8 +9,14 @@ public sealed record ScorerOptions
     /// <summary>Window length in tokens including [CLS] and [SEP]; null means the model's max length.</summary>
     public int? MaxLength { get; init; }
 
-    /// <summary>Tokens shared by consecutive windows of a long document (the tokenizer's stride).</summary>
-    public int WindowOverlap { get; init; } = 32;
+    /// <summary>
+    /// Word-pieces shared by consecutive windows of a long document (the tokenizer's stride); null means 32,
+    /// or a quarter of the window for windows shorter than 130 tokens.
+    /// </summary>
+    public int? WindowOverlap { get; init; }
+
+    /// <summary>The overlap used for windows of <paramref name="maxLength"/> tokens.</summary>
+    public int OverlapFor(int maxLength) => WindowOverlap ?? Math.Min(32, (maxLength - 2) / 4);
 
     public WindowAggregation Aggregation { get; init; } = WindowAggregation.Mean;
 
@@ -19,6 +25,10 @@ public sealed record ScorerOptions
     /// text embedding is most similar. Ignored by classification bundles (they carry their own labels).
     /// </summary>
     public IReadOnlyList<string>? ZeroShotLabels { get; init; }
+
+    /// <summary>Texts embedded for each zero-shot label, in label order (e.g. "video editing and playback" for
+    /// label "video"); null embeds the labels themselves.</summary>
+    public IReadOnlyList<string>? ZeroShotPrompts { get; init; }
 
     /// <summary>Softmax temperature for zero-shot: probabilities = softmax(cosine similarities x scale).</summary>
     public float ZeroShotScale { get; init; } = 20f;
@@ -41,6 +51,8 @@ public sealed record ScorerOptions
             var duplicate = labels.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null)
                 throw new ArgumentException($"Zero-shot label '{duplicate.Key}' appears {duplicate.Count()} times.", nameof(ZeroShotLabels));
+            if (ZeroShotPrompts is { } prompts && (prompts.Count != labels.Count || prompts.Any(string.IsNullOrWhiteSpace)))
+                throw new ArgumentException($"Zero-shot prompts must be {labels.Count} non-blank texts, one per label; got {prompts.Count}.", nameof(ZeroShotPrompts));
         }
     }
 }

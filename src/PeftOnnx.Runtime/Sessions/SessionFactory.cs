@@ -34,13 +34,13 @@ public sealed class SessionFactory
             }
             catch (Exception e) when (settings.Device == DeviceKind.Auto && e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
-                _logger.LogWarning("CUDA is not available ({Reason}); running {Model} on CPU", FirstLine(e.Message), modelPath);
+                _logger.LogWarning("CUDA is not available ({Reason}); running {Model} on CPU", Reason(e), modelPath);
             }
             catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
                 throw new InvalidOperationException(
-                    $"--device cuda: the CUDA execution provider could not run {modelPath} on device {settings.CudaDeviceId}: {FirstLine(e.Message)}. " +
-                    "Install CUDA 12 and cuDNN 9 libraries, or use --device auto|cpu.", e);
+                    $"--device cuda: the CUDA execution provider could not run {modelPath} on device {settings.CudaDeviceId}: {Reason(e)}. " +
+                    "Install the CUDA and cuDNN libraries this ONNX Runtime build links against (the missing one is named above), or use --device auto|cpu.", e);
             }
         }
         return CreateCpu(modelPath, settings);
@@ -77,9 +77,18 @@ public sealed class SessionFactory
         LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
     };
 
-    private static string FirstLine(string message)
+    /// <summary>The useful part of an ONNX Runtime error: its first line, without the source location prefix.</summary>
+    internal static string Reason(Exception e)
     {
+        var message = e.Message;
         var newline = message.IndexOf('\n', StringComparison.Ordinal);
-        return (newline < 0 ? message : message[..newline]).Trim();
+        if (newline >= 0)
+            message = message[..newline];
+        // "[ErrorCode:Fail] /onnxruntime_src/...cc:2043 Provider& ...Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load ..."
+        var status = message.LastIndexOf(" : ", StringComparison.Ordinal);
+        var marker = message.IndexOf("[ONNXRuntimeError]", StringComparison.Ordinal);
+        if (marker >= 0 && status > marker)
+            message = message[(status + 3)..];
+        return message.Trim();
     }
 }

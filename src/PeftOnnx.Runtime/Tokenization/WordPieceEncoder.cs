@@ -45,25 +45,18 @@ internal sealed class WordPieceEncoder : IWordSink
     private bool AddPieces(ReadOnlySpan<char> word, ReadOnlySpan<int> sourceStarts, ReadOnlySpan<int> sourceEnds)
     {
         var vocabulary = _vocabulary!;
-        int start = 0;
-        while (start < word.Length)
+        // Greedy longest match first: the first piece from all tokens, later ones from the "##" tokens.
+        int length = vocabulary.Initial.LongestPrefix(word, out int id);
+        for (int start = 0; ; )
         {
-            bool continuation = start > 0;
-            int longest = continuation ? vocabulary.MaxContinuationLength : vocabulary.MaxInitialLength;
-            int end = Math.Min(word.Length, start + longest);
-            int id = -1;
-            for (; end > start; end--)
-            {
-                var candidate = word[start..end];
-                if (continuation ? vocabulary.TryGetContinuation(candidate, out id) : vocabulary.TryGetInitial(candidate, out id))
-                    break;
-            }
-            if (end == start)
+            if (length == 0)
                 return false;
-            Add(id, sourceStarts[start], sourceEnds[end - 1]);
-            start = end;
+            Add(id, sourceStarts[start], sourceEnds[start + length - 1]);
+            start += length;
+            if (start == word.Length)
+                return true;
+            length = vocabulary.Continuation.LongestPrefix(word[start..], out id);
         }
-        return true;
     }
 
     private void Add(int id, int start, int end)

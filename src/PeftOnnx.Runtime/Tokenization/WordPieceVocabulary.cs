@@ -3,7 +3,7 @@ using System.Text;
 namespace PeftOnnx.Runtime.Tokenization;
 
 /// <summary>
-/// A BERT vocab.txt (one token per line, id = line number) indexed for allocation-free lookups of
+/// A BERT vocab.txt (one token per line, id = line number) indexed for allocation-free longest-prefix lookups of
 /// word-initial pieces and of "##" continuation pieces (stored without the prefix).
 /// </summary>
 internal sealed class WordPieceVocabulary
@@ -11,34 +11,28 @@ internal sealed class WordPieceVocabulary
     public const string ContinuationPrefix = "##";
 
     private readonly string[] _tokens;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _initial;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _continuation;
+    private readonly Dictionary<string, int> _ids;
 
     private WordPieceVocabulary(string[] tokens, Dictionary<string, int> initial, Dictionary<string, int> continuation)
     {
         _tokens = tokens;
-        _initial = initial.GetAlternateLookup<ReadOnlySpan<char>>();
-        _continuation = continuation.GetAlternateLookup<ReadOnlySpan<char>>();
-        MaxInitialLength = initial.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max();
-        MaxContinuationLength = continuation.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max();
+        _ids = initial;
+        Initial = new PrefixTable(initial);
+        Continuation = new PrefixTable(continuation);
     }
 
     /// <summary>Number of ids (lines of the file).</summary>
     public int Count => _tokens.Length;
 
-    /// <summary>Longest token, in UTF-16 units: no longer candidate can match.</summary>
-    public int MaxInitialLength { get; }
+    /// <summary>Every token, for the first piece of a word.</summary>
+    public PrefixTable Initial { get; }
 
-    /// <summary>Longest continuation token without its "##", in UTF-16 units.</summary>
-    public int MaxContinuationLength { get; }
+    /// <summary>The "##" tokens without their prefix, for the later pieces of a word.</summary>
+    public PrefixTable Continuation { get; }
 
     public string TokenOf(int id) => _tokens[id];
 
-    public bool TryGetId(string token, out int id) => _initial.Dictionary.TryGetValue(token, out id);
-
-    public bool TryGetInitial(ReadOnlySpan<char> piece, out int id) => _initial.TryGetValue(piece, out id);
-
-    public bool TryGetContinuation(ReadOnlySpan<char> piece, out int id) => _continuation.TryGetValue(piece, out id);
+    public bool TryGetId(string token, out int id) => _ids.TryGetValue(token, out id);
 
     /// <summary>Reads vocab.txt as Hugging Face's WordPiece does: UTF-8, lines split on '\n', trailing whitespace trimmed, a repeated token keeps its last id.</summary>
     public static WordPieceVocabulary Load(string path)

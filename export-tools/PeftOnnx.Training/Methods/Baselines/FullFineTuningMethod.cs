@@ -1,17 +1,15 @@
-using System.Text.Json.Nodes;
+using PeftOnnx.Core.Adapters;
 using PeftOnnx.Training.Encoder;
 
 namespace PeftOnnx.Training.Methods.Baselines;
 
 /// <summary>
-/// Full fine-tuning: every parameter trains. Written as a PEFT-layout directory with peft_type
-/// FULL whose tensors are the whole model (base_model.model.bert.…, base_model.model.classifier.…).
+/// Full fine-tuning: every parameter trains. Saved as a whole model
+/// (transformers layout: model.safetensors with bert.… and classifier.… keys, config.json).
 /// </summary>
 public sealed class FullFineTuningMethod : PeftMethod
 {
     public override string Name => "full";
-
-    public override string PeftType => "FULL";
 
     public override IReadOnlyList<string> ModulesToSave { get; } = ["bert", "classifier"];
 
@@ -19,5 +17,5 @@ public sealed class FullFineTuningMethod : PeftMethod
     {
     }
 
-    public override JsonObject ConfigFields(BertConfig config) => [];
+    public override PeftAdapterConfig? AdapterConfig(BertConfig config) => null;
 }

@@ -1,17 +1,15 @@
-using System.Text.Json.Nodes;
+using PeftOnnx.Core.Adapters;
 using PeftOnnx.Training.Encoder;
 
 namespace PeftOnnx.Training.Methods.Baselines;
 
 /// <summary>
-/// Linear probe: the encoder stays frozen; only the pooler and the classifier train. Written as a
-/// PEFT-layout directory with peft_type LINEAR_PROBE whose tensors are the saved modules.
+/// Linear probe: the encoder stays frozen; only the pooler and the classifier train. Not a PEFT
+/// method: saved as a whole model (transformers layout, model.safetensors + config.json).
 /// </summary>
 public sealed class LinearProbeMethod : PeftMethod
 {
     public override string Name => "probe";
-
-    public override string PeftType => "LINEAR_PROBE";
 
     public override IReadOnlyList<string> ModulesToSave { get; } = ["bert.pooler", "classifier"];
 
@@ -19,5 +17,5 @@ public sealed class LinearProbeMethod : PeftMethod
     {
     }
 
-    public override JsonObject ConfigFields(BertConfig config) => [];
+    public override PeftAdapterConfig? AdapterConfig(BertConfig config) => null;
 }

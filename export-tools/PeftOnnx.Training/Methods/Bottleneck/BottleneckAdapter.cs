@@ -14,10 +14,13 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
     private readonly Linear up;
     private readonly string nonLinearity;
 
-    public BottleneckAdapter(int hiddenSize, BottleneckConfig config) : base(nameof(BottleneckAdapter))
+    /// <param name="nonLinearity">relu, gelu, swish or tanh.</param>
+    public BottleneckAdapter(int hiddenSize, int width, string nonLinearity) : base(nameof(BottleneckAdapter))
     {
-        config.Validate(hiddenSize);
-        var width = hiddenSize / config.ReductionFactor;
+        if (nonLinearity is not ("relu" or "gelu" or "swish" or "tanh"))
+            throw new ArgumentException($"the non-linearity should be relu, gelu, swish or tanh, got '{nonLinearity}'.");
+        if (width <= 0 || width > hiddenSize)
+            throw new ArgumentException($"the bottleneck width should be in 1..{hiddenSize}, got {width}.");
         down = nn.Linear(hiddenSize, width);
         up = nn.Linear(width, hiddenSize);
         using (no_grad())
@@ -25,7 +28,7 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
             nn.init.zeros_(up.weight!);
             nn.init.zeros_(up.bias!);
         }
-        nonLinearity = config.NonLinearity;
+        this.nonLinearity = nonLinearity;
         RegisterComponents();
     }
 

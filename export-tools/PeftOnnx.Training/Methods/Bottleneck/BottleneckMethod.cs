@@ -1,40 +1,37 @@
-using System.Text.Json.Nodes;
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Adapters.Bottleneck;
 using PeftOnnx.Training.Encoder;
 
 namespace PeftOnnx.Training.Methods.Bottleneck;
 
 /// <summary>
-/// Bottleneck adapters (Houlsby or Pfeiffer). Written in PEFT's directory layout with peft_type
-/// BOTTLENECK; keys base_model.model.bert.encoder.layer.N.{attention.output,output}.adapter.{down,up}.{weight,bias}.
+/// Bottleneck adapters (Houlsby or Pfeiffer), PeftOnnx's peft_type BOTTLENECK (docs/ADAPTER_FORMAT.md):
+/// keys base_model.model.bert.encoder.layer.N.{attention.output,output}.adapter.{down,up}.{weight,bias}.
 /// </summary>
-public sealed class BottleneckMethod(BottleneckConfig config) : PeftMethod
+public sealed class BottleneckMethod : PeftMethod
 {
-    public BottleneckConfig Config { get; } = config;
+    public BottleneckMethod(BottleneckConfig config)
+    {
+        config.Validate();
+        Config = config;
+    }
 
-    public override string Name => Config.Placement == BottleneckPlacement.Houlsby ? "houlsby" : "pfeiffer";
+    public BottleneckConfig Config { get; }
 
-    public override string PeftType => "BOTTLENECK";
+    public override string Name => Config.Variant;
 
     protected override void Inject(BertForSequenceClassification model)
     {
         var hidden = model.Bert.Config.HiddenSize;
-        Config.Validate(hidden);
+        var width = Config.BottleneckSize(hidden);
         for (var i = 0; i < model.Bert.Config.NumHiddenLayers; i++)
         {
-            if (Config.Placement == BottleneckPlacement.Houlsby)
-                ModuleSurgery.Replace(model, $"bert.encoder.layer.{i}.attention.output.adapter", new BottleneckAdapter(hidden, Config));
-            ModuleSurgery.Replace(model, $"bert.encoder.layer.{i}.output.adapter", new BottleneckAdapter(hidden, Config));
+            if (Config.LayersToTransform is { } layers && !layers.Contains(i))
+                continue;
+            foreach (var site in Config.Sites)
+                ModuleSurgery.Replace(model, "bert." + BottleneckConfig.AdapterModule(i, site), new BottleneckAdapter(hidden, width, Config.NonLinearity));
         }
     }
 
-    public override JsonObject ConfigFields(BertConfig config) => new()
-    {
-        ["adapter_placement"] = Config.Placement.ToString().ToUpperInvariant(),
-        ["reduction_factor"] = Config.ReductionFactor,
-        ["bottleneck_size"] = config.HiddenSize / Config.ReductionFactor,
-        ["non_linearity"] = Config.NonLinearity,
-        ["target_modules"] = Config.Placement == BottleneckPlacement.Houlsby
-            ? new JsonArray("attention.output", "output")
-            : new JsonArray("output"),
-    };
+    public override PeftAdapterConfig AdapterConfig(BertConfig config) => Config with { TaskType = TaskType, ModulesToSave = ModulesToSave };
 }

@@ -1,6 +1,5 @@
 using TorchSharp;
 using TorchSharp.Modules;
-using PeftOnnx.Training.Methods.Lora;
 using static TorchSharp.torch;
 
 namespace PeftOnnx.Training.Methods.Dora;
@@ -17,19 +16,20 @@ public sealed class DoraLinear : nn.Module<Tensor, Tensor>
     private readonly Dropout lora_dropout;
     private readonly Parameter lora_magnitude_vector;
 
-    public DoraLinear(Linear baseLayer, LoraConfig config) : base(nameof(DoraLinear))
+    public DoraLinear(Linear baseLayer, int r, double scaling, double dropout) : base(nameof(DoraLinear))
     {
-        config.Validate();
+        if (r <= 0)
+            throw new ArgumentException($"the DoRA rank should be positive, got {r}.");
         base_layer = baseLayer;
-        lora_A = nn.Linear(baseLayer.in_features, config.R, hasBias: false);
-        lora_B = nn.Linear(config.R, baseLayer.out_features, hasBias: false);
+        lora_A = nn.Linear(baseLayer.in_features, r, hasBias: false);
+        lora_B = nn.Linear(r, baseLayer.out_features, hasBias: false);
         using (no_grad())
         {
             nn.init.zeros_(lora_B.weight!);
             lora_magnitude_vector = nn.Parameter(linalg.vector_norm(baseLayer.weight!, dims: [1]).detach().clone()); // (out)
         }
-        lora_dropout = nn.Dropout(config.Dropout);
-        Scaling = config.Scaling;
+        lora_dropout = nn.Dropout(dropout);
+        Scaling = scaling;
         RegisterComponents();
     }
 

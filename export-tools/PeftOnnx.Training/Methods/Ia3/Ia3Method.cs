@@ -1,32 +1,27 @@
-using System.Text.Json.Nodes;
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Adapters.Ia3;
 using PeftOnnx.Training.Encoder;
 
 namespace PeftOnnx.Training.Methods.Ia3;
 
-/// <summary>IA3: wraps each target Linear with a learned scaling vector.</summary>
-public sealed class Ia3Method(Ia3Config config) : PeftMethod
+/// <summary>IA3: wraps each target Linear with a learned scaling vector (input scaling for feedforward_modules).</summary>
+public sealed class Ia3Method : PeftMethod
 {
-    public Ia3Config Config { get; } = config;
+    public Ia3Method(Ia3Config config)
+    {
+        config.Validate();
+        Config = config;
+    }
+
+    public Ia3Config Config { get; }
 
     public override string Name => "ia3";
 
-    public override string PeftType => "IA3";
-
     protected override void Inject(BertForSequenceClassification model)
     {
-        Config.Validate();
-        foreach (var (name, linear) in FindLinearTargets(model, Config.TargetModules))
-        {
-            var feedforward = Config.FeedforwardModules.Any(f => ModuleSurgery.Matches(name, f));
-            ModuleSurgery.Replace(model, name, new Ia3Linear(linear, feedforward));
-        }
+        foreach (var (name, linear) in FindLinearTargets(model, Config.CreateMatcher(), Config.TargetModules!.ToString()))
+            ModuleSurgery.Replace(model, name, new Ia3Linear(linear, Config.IsFeedforward(name["bert.".Length..])));
     }
 
-    public override JsonObject ConfigFields(BertConfig config) => new()
-    {
-        ["target_modules"] = new JsonArray([.. Config.TargetModules.Select(t => JsonValue.Create(t))]),
-        ["feedforward_modules"] = new JsonArray([.. Config.FeedforwardModules.Select(t => JsonValue.Create(t))]),
-        ["fan_in_fan_out"] = false,
-        ["init_ia3_weights"] = true,
-    };
+    public override PeftAdapterConfig AdapterConfig(BertConfig config) => Config with { TaskType = TaskType, ModulesToSave = ModulesToSave };
 }

@@ -15,17 +15,18 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     private readonly Linear lora_B;
     private readonly Dropout lora_dropout;
 
-    public LoraLinear(Linear baseLayer, LoraConfig config) : base(nameof(LoraLinear))
+    public LoraLinear(Linear baseLayer, int r, double scaling, double dropout) : base(nameof(LoraLinear))
     {
-        config.Validate();
+        if (r <= 0)
+            throw new ArgumentException($"the LoRA rank should be positive, got {r}.");
         base_layer = baseLayer;
         // PEFT's default init: A like nn.Linear (Kaiming-uniform, a=√5), B zero, so training starts at the base model.
-        lora_A = nn.Linear(baseLayer.in_features, config.R, hasBias: false);
-        lora_B = nn.Linear(config.R, baseLayer.out_features, hasBias: false);
+        lora_A = nn.Linear(baseLayer.in_features, r, hasBias: false);
+        lora_B = nn.Linear(r, baseLayer.out_features, hasBias: false);
         using (no_grad())
             nn.init.zeros_(lora_B.weight!);
-        lora_dropout = nn.Dropout(config.Dropout);
-        Scaling = config.Scaling;
+        lora_dropout = nn.Dropout(dropout);
+        Scaling = scaling;
         RegisterComponents();
     }
 

@@ -1,42 +1,36 @@
-using System.Text.Json.Nodes;
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Training.Encoder;
 using PeftOnnx.Training.Methods.Dora;
+using static TorchSharp.torch;
 
 namespace PeftOnnx.Training.Methods.Lora;
 
-/// <summary>LoRA (and DoRA when <see cref="LoraConfig.UseDora"/>): wraps each target Linear of the encoder.</summary>
-public sealed class LoraMethod(LoraConfig config) : PeftMethod
+/// <summary>LoRA (and DoRA when use_dora): wraps each target Linear of the encoder; rank and scale per module follow rank_pattern / alpha_pattern / use_rslora.</summary>
+public sealed class LoraMethod : PeftMethod
 {
-    public LoraConfig Config { get; } = config;
+    public LoraMethod(LoraConfig config)
+    {
+        config.Validate();
+        Config = config;
+    }
+
+    public LoraConfig Config { get; }
 
     public override string Name => Config.UseDora ? "dora" : "lora";
 
-    public override string PeftType => "LORA";
-
     protected override void Inject(BertForSequenceClassification model)
     {
-        Config.Validate();
-        foreach (var (name, linear) in FindLinearTargets(model, Config.TargetModules))
+        foreach (var (name, linear) in FindLinearTargets(model, Config.CreateMatcher(), Config.TargetModules!.ToString()))
         {
-            TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> wrapper = Config.UseDora
-                ? new DoraLinear(linear, Config)
-                : new LoraLinear(linear, Config);
+            var module = name["bert.".Length..];
+            var (r, scaling) = (Config.RankFor(module), Config.ScaleFor(module));
+            nn.Module<Tensor, Tensor> wrapper = Config.UseDora
+                ? new DoraLinear(linear, r, scaling, Config.LoraDropout)
+                : new LoraLinear(linear, r, scaling, Config.LoraDropout);
             ModuleSurgery.Replace(model, name, wrapper);
         }
     }
 
-    public override JsonObject ConfigFields(BertConfig config) => new()
-    {
-        ["r"] = Config.R,
-        ["lora_alpha"] = Config.Alpha,
-        ["lora_dropout"] = Config.Dropout,
-        ["target_modules"] = new JsonArray([.. Config.TargetModules.Select(t => JsonValue.Create(t))]),
-        ["use_rslora"] = Config.UseRsLora,
-        ["use_dora"] = Config.UseDora,
-        ["bias"] = "none",
-        ["fan_in_fan_out"] = false,
-        ["init_lora_weights"] = true,
-        ["rank_pattern"] = new JsonObject(),
-        ["alpha_pattern"] = new JsonObject(),
-    };
+    public override PeftAdapterConfig AdapterConfig(BertConfig config) => Config with { TaskType = TaskType, ModulesToSave = ModulesToSave };
 }

@@ -1,28 +1,37 @@
-using System.Text.Json.Nodes;
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Adapters.PromptTuning;
 using PeftOnnx.Training.Encoder;
 using static TorchSharp.torch;
 
 namespace PeftOnnx.Training.Methods.PromptTuning;
 
 /// <summary>Prompt tuning: a trained prompt of virtual input embeddings (key prompt_embeddings) plus the classifier.</summary>
-public sealed class PromptTuningMethod(PromptTuningConfig config) : PeftMethod
+public sealed class PromptTuningMethod : PeftMethod
 {
     /// <summary>Where the prompt lives in the classification model (its parameter is prompt_encoder.embedding.weight).</summary>
     public const string ModuleName = "prompt_encoder";
 
-    public PromptTuningConfig Config { get; } = config;
+    public PromptTuningMethod(PromptTuningConfig config)
+    {
+        config.Validate();
+        if (config.PromptTuningInit == "TEXT")
+            throw new ArgumentException("prompt_tuning_init TEXT is not supported by the trainer; use SAMPLE_VOCAB or RANDOM.");
+        Config = config;
+    }
+
+    public PromptTuningConfig Config { get; }
 
     public override string Name => "prompt";
 
-    public override string PeftType => "PROMPT_TUNING";
-
     protected override void Inject(BertForSequenceClassification model)
     {
-        Config.Validate();
         var hidden = model.Bert.Config.HiddenSize;
+        if (Config.TokenDim != hidden)
+            throw new ArgumentException($"token_dim {Config.TokenDim} differs from the encoder's hidden size {hidden}.");
         var prompt = new PromptEmbedding(Config.NumVirtualTokens, hidden);
-        if (Config.Init == "SAMPLE_VOCAB")
+        if (Config.PromptTuningInit == "SAMPLE_VOCAB")
         {
+            // PEFT's SAMPLE_VOCAB: start from random rows of the word embedding table.
             using var _ = no_grad();
             var vocab = model.Bert.Embeddings.WordEmbeddingTable;
             using var rows = randint(vocab.shape[0], [Config.NumVirtualTokens], dtype: ScalarType.Int64);
@@ -32,22 +41,24 @@ public sealed class PromptTuningMethod(PromptTuningConfig config) : PeftMethod
         model.AttachVirtualTokens(ModuleName, prompt);
     }
 
-    public override JsonObject ConfigFields(BertConfig config) => new()
-    {
-        ["num_virtual_tokens"] = Config.NumVirtualTokens,
-        ["token_dim"] = config.HiddenSize,
-        ["num_transformer_submodules"] = 1,
-        ["num_attention_heads"] = config.NumAttentionHeads,
-        ["num_layers"] = config.NumHiddenLayers,
-        ["prompt_tuning_init"] = Config.Init,
-    };
+    public override PeftAdapterConfig AdapterConfig(BertConfig config) => Config with { TaskType = TaskType, ModulesToSave = ModulesToSave };
 
     // PEFT saves prompt learning as the bare prompt table plus base_model.<module to save>.
     public override string AdapterKey(string parameterName) =>
-        parameterName == ModuleName + ".embedding.weight" ? "prompt_embeddings" : "base_model." + parameterName;
+        parameterName == ModuleName + ".embedding.weight" ? PeftKeys.PromptEmbeddings : PeftKeys.PromptRoot + parameterName;
 
     public override string? ParameterName(string adapterKey) =>
-        adapterKey == "prompt_embeddings" ? ModuleName + ".embedding.weight"
-        : adapterKey.StartsWith("base_model.", StringComparison.Ordinal) ? adapterKey["base_model.".Length..]
+        adapterKey == PeftKeys.PromptEmbeddings ? ModuleName + ".embedding.weight"
+        : adapterKey.StartsWith(PeftKeys.PromptRoot, StringComparison.Ordinal) ? adapterKey[PeftKeys.PromptRoot.Length..]
         : null;
+
+    /// <summary>A prompt-tuning configuration for <paramref name="encoder"/>.</summary>
+    public static PromptTuningConfig ConfigFor(BertConfig encoder, int virtualTokens, string init = "SAMPLE_VOCAB") => new()
+    {
+        NumVirtualTokens = virtualTokens,
+        TokenDim = encoder.HiddenSize,
+        NumAttentionHeads = encoder.NumAttentionHeads,
+        NumLayers = encoder.NumHiddenLayers,
+        PromptTuningInit = init,
+    };
 }

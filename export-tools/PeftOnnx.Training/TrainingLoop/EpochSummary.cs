@@ -1,0 +1,17 @@
+namespace PeftOnnx.Training.TrainingLoop;
+
+/// <summary>One line of metrics.jsonl written after each epoch.</summary>
+public sealed record EpochSummary
+{
+    public string Kind { get; init; } = "epoch";
+    public int Epoch { get; init; }
+    public int Step { get; init; }
+    public double TrainLoss { get; init; }
+    public double DevAccuracy { get; init; }
+    public double DevMacroF1 { get; init; }
+    public double LearningRate { get; init; }
+    public double ElapsedSeconds { get; init; }
+    public double TrainTokensPerSecond { get; init; }
+    public long PeakMemoryBytes { get; init; }
+    public bool Best { get; init; }
+}

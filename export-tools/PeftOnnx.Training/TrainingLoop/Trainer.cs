@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using PeftOnnx.Training.Data;
+using PeftOnnx.Training.Encoder;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PeftOnnx.Training.TrainingLoop;
+
+/// <summary>
+/// The training loop: AdamW (no decay on biases and LayerNorm weights), linear warm-up then decay, gradient
+/// clipping, length-bucketed dynamic padding, evaluation on dev after each epoch, best checkpoint by the
+/// dev metric, early stopping, seeded batch order and dropout, resumable checkpoints (also written on
+/// cancellation, e.g. Ctrl-C). Every step runs in its own dispose scope, so memory stays flat.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly BertForSequenceClassification _model;
+    private readonly TrainingOptions _options;
+    private readonly Device _device;
+    private readonly int _padId;
+    private readonly string _workDirectory;
+    private readonly ITrainingProgress? _progress;
+
+    /// <param name="workDirectory">Holds checkpoints (last/, best/), metrics.jsonl and training_curve.png.</param>
+    public Trainer(BertForSequenceClassification model, TrainingOptions options, Device device, int padId, string workDirectory, ITrainingProgress? progress = null)
+    {
+        options.Validate();
+        _model = model;
+        _options = options;
+        _device = device;
+        _padId = padId;
+        _workDirectory = workDirectory;
+        _progress = progress;
+        Trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        if (Trainable.Count == 0)
+            throw new InvalidOperationException("the model has no trainable parameters; apply a method first.");
+    }
+
+    public IReadOnlyList<(string Name, Parameter Parameter)> Trainable { get; }
+
+    public string LastCheckpoint => Path.Combine(_workDirectory, "last");
+
+    public string BestCheckpoint => Path.Combine(_workDirectory, "best");
+
+    public string MetricsPath => Path.Combine(_workDirectory, "metrics.jsonl");
+
+    public string CurvePath => Path.Combine(_workDirectory, "training_curve.png");
+
+    /// <summary>Trains; returns with the best-dev parameters loaded into the model.</summary>
+    /// <param name="resume">Continue from <see cref="LastCheckpoint"/> instead of starting afresh.</param>
+    public TrainingResult Train(IReadOnlyList<TokenizedExample> train, IReadOnlyList<TokenizedExample> dev, string methodName, bool resume, CancellationToken cancellation)
+    {
+        Directory.CreateDirectory(_workDirectory);
+        var stepsPerEpoch = (train.Count + _options.BatchSize - 1) / _options.BatchSize;
+        var schedule = LinearWarmupSchedule.For(stepsPerEpoch * _options.Epochs, _options.WarmupRatio);
+        using var optimizer = CreateOptimizer();
+
+        random.manual_seed(_options.Seed);
+        var state = new TrainerState { TotalSteps = schedule.TotalSteps, Seed = _options.Seed, Method = methodName };
+        var epochs = new List<EpochSummary>();
+        if (resume)
+        {
+            state = TrainerCheckpoint.Load(LastCheckpoint, Trainable, optimizer);
+            if (state.Method != methodName || state.Seed != _options.Seed || state.TotalSteps != schedule.TotalSteps)
+                throw new InvalidOperationException($"the checkpoint in {LastCheckpoint} is for method {state.Method}, seed {state.Seed}, {state.TotalSteps} steps; this run is {methodName}, seed {_options.Seed}, {schedule.TotalSteps} steps. Resume with the same settings.");
+            if (File.Exists(MetricsPath))
+                epochs.AddRange(MetricsLog.Read(MetricsPath).Epochs.Where(e => e.Epoch < state.Epoch));
+            _progress?.Message($"resuming at epoch {state.Epoch}, batch {state.BatchInEpoch}, step {state.GlobalStep}/{schedule.TotalSteps}");
+        }
+        else if (File.Exists(MetricsPath))
+        {
+            File.Delete(MetricsPath);
+        }
+
+        using var metrics = new MetricsLog(MetricsPath, append: resume);
+        var clock = Stopwatch.StartNew();
+        var elapsedBefore = state.ElapsedSeconds;
+        var stoppedEarly = false;
+        _progress?.TrainingStarted(schedule.TotalSteps, state.GlobalStep);
+        _model.train();
+
+        while (state.Epoch <= _options.Epochs)
+        {
+            // The batch order depends only on (seed, epoch), so a resumed run sees the same batches.
+            var batches = LengthBuckets.ForTraining(train, _options.BatchSize, new Random(HashCode.Combine(_options.Seed, state.Epoch)));
+            var runningLoss = 0.0;
+            var runningCount = 0;
+            for (var b = state.BatchInEpoch; b < batches.Count; b++)
+            {
+                if (cancellation.IsCancellationRequested)
+                {
+                    state = state with { ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds };
+                    TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
+                    _progress?.Message($"interrupted at epoch {state.Epoch}, step {state.GlobalStep}: checkpoint saved to {LastCheckpoint}; rerun with --resume to continue.");
+                    throw new OperationCanceledException($"training interrupted; checkpoint saved to {LastCheckpoint}.", cancellation);
+                }
+                var learningRate = _options.LearningRate * schedule.Factor(state.GlobalStep);
+                foreach (var group in optimizer.ParamGroups)
+                    group.LearningRate = learningRate;
+                var (loss, tokens) = TrainStep(optimizer, train, batches[b]);
+                state = state with
+                {
+                    BatchInEpoch = b + 1,
+                    GlobalStep = state.GlobalStep + 1,
+                    EpochLossSum = state.EpochLossSum + loss,
+                    EpochTokens = state.EpochTokens + tokens,
+                };
+                runningLoss += loss;
+                runningCount++;
+                _progress?.StepCompleted(state.Epoch, state.GlobalStep, loss, learningRate);
+                if (runningCount == _options.LogEverySteps)
+                {
+                    metrics.Write(new StepLog { Epoch = state.Epoch, Step = state.GlobalStep, Loss = runningLoss / runningCount, LearningRate = learningRate });
+                    runningLoss = 0;
+                    runningCount = 0;
+                }
+            }
+
+            var devMetrics = Evaluator.Evaluate(_model, dev, _options.EvalBatchSize, _padId, _device);
+            var metric = devMetrics.Get(_options.SelectionMetric);
+            var improved = metric > state.BestMetric;
+            var elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
+            var summary = new EpochSummary
+            {
+                Epoch = state.Epoch,
+                Step = state.GlobalStep,
+                TrainLoss = state.EpochLossSum / Math.Max(1, batches.Count),
+                DevAccuracy = devMetrics.Accuracy,
+                DevMacroF1 = devMetrics.MacroF1,
+                LearningRate = _options.LearningRate * schedule.Factor(state.GlobalStep),
+                ElapsedSeconds = elapsed,
+                TrainTokensPerSecond = state.EpochTokens / Math.Max(1e-9, EpochSeconds(epochs, elapsed)),
+                PeakMemoryBytes = PeakMemory.Bytes(),
+                Best = improved,
+            };
+            epochs.Add(summary);
+            metrics.Write(summary);
+            _progress?.EpochEvaluated(summary);
+            if (improved)
+                TrainerCheckpoint.Save(BestCheckpoint, Trainable, null, state);
+            state = state with
+            {
+                Epoch = state.Epoch + 1,
+                BatchInEpoch = 0,
+                EpochLossSum = 0,
+                EpochTokens = 0,
+                BestMetric = improved ? metric : state.BestMetric,
+                BestEpoch = improved ? summary.Epoch : state.BestEpoch,
+                EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
+                ElapsedSeconds = elapsed,
+            };
+            TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
+            TrainingCurve.Save(MetricsPath, CurvePath, $"{methodName}: loss and dev metrics");
+            if (_options.EarlyStoppingPatience > 0 && state.EpochsWithoutImprovement >= _options.EarlyStoppingPatience && state.Epoch <= _options.Epochs)
+            {
+                _progress?.Message($"early stop: no better dev {_options.SelectionMetric} for {state.EpochsWithoutImprovement} epoch(s); best was epoch {state.BestEpoch}.");
+                stoppedEarly = true;
+                break;
+            }
+        }
+
+        TrainerCheckpoint.LoadParameters(Path.Combine(BestCheckpoint, "trainable.safetensors"), Trainable, restoreRng: false);
+        _model.eval();
+        var totalTokens = epochs.Count == 0 ? 0 : epochs.Sum(e => e.TrainTokensPerSecond * EpochDuration(epochs, e));
+        return new TrainingResult
+        {
+            BestEpoch = state.BestEpoch,
+            BestDevMetric = state.BestMetric,
+            EpochsRun = epochs.Count,
+            Steps = state.GlobalStep,
+            WallSeconds = state.ElapsedSeconds,
+            TrainTokensPerSecond = totalTokens / Math.Max(1e-9, epochs.Sum(e => EpochDuration(epochs, e))),
+            PeakMemoryBytes = PeakMemory.Bytes(),
+            Epochs = epochs,
+            StoppedEarly = stoppedEarly,
+        };
+    }
+
+    private (double Loss, long Tokens) TrainStep(AdamW optimizer, IReadOnlyList<TokenizedExample> train, int[] indices)
+    {
+        using var scope = NewDisposeScope();
+        var (batch, labels) = BatchCollator.Collate(train, indices, _padId, _device);
+        var logits = _model.forward(batch);
+        var loss = nn.functional.cross_entropy(logits, labels);
+        optimizer.zero_grad();
+        loss.backward();
+        nn.utils.clip_grad_norm_(Trainable.Select(p => p.Parameter), _options.MaxGradNorm);
+        optimizer.step();
+        return (loss.item<float>(), batch.Size * batch.Length);
+    }
+
+    private AdamW CreateOptimizer()
+    {
+        // transformers' Trainer: no weight decay on biases and LayerNorm weights.
+        static bool NoDecay(string name) => name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains("LayerNorm", StringComparison.Ordinal);
+        var decay = Trainable.Where(p => !NoDecay(p.Name)).Select(p => p.Parameter).ToList();
+        var noDecay = Trainable.Where(p => NoDecay(p.Name)).Select(p => p.Parameter).ToList();
+        var groups = new List<AdamW.ParamGroup>();
+        if (decay.Count > 0)
+            groups.Add(new AdamW.ParamGroup(decay, _options.LearningRate, 0.9, 0.999, 1e-8, _options.WeightDecay, false, false));
+        if (noDecay.Count > 0)
+            groups.Add(new AdamW.ParamGroup(noDecay, _options.LearningRate, 0.9, 0.999, 1e-8, 0.0, false, false));
+        return optim.AdamW(groups, _options.LearningRate, 0.9, 0.999, 1e-8, _options.WeightDecay, false, false);
+    }
+
+    private static double EpochSeconds(List<EpochSummary> previous, double elapsed) =>
+        elapsed - (previous.Count == 0 ? 0 : previous[^1].ElapsedSeconds);
+
+    private static double EpochDuration(List<EpochSummary> epochs, EpochSummary e)
+    {
+        var i = epochs.IndexOf(e);
+        return e.ElapsedSeconds - (i == 0 ? 0 : epochs[i - 1].ElapsedSeconds);
+    }
+}

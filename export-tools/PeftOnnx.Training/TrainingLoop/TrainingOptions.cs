@@ -1,0 +1,37 @@
+namespace PeftOnnx.Training.TrainingLoop;
+
+/// <summary>Optimisation settings (defaults follow the Hugging Face Trainer runs in data/README.md).</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 10;
+    public double LearningRate { get; init; } = 1e-3;
+    public int BatchSize { get; init; } = 32;
+    public int EvalBatchSize { get; init; } = 64;
+    public double WeightDecay { get; init; } = 0.01;
+    /// <summary>Fraction of all optimizer steps spent warming the learning rate up from 0.</summary>
+    public double WarmupRatio { get; init; } = 0.06;
+    public double MaxGradNorm { get; init; } = 1.0;
+    public int Seed { get; init; } = 1;
+    /// <summary>Stop after this many epochs without a better dev metric; 0 disables early stopping.</summary>
+    public int EarlyStoppingPatience { get; init; }
+    /// <summary>accuracy or macro_f1: the dev metric that picks the best checkpoint.</summary>
+    public string SelectionMetric { get; init; } = "accuracy";
+    /// <summary>Log the running loss every this many steps to metrics.jsonl.</summary>
+    public int LogEverySteps { get; init; } = 10;
+
+    public void Validate()
+    {
+        if (Epochs <= 0)
+            throw new ArgumentException($"--epochs should be positive, got {Epochs}.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+            throw new ArgumentException($"--lr should be a positive number, got {LearningRate}.");
+        if (BatchSize <= 0 || EvalBatchSize <= 0)
+            throw new ArgumentException($"--batch should be positive, got {BatchSize} (eval {EvalBatchSize}).");
+        if (WeightDecay < 0 || WarmupRatio is < 0 or >= 1 || MaxGradNorm <= 0)
+            throw new ArgumentException($"weight decay ({WeightDecay}) must be >= 0, warmup ratio ({WarmupRatio}) in [0, 1), max grad norm ({MaxGradNorm}) > 0.");
+        if (SelectionMetric is not ("accuracy" or "macro_f1"))
+            throw new ArgumentException($"the selection metric should be accuracy or macro_f1, got '{SelectionMetric}'.");
+        if (EarlyStoppingPatience < 0)
+            throw new ArgumentException($"early-stopping patience should be >= 0, got {EarlyStoppingPatience}.");
+    }
+}

@@ -1,0 +1,3 @@
+using PeftOnnx.Cli;
+
+return await PeftOnnxCli.InvokeAsync(args);

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+
+namespace PeftOnnx.Hosting.Outbox;
+
+/// <summary>
+/// Writes results as CSV: doc_id, content_hash, path, model_id, label, score, chunks, tokens, then one p_&lt;label&gt;
+/// column per label. Appends with an fsync per batch; a torn last line is cut off on open, as for JSONL.
+/// </summary>
+public sealed class CsvResultWriter : IResultWriter
+{
+    private readonly FileStream _stream;
+    private readonly IReadOnlyList<string> _labels;
+
+    public string FilePath { get; }
+
+    public CsvResultWriter(string filePath, IReadOnlyList<string>? labels, bool truncate = false)
+    {
+        FilePath = Path.GetFullPath(filePath);
+        _labels = labels ?? [];
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        if (!truncate && File.Exists(FilePath))
+            TrimToWholeLines(FilePath);
+        _stream = new FileStream(FilePath, truncate ? FileMode.Create : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+        _stream.Seek(0, SeekOrigin.End);
+        if (_stream.Length == 0)
+        {
+            var header = "doc_id,content_hash,path,model_id,label,score,chunks,tokens" + string.Concat(_labels.Select(l => "," + Escape("p_" + l))) + "\n";
+            _stream.Write(Encoding.UTF8.GetBytes(header));
+            _stream.Flush(flushToDisk: true);
+        }
+    }
+
+    public IReadOnlyList<string> Write(IReadOnlyList<ResultRecord> records)
+    {
+        var text = new StringBuilder();
+        foreach (var r in records)
+        {
+            text.Append(Escape(r.DocId)).Append(',').Append(r.ContentHash).Append(',').Append(Escape(r.Path)).Append(',')
+                .Append(Escape(r.ModelId)).Append(',').Append(Escape(r.Label ?? "")).Append(',')
+                .Append(r.Score?.ToString("R", CultureInfo.InvariantCulture) ?? "").Append(',')
+                .Append(r.Chunks).Append(',').Append(r.Tokens);
+            foreach (var label in _labels)
+            {
+                text.Append(',');
+                if (r.Probabilities is not null && r.Probabilities.TryGetValue(label, out var p))
+                    text.Append(p.ToString("R", CultureInfo.InvariantCulture));
+            }
+            text.Append('\n');
+        }
+        _stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
+        _stream.Flush(flushToDisk: true);
+        return Enumerable.Repeat(FilePath, records.Count).ToArray();
+    }
+
+    public IReadOnlyDictionary<ResultKey, string> FindExisting(IReadOnlyCollection<ResultKey> candidates)
+    {
+        var found = new Dictionary<ResultKey, string>();
+        if (candidates.Count == 0 || !File.Exists(FilePath))
+            return found;
+        var wanted = candidates.ToHashSet();
+        using var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        reader.ReadLine();
+        while (reader.ReadLine() is { } line)
+        {
+            var (docId, rest) = ReadField(line, 0);
+            var (hash, _) = ReadField(line, rest);
+            if (wanted.Contains(new ResultKey(docId, hash)))
+                found[new ResultKey(docId, hash)] = FilePath;
+        }
+        return found;
+    }
+
+    public void Dispose() => _stream.Dispose();
+
+    private static string Escape(string field) =>
+        field.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
+
+    /// <summary>Reads the CSV field starting at <paramref name="start"/>; returns it and the start of the next one.</summary>
+    private static (string Field, int Next) ReadField(string line, int start)
+    {
+        if (start >= line.Length)
+            return ("", line.Length);
+        if (line[start] != '"')
+        {
+            var comma = line.IndexOf(',', start);
+            return comma < 0 ? (line[start..], line.Length) : (line[start..comma], comma + 1);
+        }
+        var field = new StringBuilder();
+        var i = start + 1;
+        while (i < line.Length)
+        {
+            if (line[i] == '"' && i + 1 < line.Length && line[i + 1] == '"')
+            {
+                field.Append('"');
+                i += 2;
+            }
+            else if (line[i] == '"')
+            {
+                return (field.ToString(), i + 2);
+            }
+            else
+            {
+                field.Append(line[i++]);
+            }
+        }
+        return (field.ToString(), line.Length);
+    }
+
+    private static void TrimToWholeLines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        if (stream.Length == 0)
+            return;
+        var bytes = new byte[Math.Min(stream.Length, 1 << 20)];
+        stream.Seek(-bytes.Length, SeekOrigin.End);
+        stream.ReadExactly(bytes);
+        var newline = Array.LastIndexOf(bytes, (byte)'\n');
+        var end = newline < 0 ? stream.Length - bytes.Length : stream.Length - bytes.Length + newline + 1;
+        if (end != stream.Length)
+            stream.SetLength(end);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using PeftOnnx.Core.Json;
+
+namespace PeftOnnx.Hosting.Outbox;
+
+/// <summary>Serialisation of result records: the project's snake_case JSON, one record per line.</summary>
+internal static class ResultJson
+{
+    public static JsonSerializerOptions Compact { get; } = new(PeftJson.Options) { WriteIndented = false };
+
+    /// <summary>Reads the key of one serialised record, or null when the text is not a result record.</summary>
+    public static ResultKey? TryReadKey(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            string? docId = null, hash = null;
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName && (docId is null || hash is null))
+            {
+                var name = reader.GetString();
+                reader.Read();
+                if (name == "doc_id")
+                    docId = reader.GetString();
+                else if (name == "content_hash")
+                    hash = reader.GetString();
+                else
+                    reader.Skip();
+            }
+            return docId is null || hash is null ? null : new ResultKey(docId, hash);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace PeftOnnx.Hosting.Pipeline;
+
+/// <summary>
+/// Counts of a folder scoring run, updated live (progress) and complete at the end: documents scored per label,
+/// documents already scored by an earlier run, documents skipped grouped by reason.
+/// </summary>
+public sealed class FolderScoringSummary
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ConcurrentDictionary<string, int> _labels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _skipped = new(StringComparer.Ordinal);
+    private int _scored;
+    private int _alreadyDone;
+    private int _files;
+
+    /// <summary>Files found by the walk (known before scoring starts, for the ETA).</summary>
+    public int TotalFiles { get; internal set; }
+
+    public int FilesDone => Volatile.Read(ref _files);
+
+    public int Scored => Volatile.Read(ref _scored);
+
+    public int AlreadyDone => Volatile.Read(ref _alreadyDone);
+
+    public int Skipped => _skipped.Values.Sum();
+
+    public IReadOnlyDictionary<string, int> ScoredPerLabel => new SortedDictionary<string, int>(_labels, StringComparer.Ordinal);
+
+    /// <summary>Skipped documents grouped by the kind of reason ("binary", "not valid UTF-8", "too large", ...).</summary>
+    public IReadOnlyDictionary<string, int> SkippedPerReason => new SortedDictionary<string, int>(_skipped, StringComparer.Ordinal);
+
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>Documents scored per second of this run.</summary>
+    public double DocumentsPerSecond => Scored / Math.Max(Elapsed.TotalSeconds, 1e-9);
+
+    /// <summary>Remaining time at the current file rate; null until there is a rate.</summary>
+    public TimeSpan? Eta => FilesDone == 0 || TotalFiles <= FilesDone ? null
+        : TimeSpan.FromSeconds((TotalFiles - FilesDone) * Elapsed.TotalSeconds / FilesDone);
+
+    /// <summary>True when the run was stopped before every file was settled (resume it with --resume).</summary>
+    public bool Interrupted { get; internal set; }
+
+    internal void Add(WorkOutcome outcome)
+    {
+        switch (outcome.Status)
+        {
+            case WorkStatus.Scored:
+                Interlocked.Increment(ref _scored);
+                _labels.AddOrUpdate(outcome.Result?.Label ?? "(embedding)", 1, (_, n) => n + 1);
+                break;
+            case WorkStatus.AlreadyDone when outcome.Existing?.Path == outcome.DocPath:
+                Interlocked.Increment(ref _alreadyDone);
+                break;
+            case WorkStatus.AlreadyDone or WorkStatus.Duplicate:
+                _skipped.AddOrUpdate("duplicate content", 1, (_, n) => n + 1);
+                break;
+            default:
+                _skipped.AddOrUpdate(ReasonKind(outcome.Reason), 1, (_, n) => n + 1);
+                break;
+        }
+    }
+
+    internal void FileDone() => Interlocked.Increment(ref _files);
+
+    /// <summary>"binary (NUL byte at offset 12)" and "binary (NUL byte at offset 80)" count as one reason.</summary>
+    private static string ReasonKind(string? reason)
+    {
+        if (string.IsNullOrEmpty(reason))
+            return "unknown";
+        var end = reason.IndexOfAny(['(', ':', ';']);
+        return (end > 0 ? reason[..end] : reason).Trim();
+    }
+}

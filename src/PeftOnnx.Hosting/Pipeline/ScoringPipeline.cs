@@ -1,0 +1,438 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using PeftOnnx.Hosting.Ledger;
+using PeftOnnx.Hosting.Metrics;
+using PeftOnnx.Hosting.Outbox;
+using PeftOnnx.Runtime.Documents;
+using PeftOnnx.Runtime.Scoring;
+
+namespace PeftOnnx.Hosting.Pipeline;
+
+/// <summary>
+/// The scoring engine shared by the inbox worker, the queue worker and `peftonnx score`:
+/// <code>
+///   submit ─> [read + hash + ledger claim, N threads] ─bounded─> [batch + score] ─bounded─> [ledger writing ─> durable write ─> ledger done] ─> outcome
+/// </code>
+/// Bounded channels keep memory flat and let reading and hashing run on other cores while the model runs.
+/// Every document gets one <see cref="WorkOutcome"/> and every submitted item one <see cref="ItemOutcome"/>, reported after
+/// the ledger recorded them, unless the run is cancelled before the item was read (then the ledger never saw it and a
+/// rescan or re-delivery brings it back).
+/// </summary>
+public sealed class ScoringPipeline
+{
+    private readonly ITextScorer _scorer;
+    private readonly SqliteLedger _ledger;
+    private readonly IResultWriter _writer;
+    private readonly PipelineOptions _options;
+    private readonly Action<ItemOutcome> _onItem;
+    private readonly Action<WorkOutcome>? _onDocument;
+    private readonly DocumentReader _reader;
+    private readonly ILogger _logger;
+    private readonly HostingMetrics? _metrics;
+    private readonly string _source;
+    private readonly Channel<WorkItem> _input;
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+
+    public ScoringPipeline(
+        ITextScorer scorer, SqliteLedger ledger, IResultWriter writer, PipelineOptions options, Action<ItemOutcome> onItem,
+        ILogger logger, HostingMetrics? metrics = null, string source = "pipeline", Action<WorkOutcome>? onDocument = null)
+    {
+        options.Validate();
+        _scorer = scorer;
+        _ledger = ledger;
+        _writer = writer;
+        _options = options;
+        _onItem = onItem;
+        _onDocument = onDocument;
+        _reader = new DocumentReader(new DocumentReaderOptions { MaxBytes = options.MaxDocumentBytes });
+        _logger = logger;
+        _metrics = metrics;
+        _source = source;
+        _input = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(options.BatchSize * options.BatchesAhead) { SingleWriter = false });
+        metrics?.TrackQueueDepth(() => _inFlight.Count);
+    }
+
+    /// <summary>Documents submitted and not yet reported.</summary>
+    public int InFlight => _inFlight.Count;
+
+    /// <summary>True while <paramref name="path"/> is submitted and not yet reported.</summary>
+    public bool IsInFlight(string path) => _inFlight.ContainsKey(path);
+
+    /// <summary>
+    /// Queues a document (waiting while the pipeline is full). Returns false when the same path is already in flight,
+    /// so watcher events and rescans can submit freely.
+    /// </summary>
+    public async ValueTask<bool> SubmitAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        if (!_inFlight.TryAdd(item.Path, 0))
+            return false;
+        try
+        {
+            await _input.Writer.WriteAsync(item, cancellationToken);
+            return true;
+        }
+        catch
+        {
+            _inFlight.TryRemove(item.Path, out _);
+            throw;
+        }
+    }
+
+    /// <summary>No more submissions: <see cref="RunAsync"/> returns once everything submitted is reported.</summary>
+    public void Complete() => _input.Writer.TryComplete();
+
+    /// <summary>
+    /// Resolves rows a crash left in the writing state: those whose result is in the outbox are committed, the others
+    /// go back to scoring (the document is scored again when it is seen). Call once before <see cref="RunAsync"/>.
+    /// </summary>
+    public (int Committed, int Rescore) Recover()
+    {
+        var writing = _ledger.WithStatus(DocumentStatus.Writing, _scorer.ModelId);
+        if (writing.Count == 0)
+            return (0, 0);
+        var found = _writer.FindExisting(writing.Select(e => new ResultKey(e.DocId, e.ContentHash!)).ToList());
+        var committed = writing.Where(e => found.ContainsKey(new ResultKey(e.DocId, e.ContentHash!)))
+            .Select(e => (e.Id, found[new ResultKey(e.DocId, e.ContentHash!)])).ToList();
+        var rescore = writing.Where(e => !found.ContainsKey(new ResultKey(e.DocId, e.ContentHash!))).Select(e => e.Id).ToList();
+        _ledger.MarkDone(committed);
+        _ledger.ResetToScoring(rescore);
+        _logger.LogInformation("Ledger recovery: {Committed} interrupted writes were already in the outbox, {Rescore} will be scored again",
+            committed.Count, rescore.Count);
+        return (committed.Count, rescore.Count);
+    }
+
+    /// <summary>
+    /// Runs the stages until <see cref="Complete"/> was called and everything is reported, or until
+    /// <paramref name="cancellationToken"/> fires: then no new document is claimed, and the batches already claimed are
+    /// scored, written and committed before this returns (graceful shutdown).
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var prepared = Channel.CreateBounded<Prepared>(new BoundedChannelOptions(_options.BatchSize * _options.BatchesAhead) { SingleReader = true });
+        var scored = Channel.CreateBounded<List<Scored>>(new BoundedChannelOptions(_options.BatchesAhead) { SingleReader = true, SingleWriter = true });
+        var read = Task.Run(() => ReadStageAsync(prepared.Writer, cancellationToken), CancellationToken.None);
+        var score = Task.Run(() => ScoreStageAsync(prepared.Reader, scored.Writer), CancellationToken.None);
+        var write = Task.Run(() => WriteStageAsync(scored.Reader), CancellationToken.None);
+        await Task.WhenAll(read, score, write);
+    }
+
+    private async Task ReadStageAsync(ChannelWriter<Prepared> prepared, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Parallel.ForEachAsync(
+                _input.Reader.ReadAllAsync(cancellationToken),
+                new ParallelOptions { MaxDegreeOfParallelism = _options.ReadParallelism, CancellationToken = cancellationToken },
+                async (item, _) => await PrepareAsync(item, prepared));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutdown: documents not yet claimed stay untouched in the ledger; drop them so submitters see them free.
+            _input.Writer.TryComplete();
+            while (_input.Reader.TryRead(out var dropped))
+                _inFlight.TryRemove(dropped.Path, out _);
+        }
+        finally
+        {
+            prepared.TryComplete();
+        }
+    }
+
+    /// <summary>Reads an item's documents and claims each in the ledger; claimed ones go on to be scored.</summary>
+    private async ValueTask PrepareAsync(WorkItem item, ChannelWriter<Prepared> prepared)
+    {
+        var state = new ItemState(item);
+        try
+        {
+            long size = -1, mtime = -1;
+            var info = new FileInfo(item.Path);
+            if (info.Exists)
+            {
+                size = info.Length;
+                mtime = info.LastWriteTimeUtc.Ticks;
+                if (_options.SkipUnchangedFiles && _ledger.FindSettled(item.Path, _scorer.ModelId, size, mtime) is { } settled)
+                {
+                    state.Add();
+                    Report(state, settled.Status == DocumentStatus.Done
+                        ? new WorkOutcome(item, item.Path, item.DocId, WorkStatus.AlreadyDone, $"unchanged since it was scored (result in {settled.ResultPath})", Attempts: settled.Attempts, Existing: settled)
+                        : new WorkOutcome(item, item.Path, item.DocId, WorkStatus.Rejected, settled.Error, Attempts: settled.Attempts));
+                    return;
+                }
+            }
+            foreach (var document in _reader.Read(item.Path))
+            {
+                state.Add();
+                var docId = document.Path.StartsWith(item.Path, StringComparison.Ordinal) ? item.DocId + document.Path[item.Path.Length..] : item.DocId;
+                if (Claim(item, state, document, docId, size, mtime) is { } p)
+                    await prepared.WriteAsync(p, CancellationToken.None);
+            }
+        }
+        catch (Exception e)
+        {
+            // The ledger itself failed (disk full, database locked): report it rather than lose the document silently.
+            _logger.LogError(e, "Could not prepare {Path}", item.Path);
+            state.Add();
+            Report(state, new WorkOutcome(item, item.Path, item.DocId, WorkStatus.Failed, $"ledger error: {e.Message}"));
+        }
+        finally
+        {
+            Release(state);
+        }
+    }
+
+    private Prepared? Claim(WorkItem item, ItemState state, DocumentText document, string docId, long size, long mtime)
+    {
+        if (document.IsSkipped)
+        {
+            var rejected = _ledger.RecordRejected(document.Path, docId, null, _scorer.ModelId, document.SkipReason!, size, mtime);
+            _metrics?.RecordSkipped("rejected");
+            Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Rejected, document.SkipReason, Attempts: rejected.Attempts));
+            return null;
+        }
+
+        var hash = ContentHash.Of(document.Text!);
+        var (outcome, entry) = _ledger.TryBegin(document.Path, docId, hash, _scorer.ModelId, _options.MaxAttempts,
+            other => IsInFlight(FileOf(other)), size, mtime);
+        switch (outcome)
+        {
+            case BeginOutcome.Started:
+                return new Prepared(item, state, document.Path, docId, entry, hash, document.Text!);
+            case BeginOutcome.AlreadyDone:
+                _metrics?.RecordSkipped("already_done");
+                Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.AlreadyDone, entry.Path == document.Path
+                    ? $"already scored by {_scorer.ModelId} (result in {entry.ResultPath})"
+                    : $"same content as {entry.Path}, already scored by {_scorer.ModelId} (result in {entry.ResultPath})", Attempts: entry.Attempts, Existing: entry));
+                return null;
+            case BeginOutcome.DuplicateInFlight:
+                _metrics?.RecordSkipped("duplicate");
+                Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Duplicate, $"same content as {entry.Path}, which is being scored now", Attempts: entry.Attempts));
+                return null;
+            default:
+                _metrics?.RecordSkipped("failed");
+                Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Failed, $"gave up after {entry.Attempts} attempts: {entry.Error}", Attempts: entry.Attempts));
+                return null;
+        }
+    }
+
+    /// <summary>The file a document path belongs to (documents inside .jsonl/.csv files are path#L&lt;n&gt;).</summary>
+    private static string FileOf(string documentPath)
+    {
+        var hash = documentPath.LastIndexOf('#');
+        return hash > 0 && !File.Exists(documentPath) ? documentPath[..hash] : documentPath;
+    }
+
+    private async Task ScoreStageAsync(ChannelReader<Prepared> prepared, ChannelWriter<List<Scored>> scored)
+    {
+        try
+        {
+            while (await prepared.WaitToReadAsync(CancellationToken.None))
+            {
+                var batch = new List<Prepared>(_options.BatchSize);
+                while (batch.Count < _options.BatchSize && prepared.TryRead(out var p))
+                    batch.Add(p);
+                if (batch.Count < _options.BatchSize && _options.BatchWait > TimeSpan.Zero)
+                    await FillAsync(prepared, batch);
+                if (batch.Count == 0)
+                    continue;
+                var results = ScoreBatch(batch);
+                if (results.Count > 0)
+                    await scored.WriteAsync(results, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            scored.TryComplete();
+        }
+    }
+
+    /// <summary>Tops a partial batch up with documents that arrive within the batch wait.</summary>
+    private async Task FillAsync(ChannelReader<Prepared> prepared, List<Prepared> batch)
+    {
+        using var wait = new CancellationTokenSource(_options.BatchWait);
+        try
+        {
+            while (batch.Count < _options.BatchSize && await prepared.WaitToReadAsync(wait.Token))
+            {
+                while (batch.Count < _options.BatchSize && prepared.TryRead(out var p))
+                    batch.Add(p);
+            }
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+        }
+    }
+
+    private List<Scored> ScoreBatch(List<Prepared> batch)
+    {
+        _metrics?.RecordBatch(_source, batch.Count);
+        try
+        {
+            var scores = _scorer.Score(batch.Select(p => p.Text).ToArray(), CancellationToken.None);
+            if (scores.Count != batch.Count)
+                throw new InvalidOperationException($"the scorer returned {scores.Count} results for {batch.Count} texts");
+            return batch.Select((p, i) => new Scored(p, scores[i])).ToList();
+        }
+        catch (Exception e)
+        {
+            // One bad document must not sink its batch: score the members one by one, each with its own attempts.
+            _logger.LogWarning(e, "A batch of {Count} failed to score; scoring its documents one by one", batch.Count);
+            return batch.Select(ScoreAlone).OfType<Scored>().ToList();
+        }
+    }
+
+    private Scored? ScoreAlone(Prepared p)
+    {
+        while (true)
+        {
+            try
+            {
+                var score = _scorer.Score([p.Text], CancellationToken.None);
+                if (score.Count != 1)
+                    throw new InvalidOperationException($"the scorer returned {score.Count} results for 1 text");
+                return new Scored(p, score[0]);
+            }
+            catch (Exception e)
+            {
+                if (_ledger.RecordAttemptFailure(p.Entry.Id, e.Message, _options.MaxAttempts))
+                {
+                    _metrics?.RecordSkipped("failed");
+                    Report(p.State, new WorkOutcome(p.Item, p.DocPath, p.DocId, WorkStatus.Failed, $"scoring failed {p.Entry.Attempts} times: {e.Message}", Attempts: p.Entry.Attempts));
+                    return null;
+                }
+                var (_, entry) = _ledger.TryBegin(p.DocPath, p.DocId, p.Hash, _scorer.ModelId, _options.MaxAttempts, _ => false);
+                p = p with { Entry = entry };
+            }
+        }
+    }
+
+    private async Task WriteStageAsync(ChannelReader<List<Scored>> scored)
+    {
+        await foreach (var batch in scored.ReadAllAsync(CancellationToken.None))
+            await WriteBatchAsync(batch);
+    }
+
+    private async Task WriteBatchAsync(List<Scored> batch)
+    {
+        var records = batch.Select(s => ToRecord(s.Document, s.Score)).ToList();
+        var ids = batch.Select(s => s.Document.Entry.Id).ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _ledger.MarkWriting(ids);
+                var locations = _writer.Write(records);
+                _ledger.MarkDone(ids.Select((id, i) => (id, locations[i])).ToList());
+                break;
+            }
+            catch (Exception e) when (attempt < _options.MaxAttempts)
+            {
+                _logger.LogWarning(e, "Writing {Count} results failed (attempt {Attempt} of {Max}); retrying", records.Count, attempt, _options.MaxAttempts);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Writing {Count} results failed {Max} times", records.Count, attempt);
+                foreach (var s in batch)
+                {
+                    _ledger.RecordAttemptFailure(s.Document.Entry.Id, $"writing the result failed: {e.Message}", maxAttempts: 0);
+                    Report(s.Document.State, new WorkOutcome(s.Document.Item, s.Document.DocPath, s.Document.DocId, WorkStatus.Failed, $"writing the result failed {attempt} times: {e.Message}", Attempts: s.Document.Entry.Attempts));
+                }
+                return;
+            }
+        }
+        _metrics?.RecordScored(_source, batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var d = batch[i].Document;
+            Report(d.State, new WorkOutcome(d.Item, d.DocPath, d.DocId, WorkStatus.Scored, Result: records[i], Attempts: d.Entry.Attempts));
+            Release(d.State);
+        }
+    }
+
+    private ResultRecord ToRecord(Prepared p, TextScore score)
+    {
+        var labels = _scorer.Labels;
+        return new ResultRecord
+        {
+            DocId = p.DocId,
+            Path = p.DocPath,
+            ContentHash = p.Hash,
+            ModelId = _scorer.ModelId,
+            Label = score.Label,
+            Score = score.Label is null ? null : score.Score,
+            Probabilities = labels is not null && score.Probabilities is { } probs
+                ? labels.Select((label, i) => (label, probs[i])).ToDictionary(x => x.label, x => x.Item2)
+                : null,
+            Embedding = score.Label is null || _options.IncludeEmbeddings ? score.Embedding : null,
+            Chunks = score.Chunks,
+            Tokens = score.Tokens,
+            ScoredAt = DateTimeOffset.UtcNow,
+        };
+    }
+
+    /// <summary>Reports one document's outcome (documents that were scored are released by the write stage).</summary>
+    private void Report(ItemState state, WorkOutcome outcome)
+    {
+        state.Record(outcome.Status, outcome.Reason);
+        try
+        {
+            _onDocument?.Invoke(outcome);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Handling the outcome {Status} of {Path} failed", outcome.Status, outcome.DocPath);
+        }
+        if (outcome.Status != WorkStatus.Scored)
+            Release(state);
+    }
+
+    /// <summary>Drops one hold on the item; the last one reports the item and frees its path for new submissions.</summary>
+    private void Release(ItemState state)
+    {
+        if (!state.Release())
+            return;
+        try
+        {
+            _onItem(state.ToOutcome());
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Settling {Path} failed", state.Item.Path);
+        }
+        finally
+        {
+            _inFlight.TryRemove(state.Item.Path, out _);
+        }
+    }
+
+    private sealed record Prepared(WorkItem Item, ItemState State, string DocPath, string DocId, LedgerEntry Entry, string Hash, string Text);
+
+    /// <summary>Counts an item's documents in flight: one hold while reading, one per claimed document.</summary>
+    private sealed class ItemState(WorkItem item)
+    {
+        private readonly int[] _counts = new int[5];
+        private int _holds = 1;
+        private string? _firstProblem;
+
+        public WorkItem Item => item;
+
+        public void Add() => Interlocked.Increment(ref _holds);
+
+        public bool Release() => Interlocked.Decrement(ref _holds) == 0;
+
+        public void Record(WorkStatus status, string? reason)
+        {
+            Interlocked.Increment(ref _counts[(int)status]);
+            if (status is WorkStatus.Rejected or WorkStatus.Failed)
+                Interlocked.CompareExchange(ref _firstProblem, reason ?? status.ToString(), null);
+        }
+
+        public ItemOutcome ToOutcome() => new(item,
+            Volatile.Read(ref _counts[(int)WorkStatus.Scored]), Volatile.Read(ref _counts[(int)WorkStatus.AlreadyDone]),
+            Volatile.Read(ref _counts[(int)WorkStatus.Duplicate]), Volatile.Read(ref _counts[(int)WorkStatus.Rejected]),
+            Volatile.Read(ref _counts[(int)WorkStatus.Failed]), Volatile.Read(ref _firstProblem));
+    }
+
+    private sealed record Scored(Prepared Document, TextScore Score);
+}

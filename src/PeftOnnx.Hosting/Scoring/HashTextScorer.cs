@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using PeftOnnx.Runtime.Scoring;
+
+namespace PeftOnnx.Hosting.Scoring;
+
+/// <summary>
+/// A deterministic stand-in for a model, for tests and diagnostics (`serve --scorer hash`): the label and
+/// probabilities follow from a SHA-256 of the text, the embedding too, and each call can sleep to imitate inference
+/// time. Lets the crash, scale-out and load tests exercise the host without ONNX Runtime.
+/// </summary>
+public sealed class HashTextScorer(IReadOnlyList<string> labels, TimeSpan delayPerBatch, TimeSpan delayPerText = default, int embeddingSize = 8) : ITextScorer
+{
+    public static readonly IReadOnlyList<string> DefaultLabels = ["negative", "positive"];
+
+    public string ModelId => $"hash-scorer/{labels.Count}";
+
+    public IReadOnlyList<string>? Labels => labels;
+
+    /// <summary>Texts that make <see cref="Score"/> throw, to test failure handling (none unless set).</summary>
+    public Func<string, bool> FailsOn { get; init; } = _ => false;
+
+    public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        var delay = delayPerBatch + delayPerText * texts.Count;
+        if (delay > TimeSpan.Zero)
+            Thread.Sleep(delay);
+        var results = new TextScore[texts.Count];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (FailsOn(texts[i]))
+                throw new InvalidOperationException($"the hash scorer was told to fail on text {i} ({texts[i].Length} chars)");
+            results[i] = ScoreOne(texts[i]);
+        }
+        return results;
+    }
+
+    private TextScore ScoreOne(string text)
+    {
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+        var logits = new float[labels.Count];
+        for (var k = 0; k < logits.Length; k++)
+            logits[k] = digest[k % digest.Length] / 32f;
+        var max = logits.Max();
+        var exp = logits.Select(l => MathF.Exp(l - max)).ToArray();
+        var sum = exp.Sum();
+        var probabilities = exp.Select(e => e / sum).ToArray();
+        var best = Array.IndexOf(probabilities, probabilities.Max());
+        var embedding = new float[embeddingSize];
+        for (var k = 0; k < embedding.Length; k++)
+            embedding[k] = (digest[(k + 7) % digest.Length] - 127.5f) / 127.5f;
+        var tokens = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length + 2;
+        return new TextScore(labels[best], probabilities[best], probabilities, embedding, Chunks: 1, Tokens: tokens);
+    }
+}

@@ -1,0 +1,124 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using PeftOnnx.Hosting.Http;
+using PeftOnnx.Hosting.Ledger;
+using PeftOnnx.Hosting.Metrics;
+using PeftOnnx.Hosting.Outbox;
+using PeftOnnx.Hosting.Queue;
+using PeftOnnx.Hosting.Scoring;
+using PeftOnnx.Hosting.Worker;
+using PeftOnnx.Runtime.Inference;
+using PeftOnnx.Runtime.Scoring;
+
+namespace PeftOnnx.Hosting;
+
+/// <summary>
+/// Composes `peftonnx serve`: one Generic Host (ASP.NET Core) with the inbox worker, the queue worker and the HTTP API,
+/// configured from appsettings.json, PEFTONNX_-prefixed environment variables (PEFTONNX_Worker__Inbox__0=...) and the
+/// command line, in that order of precedence (last wins). Runs under systemd as a notify service when started by it.
+/// </summary>
+public static class ServeHost
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Builds the host and runs it until <paramref name="cancellationToken"/> fires or the process is asked to stop.</summary>
+    public static async Task RunAsync(string[] args, IReadOnlyDictionary<string, string?> overrides, string? configFile, CancellationToken cancellationToken)
+    {
+        await using var app = Build(args, overrides, configFile);
+        await app.RunAsync(cancellationToken);
+    }
+
+    /// <param name="args">Configuration-style arguments (--Worker:Outbox=/x), applied after the files and environment.</param>
+    /// <param name="overrides">Settings from the `serve` command's options, applied last.</param>
+    /// <param name="configFile">An extra JSON settings file (--config), applied after appsettings.json.</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?> overrides, string? configFile = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        // Defaults under every other source: per-request framework logs are noise for a worker.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information", ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
+        });
+        if (configFile is not null)
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        builder.Configuration.AddEnvironmentVariables("PEFTONNX_");
+        builder.Configuration.AddCommandLine(args);
+        builder.Configuration.AddInMemoryCollection(overrides);
+
+        var worker = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
+        var http = builder.Configuration.GetSection(HttpApiOptions.Section).Get<HttpApiOptions>() ?? new HttpApiOptions();
+        var queue = builder.Configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();
+        worker.Validate();
+        http.Validate();
+        if (worker.Inbox.Length == 0 && !queue.Enabled && !http.Enabled)
+            throw new InvalidOperationException("nothing to serve: give an inbox (--inbox), a queue (--redis) or keep the HTTP API enabled.");
+        if ((worker.Inbox.Length > 0 || queue.Enabled) && worker.Outbox is null)
+            throw new InvalidOperationException("the inbox and queue workers need an outbox: pass --outbox <dir> (Worker:Outbox).");
+
+        builder.Services.Configure<WorkerOptions>(builder.Configuration.GetSection(WorkerOptions.Section));
+        builder.Services.Configure<HttpApiOptions>(builder.Configuration.GetSection(HttpApiOptions.Section));
+        builder.Services.Configure<QueueOptions>(builder.Configuration.GetSection(QueueOptions.Section));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        builder.Services.AddSystemd();
+
+        builder.Services.AddSingleton<HostingMetrics>();
+        builder.Services.AddSingleton<Readiness>();
+        if (worker.Scorer == "hash")
+        {
+            builder.Services.AddSingleton<ITextScorer>(new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.FromMilliseconds(worker.HashScorerDelayMs)));
+        }
+        else
+        {
+            // The container owns (and disposes) the model; the scorer only borrows it.
+            builder.Services.AddSingleton(sp => ScorerFactory.LoadModel(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Model")));
+            builder.Services.AddSingleton<ITextScorer>(sp => ScorerFactory.CreateScorer(sp.GetRequiredService<OnnxModel>(), worker));
+        }
+        if (worker.Outbox is not null)
+        {
+            builder.Services.AddSingleton(_ => SqliteLedger.Open(worker.LedgerPath));
+            builder.Services.AddSingleton<IResultWriter>(_ => worker.OutboxFormat == OutboxFormat.JsonFiles
+                ? new JsonFileResultWriter(worker.ResultsPath)
+                : new JsonlResultWriter(worker.ResultsPath));
+        }
+        if (worker.Inbox.Length > 0)
+            builder.Services.AddHostedService<InboxWorker>();
+        if (queue.Enabled)
+            builder.Services.AddHostedService<QueueWorker>();
+
+        if (http.Enabled)
+        {
+            if (string.IsNullOrEmpty(builder.Configuration["Urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+                builder.WebHost.UseUrls(DefaultUrl);
+            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestBytes);
+            builder.Services.AddSingleton(sp => new MicroBatcher(
+                sp.GetRequiredService<ITextScorer>(), http.MaxBatch, TimeSpan.FromMilliseconds(http.MaxWaitMs), sp.GetRequiredService<HostingMetrics>()));
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(HostingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                .AddPrometheusExporter());
+        }
+        else
+        {
+            // The web host always starts a server; with the API off it gets a free loopback port and no endpoints.
+            builder.WebHost.UseUrls();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        }
+
+        var app = builder.Build();
+        // Load the model before listening, so /readyz never says ready for a model that fails to load.
+        var scorer = app.Services.GetRequiredService<ITextScorer>();
+        app.Logger.LogInformation("Serving {ModelId}", scorer.ModelId);
+        if (http.Enabled)
+        {
+            app.MapPeftOnnxApi();
+            app.MapPrometheusScrapingEndpoint("/metrics");
+        }
+        return app;
+    }
+}

@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PeftOnnx.Hosting.Inbox;
+using PeftOnnx.Hosting.Ledger;
+using PeftOnnx.Hosting.Metrics;
+using PeftOnnx.Hosting.Outbox;
+using PeftOnnx.Hosting.Pipeline;
+using PeftOnnx.Runtime.Scoring;
+
+namespace PeftOnnx.Hosting.Worker;
+
+/// <summary>
+/// The hosted inbox worker: watches the inbox folders, scores new and changed documents through the
+/// <see cref="ScoringPipeline"/>, and once a result is committed moves the input to processed/ (or leaves it, marked in
+/// the ledger); rejected and failed documents go to failed/ with a reason file. Stopping the host lets the batches
+/// already claimed finish writing; everything else is picked up again at the next start.
+/// </summary>
+public sealed class InboxWorker(
+    IOptions<WorkerOptions> options, ITextScorer scorer, SqliteLedger ledger, IResultWriter writer, HostingMetrics metrics,
+    Readiness readiness, ILogger<InboxWorker> logger) : BackgroundService
+{
+    private readonly WorkerOptions _options = options.Value;
+    private readonly FailedArea _failed = new(options.Value.FailedPath);
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        readiness.Expect(nameof(InboxWorker), "recovering the ledger and scanning the inbox");
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var pipeline = new ScoringPipeline(scorer, ledger, writer, _options.ToPipelineOptions(), Settle, logger, metrics, "inbox");
+        pipeline.Recover();
+        var roots = _options.Inbox.Select(Path.GetFullPath).ToArray();
+        logger.LogInformation("Watching {Inboxes} with {Model}; results to {Results}, ledger {Ledger}",
+            string.Join(", ", roots), scorer.ModelId, _options.ResultsPath, ledger.DatabasePath);
+
+        var running = pipeline.RunAsync(stoppingToken);
+        var watchers = roots.Select(root =>
+        {
+            var prefix = roots.Length > 1 ? Path.GetFileName(root) + "/" : "";
+            var watcher = new InboxWatcher(root, TimeSpan.FromMilliseconds(_options.SettleMs), TimeSpan.FromSeconds(_options.RescanSeconds), logger);
+            return watcher.RunAsync(
+                async (path, ct) => await pipeline.SubmitAsync(new WorkItem(path, prefix + DocumentIds.For(root, path)), ct),
+                stoppingToken);
+        }).ToList();
+        readiness.MarkReady(nameof(InboxWorker));
+        try
+        {
+            await Task.WhenAll(watchers);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        pipeline.Complete();
+        await running;
+        logger.LogInformation("Inbox worker stopped; {InFlight} documents left for the next start", pipeline.InFlight);
+    }
+
+    /// <summary>Settles an input file once the ledger has recorded all its documents.</summary>
+    private void Settle(ItemOutcome outcome)
+    {
+        var item = outcome.Item;
+        if (outcome.Duplicate > 0)
+        {
+            // A twin with the same content is being scored; the next rescan finds this one done by its hash.
+            logger.LogDebug("{DocId} waits for its twin with the same content", item.DocId);
+            return;
+        }
+        if (outcome.IsUnscorable)
+        {
+            logger.LogWarning("Not scored {DocId}: {Reason}", item.DocId, outcome.FirstProblem);
+            _failed.Park(item.Path, item.DocId, outcome.FirstProblem ?? "not scorable", outcome.Rejected + outcome.Failed);
+            return;
+        }
+        if (!outcome.IsComplete)
+        {
+            logger.LogWarning("{DocId}: {Bad} of {Count} documents not scored ({Reason}); the ledger lists them",
+                item.DocId, outcome.Rejected + outcome.Failed, outcome.Documents, outcome.FirstProblem);
+        }
+        if (_options.Processed == InputDisposition.Move)
+            MoveToProcessed(item);
+    }
+
+    private void MoveToProcessed(WorkItem item)
+    {
+        var target = Path.Combine(_options.ProcessedPath, item.DocId);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (File.Exists(item.Path))
+                File.Move(item.Path, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The result is committed; a file we cannot move is found again by the rescan and skipped by its hash.
+            logger.LogWarning("Scored {DocId} but could not move it to {Target}: {Error}", item.DocId, target, e.Message);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.Json;
+using PeftOnnx.Export.Cli.Commands.Export;
+
+namespace PeftOnnx.Onnx.Tests.Export;
+
+/// <summary>`peftonnx-export export` end to end: options, exit codes, and nothing left behind on failure.</summary>
+public sealed class ExportCommandTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    private static int Run(params string[] args) => new RootCommand { ExportCommand.Create() }.Parse(args).Invoke();
+
+    [Fact]
+    public void Exports_a_classifier_bundle_with_labels_from_a_file()
+    {
+        var labelsFile = _tmp.File("labels.txt");
+        File.WriteAllLines(labelsFile, ["admin", "database", "editors", "electronics", "games", "graphics", "mail", "math", "net", "science", "sound", "video"]);
+        var output = _tmp.File("bundle");
+        var code = Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", AdapterFixtures.Golden("seqcls_lora_qv_r8"),
+            "--out", output, "--labels-file", labelsFile, "--name", "debian-sections");
+        Assert.Equal(0, code);
+        var bundle = PeftJson.Load<BundleManifest>(Path.Combine(output, BundleManifest.FileName));
+        Assert.Equal("debian-sections", bundle.Name);
+        Assert.Equal("games", bundle.Labels![4]);
+        Assert.True(File.Exists(Path.Combine(output, "model.onnx")));
+    }
+
+    [Fact]
+    public void Failed_export_exits_1_and_leaves_nothing()
+    {
+        var output = _tmp.File("bundle");
+        var code = Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", AdapterFixtures.Golden("seqcls_prompt_tuning_10"), "--out", output);
+        Assert.Equal(1, code);
+        Assert.False(Directory.Exists(output));
+        Assert.Empty(Directory.GetDirectories(_tmp.Path, "bundle.tmp-*"));
+    }
+
+    [Fact]
+    public void Unknown_precision_is_a_usage_error()
+    {
+        Assert.NotEqual(0, Run("export", "--base", "b", "--adapter", "a", "--out", _tmp.File("x"), "--precision", "int4"));
+        Assert.False(Directory.Exists(_tmp.File("x")));
+    }
+
+    [Theory]
+    [InlineData("a, b ,c", new[] { "a", "b", "c" })]
+    [InlineData("solo", new[] { "solo" })]
+    public void Inline_labels_are_split_and_trimmed(string inline, string[] expected) =>
+        Assert.Equal(expected, ExportCommand.ReadLabels(inline, null));
+
+    [Fact]
+    public void Duplicate_labels_are_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ExportCommand.ReadLabels("a,b,a", null));
+        Assert.Contains("\"a\" appears 2 times", e.Message);
+    }
+}

@@ -1,0 +1,25 @@
+namespace PeftOnnx.Runtime.Tests.Documents;
+
+/// <summary>A temporary folder deleted with the test.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public TempFolder()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "peftonnx-tests-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string relative, string content) => Bytes(relative, System.Text.Encoding.UTF8.GetBytes(content));
+
+    public string Bytes(string relative, byte[] content)
+    {
+        var path = System.IO.Path.Combine(Path, relative);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        System.IO.File.WriteAllBytes(path, content);
+        return path;
+    }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
