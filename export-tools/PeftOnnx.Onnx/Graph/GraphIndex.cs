@@ -46,6 +46,16 @@ public sealed class GraphIndex
 
     public TensorProto? Initializer(string value) => _initializers.GetValueOrDefault(value);
 
+    /// <summary>The node producing input <paramref name="input"/> of <paramref name="node"/> if it is a <paramref name="opType"/>.</summary>
+    public NodeProto? Parent(NodeProto node, int input, string opType)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return input < node.Input.Count && Producer(node.Input[input]) is { } parent && parent.OpType == opType ? parent : null;
+    }
+
+    /// <summary>True when the value is an initializer or the output of a Constant node.</summary>
+    public bool IsConstant(string value) => _initializers.ContainsKey(value) || Producer(value) is { OpType: "Constant" };
+
     /// <summary>A node's display name: its name, or op type and first output when exporters left the name empty.</summary>
     public static string Describe(NodeProto node)
     {

@@ -125,6 +125,20 @@ public sealed class BertTokenizerTests
         Assert.True(windows[^1].PieceCount > stride, "the last window must add pieces beyond the previous one");
     }
 
+    [Theory]
+    [InlineData(8, new[] { 0 }, new[] { 8 })]
+    [InlineData(9, new[] { 0, 6 }, new[] { 8, 3 })]
+    [InlineData(14, new[] { 0, 6 }, new[] { 8, 8 })]
+    [InlineData(15, new[] { 0, 6, 12 }, new[] { 8, 8, 3 })]
+    public void Window_boundaries_follow_hugging_face_overflow(int words, int[] firstPieces, int[] pieceCounts)
+    {
+        // Each "a" is one word-piece; maxLength 10 holds 8 pieces, stride 2 steps by 6.
+        var windows = Tokenizer.EncodeWindows(string.Join(' ', Enumerable.Repeat("a", words)), maxLength: 10, stride: 2);
+        Assert.Equal(firstPieces, windows.Select(w => w.FirstPiece).ToArray());
+        Assert.Equal(pieceCounts, windows.Select(w => w.PieceCount).ToArray());
+        Assert.Equal(words * 2 - 1, windows[^1].Offsets[^2].End);
+    }
+
     [Fact]
     public void A_short_text_is_one_window_equal_to_encode()
     {

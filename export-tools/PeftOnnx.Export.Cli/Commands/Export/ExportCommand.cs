@@ -36,6 +36,8 @@ internal static class ExportCommand
         command.SetAction(parseResult =>
         {
             var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            if (Console.IsErrorRedirected)
+                stderr.Profile.Width = 1000; // one error per line in logs, not wrapped at 80 columns
             try
             {
                 var options = new BundleExportOptions

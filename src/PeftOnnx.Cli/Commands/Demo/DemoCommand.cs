@@ -38,6 +38,8 @@ internal static class DemoCommand
             using var onnx = OnnxModel.Load(modelDir, CliOptions.SessionSettings(result, device, threads), context.Logger("demo"));
             var scorer = new OnnxTextScorer(onnx, new ScorerOptions
             {
+                // A handful of documents of mixed length: small batches keep the short ones from padding to 256.
+                BatchSize = 4,
                 ZeroShotLabels = onnx.IsClassifier ? null : DemoDefaults.ZeroShotLabels.Select(l => l.Label).ToList(),
                 ZeroShotPrompts = onnx.IsClassifier ? null : DemoDefaults.ZeroShotLabels.Select(l => l.Prompt).ToList(),
             });

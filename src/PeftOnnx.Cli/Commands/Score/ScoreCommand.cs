@@ -26,9 +26,11 @@ internal static class ScoreCommand
         var aggregate = CliOptions.Aggregate();
         var maxBytes = new Option<long>("--max-bytes") { Description = "Skip files larger than this many bytes.", DefaultValueFactory = _ => new DocumentReaderOptions().MaxBytes };
         var modelsDir = CliOptions.ModelsDir();
+        var resume = new Option<bool>("--resume") { Description = "Keep a ledger next to --output and continue an interrupted run: documents already scored are not scored or written again." };
+        var format = new Option<string?>("--format") { Description = "jsonl or csv: write --output through the resumable engine (with --resume)." };
         var command = new Command("score", "Score documents: one JSON line per document (path, label, score, probabilities, chunks), then a summary on stderr.")
         {
-            paths, model, output, labels, device, threads, batchSize, maxLength, aggregate, maxBytes, modelsDir,
+            paths, model, output, labels, device, threads, batchSize, maxLength, aggregate, maxBytes, modelsDir, resume, format,
         };
         CliAction.Set(command, async (result, context, cancellationToken) =>
         {
@@ -47,6 +49,11 @@ internal static class ScoreCommand
                 Aggregation = result.GetValue(aggregate),
                 ZeroShotLabels = zeroShot,
             });
+            if (result.GetValue(resume) || result.GetValue(format) is not null)
+            {
+                return await LedgerScoring.RunAsync(context, scorer, result.GetValue(paths)!, result.GetValue(output), result.GetValue(format) ?? "jsonl",
+                    result.GetValue(resume), result.GetValue(batchSize), result.GetValue(maxBytes), cancellationToken);
+            }
             var reader = new DocumentReader(new DocumentReaderOptions { MaxBytes = result.GetValue(maxBytes) });
             var summary = new ScoreSummary();
             using var writer = new ResultWriter(context, result.GetValue(output));

@@ -1,0 +1,110 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace PeftOnnx.Onnx.Tests;
+
+/// <summary>Runs a BERT-style encoder (input_ids, attention_mask, token_type_ids) on CPU and pools its output.</summary>
+internal sealed class EncoderRun
+{
+    private EncoderRun(long[] ids, long[] mask, int batch, int sequence)
+    {
+        Ids = ids;
+        Mask = mask;
+        Batch = batch;
+        Sequence = sequence;
+    }
+
+    public long[] Ids { get; }
+
+    public long[] Mask { get; }
+
+    public int Batch { get; }
+
+    public int Sequence { get; }
+
+    /// <summary>
+    /// Deterministic batch of [CLS] w1..wn [SEP] rows of different lengths (the shorter ones padded), word ids drawn
+    /// from the vocabulary's ordinary-word range.
+    /// </summary>
+    public static EncoderRun Create(int batch, int sequence, int seed)
+    {
+        var random = new Random(seed);
+        var ids = new long[batch * sequence];
+        var mask = new long[batch * sequence];
+        for (var b = 0; b < batch; b++)
+        {
+            var length = b == 0 ? sequence : random.Next(sequence / 2, sequence + 1);
+            for (var t = 0; t < length; t++)
+            {
+                ids[b * sequence + t] = t == 0 ? 101 : t == length - 1 ? 102 : random.Next(1996, 29600);
+                mask[b * sequence + t] = 1;
+            }
+        }
+        return new EncoderRun(ids, mask, batch, sequence);
+    }
+
+    /// <summary>last_hidden_state, (batch, sequence, hidden) flattened.</summary>
+    public float[] LastHiddenState(InferenceSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        long[] shape = [Batch, Sequence];
+        using var ids = OrtValue.CreateTensorValueFromMemory(Ids, shape);
+        using var mask = OrtValue.CreateTensorValueFromMemory(Mask, shape);
+        using var types = OrtValue.CreateTensorValueFromMemory(new long[Ids.Length], shape);
+        using var runOptions = new RunOptions();
+        using var results = session.Run(runOptions, ["input_ids", "attention_mask", "token_type_ids"], [ids, mask, types], ["last_hidden_state"]);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    /// <summary>Mean over the unmasked tokens: (batch, hidden).</summary>
+    public float[][] MeanPool(float[] hidden, int width)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        var pooled = new float[Batch][];
+        for (var b = 0; b < Batch; b++)
+        {
+            pooled[b] = new float[width];
+            var count = 0;
+            for (var t = 0; t < Sequence; t++)
+            {
+                if (Mask[b * Sequence + t] == 0)
+                    continue;
+                count++;
+                for (var h = 0; h < width; h++)
+                    pooled[b][h] += hidden[(b * Sequence + t) * width + h];
+            }
+            for (var h = 0; h < width; h++)
+                pooled[b][h] /= count;
+        }
+        return pooled;
+    }
+
+    /// <summary>Largest |a - b| over the unmasked tokens.</summary>
+    public double MaxAbsDiff(float[] a, float[] b, int width)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var max = 0.0;
+        for (var token = 0; token < Batch * Sequence; token++)
+        {
+            if (Mask[token] == 0)
+                continue;
+            for (var h = 0; h < width; h++)
+                max = Math.Max(max, Math.Abs(a[token * width + h] - b[token * width + h]));
+        }
+        return max;
+    }
+
+    public static double Cosine(float[] a, float[] b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * (double)b[i];
+            na += a[i] * (double)a[i];
+            nb += b[i] * (double)b[i];
+        }
+        return dot / Math.Sqrt(na * nb);
+    }
+}
