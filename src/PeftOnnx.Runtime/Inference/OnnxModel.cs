@@ -74,13 +74,17 @@ public sealed class OnnxModel : IDisposable
     /// <summary>Longest sequence (with [CLS] and [SEP]) the model accepts.</summary>
     public int MaxLength => Manifest.Tokenizer.MaxLength;
 
-    /// <summary>Bundle name plus the first 12 hex digits of the weights' sha256: identifies results in ledgers.</summary>
+    /// <summary>
+    /// Bundle name plus the first 12 hex digits of the weights' sha256 (and the precision when not fp32, since an
+    /// int8 or fp16 export of the same adapter scores differently): identifies results in ledgers.
+    /// </summary>
     public string ModelId
     {
         get
         {
             var sha = Manifest.Provenance.AdapterSha256 ?? Manifest.Provenance.BaseSha256;
-            return sha is null ? Manifest.Name : $"{Manifest.Name}@{sha[..Math.Min(12, sha.Length)]}";
+            var id = sha is null ? Manifest.Name : $"{Manifest.Name}@{sha[..Math.Min(12, sha.Length)]}";
+            return Manifest.Precision == "fp32" ? id : $"{id}-{Manifest.Precision}";
         }
     }
 
