@@ -1,9 +1,15 @@
 using BenchmarkDotNet.Running;
+using PeftOnnx.Benchmarks.Int8Agreement;
+using PeftOnnx.Benchmarks.MergedVsBase;
+using PeftOnnx.Benchmarks.TokenizerThroughput;
 
-namespace PeftOnnx.Benchmarks;
-
-/// <summary>Runs any benchmark class of this assembly: <c>dotnet run -c Release -- --filter '*Tokenizer*' --job short</c>.</summary>
-public static class Program
-{
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-}
+// Console modes first (alternating A/B timings that BenchmarkDotNet's sequential runs cannot give), then
+// BenchmarkDotNet for every benchmark class: `dotnet run -c Release -- --filter '*Tokenizer*' --job short`.
+if (args is ["merged-vs-base", .. var rest])
+    return MergedVsBaseBench.Run(rest);
+if (args is ["int8-agreement", .. var agreementArgs])
+    return Int8AgreementBench.Run(agreementArgs);
+if (args is ["tokenizer-cpu", .. var tokenizerArgs])
+    return TokenizerThroughputBench.Run(tokenizerArgs);
+BenchmarkSwitcher.FromAssembly(typeof(MergedVsBaseBench).Assembly).Run(args);
+return 0;

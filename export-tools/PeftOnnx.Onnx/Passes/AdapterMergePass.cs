@@ -61,17 +61,14 @@ public sealed class AdapterMergePass(IAdapterMerge merge, string baseModelName)
 
     private LinearModule Resolve(ModuleMap modules, string name)
     {
-        if (modules.TryGet(name, out var linear))
-            return linear;
         try
         {
-            _ = modules[name];
+            return modules[name];
         }
         catch (KeyNotFoundException e)
         {
             throw new InvalidDataException($"the adapter targets {name}, which {baseModelName} does not have. {e.Message}", e);
         }
-        throw new InvalidOperationException($"module map lookup of {name} failed without an error.");
     }
 
     /// <summary>The base weight as a torch-layout matrix [out, in].</summary>

@@ -11,7 +11,8 @@ public sealed record TrainerState
     public int TotalSteps { get; init; }
     public double EpochLossSum { get; init; }
     public long EpochTokens { get; init; }
-    public double BestMetric { get; init; } = double.NegativeInfinity;
+    /// <summary>Best dev metric so far; -1 before the first evaluation (metrics lie in [0, 1]).</summary>
+    public double BestMetric { get; init; } = -1;
     public int BestEpoch { get; init; }
     public int EpochsWithoutImprovement { get; init; }
     public double ElapsedSeconds { get; init; }

@@ -18,6 +18,9 @@ public sealed record PipelineOptions
     /// <summary>Skip files whose size and modification time match a settled ledger row without reading them.</summary>
     public bool SkipUnchangedFiles { get; init; } = true;
 
+    /// <summary>Write embeddings for classified documents too (embedding models always write theirs).</summary>
+    public bool IncludeEmbeddings { get; init; }
+
     public void Validate()
     {
         if (BatchSize < 1)

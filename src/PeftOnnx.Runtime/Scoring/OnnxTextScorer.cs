@@ -16,6 +16,7 @@ public sealed class OnnxTextScorer : ITextScorer
     private readonly OnnxModel _model;
     private readonly ScorerOptions _options;
     private readonly int _maxLength;
+    private readonly int _overlap;
     private readonly float[][]? _labelEmbeddings;
 
     public OnnxTextScorer(OnnxModel model, ScorerOptions? options = null)
@@ -24,8 +25,9 @@ public sealed class OnnxTextScorer : ITextScorer
         _options = options ?? new ScorerOptions();
         _options.Validate();
         _maxLength = Math.Min(_options.MaxLength ?? model.MaxLength, model.MaxLength);
-        if (_options.WindowOverlap >= _maxLength - 2)
-            throw new ArgumentOutOfRangeException(nameof(options), $"Window overlap {_options.WindowOverlap} must be smaller than the window body ({_maxLength - 2} tokens).");
+        _overlap = _options.OverlapFor(_maxLength);
+        if (_overlap >= _maxLength - 2)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Window overlap {_overlap} must be smaller than the window body ({_maxLength - 2} tokens).");
 
         if (model.IsClassifier)
         {
@@ -75,7 +77,7 @@ public sealed class OnnxTextScorer : ITextScorer
 
     private IReadOnlyList<TokenizedText> Tokenize(string text)
     {
-        var windows = _model.Tokenizer.EncodeWindows(text, _maxLength, _options.WindowOverlap);
+        var windows = _model.Tokenizer.EncodeWindows(text, _maxLength, _overlap);
         return _options.Aggregation == WindowAggregation.First && windows.Count > 1 ? [windows[0]] : windows;
     }
 

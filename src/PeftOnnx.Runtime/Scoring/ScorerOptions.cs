@@ -9,8 +9,14 @@ public sealed record ScorerOptions
     /// <summary>Window length in tokens including [CLS] and [SEP]; null means the model's max length.</summary>
     public int? MaxLength { get; init; }
 
-    /// <summary>Tokens shared by consecutive windows of a long document (the tokenizer's stride).</summary>
-    public int WindowOverlap { get; init; } = 32;
+    /// <summary>
+    /// Word-pieces shared by consecutive windows of a long document (the tokenizer's stride); null means 32,
+    /// or a quarter of the window for windows shorter than 130 tokens.
+    /// </summary>
+    public int? WindowOverlap { get; init; }
+
+    /// <summary>The overlap used for windows of <paramref name="maxLength"/> tokens.</summary>
+    public int OverlapFor(int maxLength) => WindowOverlap ?? Math.Min(32, (maxLength - 2) / 4);
 
     public WindowAggregation Aggregation { get; init; } = WindowAggregation.Mean;
 

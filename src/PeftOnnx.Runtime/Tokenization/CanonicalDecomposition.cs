@@ -1,8 +1,9 @@
 namespace PeftOnnx.Runtime.Tokenization;
 
 /// <summary>
-/// Full canonical decomposition (the per-character part of NFD) without ICU: the runtime runs with
-/// InvariantGlobalization, where <see cref="string.Normalize()"/> is a no-op.
+/// Full canonical decomposition (the per-character part of NFD) of the code points Unicode 9.0 assigned,
+/// as in the normalisation crate Hugging Face tokenizers uses; no ICU needed (the runtime runs with
+/// InvariantGlobalization, where <see cref="string.Normalize()"/> is a no-op).
 /// </summary>
 /// <remarks>
 /// Canonical reordering of combining marks is not applied. The tokenizer only decomposes in order to

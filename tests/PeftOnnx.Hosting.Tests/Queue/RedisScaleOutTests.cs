@@ -76,7 +76,7 @@ public sealed class RedisScaleOutTests(ITestOutputHelper output)
 
     private static int ResultFilesScoredBy(string ledgerPath)
     {
-        using var ledger = Ledger.SqliteLedger.Open(ledgerPath);
-        return ledger.All().Count(r => r.Status == Ledger.DocumentStatus.Done);
+        using var ledger = Hosting.Ledger.SqliteLedger.Open(ledgerPath);
+        return ledger.All().Count(r => r.Status == Hosting.Ledger.DocumentStatus.Done);
     }
 }

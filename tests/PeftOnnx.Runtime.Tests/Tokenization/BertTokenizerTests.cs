@@ -125,6 +125,20 @@ public sealed class BertTokenizerTests
         Assert.True(windows[^1].PieceCount > stride, "the last window must add pieces beyond the previous one");
     }
 
+    [Theory]
+    [InlineData(8, new[] { 0 }, new[] { 8 })]
+    [InlineData(9, new[] { 0, 6 }, new[] { 8, 3 })]
+    [InlineData(14, new[] { 0, 6 }, new[] { 8, 8 })]
+    [InlineData(15, new[] { 0, 6, 12 }, new[] { 8, 8, 3 })]
+    public void Window_boundaries_follow_hugging_face_overflow(int words, int[] firstPieces, int[] pieceCounts)
+    {
+        // Each "a" is one word-piece; maxLength 10 holds 8 pieces, stride 2 steps by 6.
+        var windows = Tokenizer.EncodeWindows(string.Join(' ', Enumerable.Repeat("a", words)), maxLength: 10, stride: 2);
+        Assert.Equal(firstPieces, windows.Select(w => w.FirstPiece).ToArray());
+        Assert.Equal(pieceCounts, windows.Select(w => w.PieceCount).ToArray());
+        Assert.Equal(words * 2 - 1, windows[^1].Offsets[^2].End);
+    }
+
     [Fact]
     public void A_short_text_is_one_window_equal_to_encode()
     {
@@ -170,6 +184,20 @@ public sealed class BertTokenizerTests
         Parallel.For(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = Tokenizer.Encode(texts[i], 128).Ids);
         for (int i = 0; i < texts.Length; i++)
             Assert.Equal(sequential[i], parallel[i]);
+    }
+
+    [Fact]
+    public void Cased_settings_reach_the_tokenizer()
+    {
+        string vocab = Path.Combine(TestPaths.RepoRoot, "models", "minilm-l6", "vocab.txt");
+        var cased = BertTokenizer.FromFile(vocab, new TokenizerSettings { Lowercase = false });
+        var keepAccents = BertTokenizer.FromFile(vocab, new TokenizerSettings { Lowercase = true, StripAccents = false });
+
+        Assert.Equal(Tokenizer.Encode("hello").Ids, cased.Encode("hello").Ids);
+        Assert.NotEqual(Tokenizer.Encode("HELLO").Ids, cased.Encode("HELLO").Ids);
+        Assert.Equal(Tokenizer.Encode("cafe").Ids, Tokenizer.Encode("Café").Ids);
+        Assert.NotEqual(Tokenizer.Encode("cafe").Ids, keepAccents.Encode("Café").Ids);
+        Assert.Equal(keepAccents.Encode("café").Ids, keepAccents.Encode("CAFÉ").Ids);
     }
 
     [Fact]

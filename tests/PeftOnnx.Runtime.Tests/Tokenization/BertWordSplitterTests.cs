@@ -92,4 +92,18 @@ public sealed class BertWordSplitterTests
         // U+037E GREEK QUESTION MARK decomposes canonically to ';'.
         Assert.Equal(["a", ";", "b"], Split("a\u037Eb").Words);
     }
+
+    [Fact]
+    public void Categories_are_those_of_unicode_9_like_the_rust_crate_hugging_face_uses()
+    {
+        // U+2E3B (Pd, Unicode 6.1) is punctuation; U+2E52 (Po, Unicode 13.0) is not, for HF.
+        Assert.Equal(["a", "\u2E3B", "b"], Split("a\u2E3Bb").Words);
+        Assert.Equal(["a\u2E52b"], Split("a\u2E52b").Words);
+        // U+0301 (Mn, 1.1) is stripped; U+1AC1 (Mn, 14.0) stays.
+        Assert.Equal(["e"], Split("e\u0301").Words);
+        Assert.Equal(["e\u1AC1"], Split("e\u1AC1").Words);
+        // U+200B (Cf, 1.1) is removed; U+0890 (Cf, 14.0) stays.
+        Assert.Equal(["ab"], Split("a\u200Bb").Words);
+        Assert.Equal(["a\u0890b"], Split("a\u0890b").Words);
+    }
 }

@@ -33,6 +33,8 @@ internal static class BenchCommand
         {
             model, batchSizes, sequence, iterations, rounds, warmup, device, threads, modelsDir,
         };
+        command.Subcommands.Add(BenchMatrixCommand.Create());
+        command.Subcommands.Add(BenchFolderCommand.Create());
         CliAction.Set(command, (result, context, cancellationToken) =>
         {
             var sizes = result.GetValue(batchSizes) ?? [];

@@ -22,6 +22,8 @@ internal static class DocumentScoring
         CancellationToken cancellationToken)
     {
         var documents = Channel.CreateBounded<DocumentText>(new BoundedChannelOptions(4 * DocumentsPerCall) { SingleReader = true, SingleWriter = true });
+        // Stops the reader task when scoring fails, so it is not left blocked on a full channel.
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var producer = Task.Run(async () =>
         {
             try
@@ -29,7 +31,7 @@ internal static class DocumentScoring
                 foreach (var path in DocumentWalker.Walk(inputs))
                 {
                     foreach (var document in reader.Read(path))
-                        await documents.Writer.WriteAsync(document, cancellationToken);
+                        await documents.Writer.WriteAsync(document, stopReading.Token);
                 }
                 documents.Writer.Complete();
             }
@@ -37,27 +39,36 @@ internal static class DocumentScoring
             {
                 documents.Writer.Complete(e);
             }
-        }, cancellationToken);
+        }, CancellationToken.None);
 
-        var pending = new List<DocumentText>();
-        var readyCount = 0;
-        await foreach (var document in documents.Reader.ReadAllAsync(cancellationToken))
+        try
         {
-            pending.Add(document);
-            if (!document.IsSkipped && ++readyCount == DocumentsPerCall)
+            var pending = new List<DocumentText>();
+            var readyCount = 0;
+            await foreach (var document in documents.Reader.ReadAllAsync(cancellationToken))
             {
-                Flush(pending, scorer, onResult, includeEmbeddings, cancellationToken);
-                readyCount = 0;
+                pending.Add(document);
+                if (!document.IsSkipped && ++readyCount == DocumentsPerCall)
+                {
+                    Flush(pending, scorer, onResult, includeEmbeddings, cancellationToken);
+                    readyCount = 0;
+                }
             }
+            Flush(pending, scorer, onResult, includeEmbeddings, cancellationToken);
         }
-        Flush(pending, scorer, onResult, includeEmbeddings, cancellationToken);
-        await producer;
+        finally
+        {
+            await stopReading.CancelAsync();
+            await producer;
+        }
     }
 
     private static void Flush(List<DocumentText> pending, ITextScorer scorer, Action<ScoreLine> onResult, bool includeEmbeddings, CancellationToken cancellationToken)
     {
         var texts = pending.Where(d => !d.IsSkipped).Select(d => d.Text!).ToList();
-        var scores = scorer.Score(texts, cancellationToken);
+        var scores = scorer is Runtime.Adapters.IRoutedTextScorer routed
+            ? routed.Score(texts, [.. pending.Where(d => !d.IsSkipped).Select(d => routed.Router.Route(d.Path))], cancellationToken)
+            : scorer.Score(texts, cancellationToken);
         var next = 0;
         foreach (var document in pending)
         {

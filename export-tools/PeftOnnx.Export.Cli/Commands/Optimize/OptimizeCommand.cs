@@ -1,0 +1,74 @@
+using System.CommandLine;
+using PeftOnnx.Onnx;
+using PeftOnnx.Onnx.Passes;
+using PeftOnnx.Onnx.Passes.Fusions;
+using Spectre.Console;
+
+namespace PeftOnnx.Export.Cli.Commands.Optimize;
+
+/// <summary>
+/// `peftonnx-export optimize in.onnx out.onnx`: transformer fusions (LayerNormalization, SkipLayerNormalization,
+/// BiasGelu, Attention) and an optional in-graph pooled output. What each fusion did goes to stderr; the summary to stdout.
+/// </summary>
+internal static class OptimizeCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<FileInfo>("input") { Description = "ONNX model to optimize." };
+        var output = new Argument<FileInfo>("output") { Description = "Where to write the optimized model (written atomically)." };
+        var fusions = new Option<string[]>("--fusions")
+        {
+            Description = $"Fusions to apply, comma-separated, in pipeline order: {string.Join(", ", TransformerFusion.AllPasses.Select(p => p.Name))}; 'none' for none (default: all).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var pooled = new Option<bool>("--pooled-output") { Description = $"Add a '{PooledOutputPass.OutputName}' output: masked mean of last_hidden_state, L2-normalised (sentence-transformers pooling)." };
+        var pooledOnly = new Option<bool>("--pooled-only") { Description = $"Keep only the '{PooledOutputPass.OutputName}' output (implies --pooled-output): the session copies (B, H) instead of (B, S, H)." };
+
+        var command = new Command("optimize", "Fuse transformer subgraphs into ONNX Runtime's fused operators and optionally pool in the graph.")
+        {
+            input, output, fusions, pooled, pooledOnly,
+        };
+        command.SetAction(parseResult =>
+        {
+            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            var source = parseResult.GetValue(input)!;
+            var target = parseResult.GetValue(output)!;
+            try
+            {
+                var passes = ParsePasses(parseResult.GetValue(fusions));
+                var model = OnnxModelFile.Load(source.FullName);
+                var before = model.Graph.Node.Count;
+                foreach (var result in TransformerFusion.Apply(model, passes))
+                {
+                    stderr.MarkupLineInterpolated($"[grey]{result.Pass}: fused {result.Fused}[/]");
+                    foreach (var note in result.Unhandled)
+                        stderr.MarkupLineInterpolated($"[yellow]{result.Pass} left unfused:[/] {note}");
+                }
+                var only = parseResult.GetValue(pooledOnly);
+                if (only || parseResult.GetValue(pooled))
+                    new PooledOutputPass().Apply(model, only);
+                OnnxModelFile.Save(model, target.FullName);
+                Console.Out.WriteLine($"{target.FullName}: {before} -> {model.Graph.Node.Count} nodes, outputs {string.Join(", ", model.Graph.Output.Select(o => o.Name))}");
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
+            {
+                stderr.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static List<IFusionPass> ParsePasses(string[]? values)
+    {
+        var names = (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (names.Count == 0)
+            return [.. TransformerFusion.AllPasses];
+        if (names is ["none"])
+            return [];
+        var requested = names.Select(TransformerFusion.Find).ToHashSet();
+        // Keep pipeline order whatever order the user typed.
+        return [.. TransformerFusion.AllPasses.Where(requested.Contains)];
+    }
+}

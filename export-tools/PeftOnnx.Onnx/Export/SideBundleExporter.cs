@@ -1,0 +1,198 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Onnx;
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Adapters.Lora;
+using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.Json;
+using PeftOnnx.Core.Models;
+using PeftOnnx.Core.Numerics;
+using PeftOnnx.Onnx.Modules;
+using PeftOnnx.Onnx.Passes;
+using PeftOnnx.Onnx.Side;
+
+namespace PeftOnnx.Onnx.Export;
+
+/// <summary>
+/// Base model + PEFT adapters -> side-graph bundle: model.onnx with adapter inputs (LoRA branches, prompt/prefix
+/// tables, bottleneck adapters), bundle.json (mode "side" or "mixed"), side.json (the adapter inputs, for the
+/// runtime's checks) and adapters/&lt;name&gt;.onnx_adapter (ONNX Runtime's adapter format) for every adapter.
+/// All-or-nothing like <see cref="BundleExporter"/>.
+/// </summary>
+public sealed class SideBundleExporter(IProgress<string>? progress = null)
+{
+    public const string ToolName = "peftonnx-export export --mode side";
+
+    public BundleExportResult Export(SideBundleOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Form is not (SideGraphManifest.SideForm or SideGraphManifest.MixedForm))
+            throw new ArgumentException($"side-graph form should be side or mixed, got \"{options.Form}\".", nameof(options));
+        if (options.AdapterDirectories.Count == 0)
+            throw new ArgumentException("a side bundle needs at least one adapter (--adapter).", nameof(options));
+        var output = Path.GetFullPath(options.OutputDirectory);
+        if (Directory.Exists(output) && !options.Force)
+            throw new IOException($"{output} already exists; pass --force to replace it, or choose another --out.");
+
+        var (manifest, modelPath, vocabPath) = ReadBase(options.BaseDirectory);
+        var adapters = options.AdapterDirectories.Select(d => { progress?.Report($"reading adapter {d}"); return PeftAdapter.Load(d); }).ToList();
+        var peftType = adapters[0].Config.PeftType;
+        var other = adapters.FirstOrDefault(a => a.Config.PeftType != peftType);
+        if (other is not null)
+            throw new InvalidDataException($"{other.Directory} is {other.Config.PeftType} but {adapters[0].Directory} is {peftType}; one side bundle serves one adapter method.");
+        var names = adapters.Select(a => AdapterName(a.Directory)).ToList();
+        var duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"two adapters are named {duplicate.Key} (the folder name); rename one folder.", nameof(options));
+
+        progress?.Report($"reading base model {modelPath}");
+        var model = OnnxModelFile.Load(modelPath);
+        var baseSha256 = Sha256(modelPath);
+        var map = ModuleMap.Build(model);
+        var mixed = options.Form == SideGraphManifest.MixedForm;
+
+        var side = peftType switch
+        {
+            LoraConfig.TypeName => BuildLora(model, map, manifest.Name, adapters, options, mixed),
+            _ => SideMethodPasses.Apply(model, map, manifest.Name, adapters[0], mixed),
+        };
+
+        var head = SideHead.Read(adapters[0], options.Labels, manifest);
+        var outputs = new Dictionary<string, string>(manifest.Outputs);
+        if (head is not null)
+        {
+            progress?.Report($"appending per-adapter classifier ({head.LabelCount} labels)");
+            var hidden = manifest.Outputs.GetValueOrDefault(BundleExporter.LastHiddenState, BundleExporter.LastHiddenState);
+            new ClassificationHeadPass(head).Apply(model, hidden, manifest.Outputs.GetValueOrDefault(BundleExporter.PoolerOutput));
+            var headSlots = mixed ? AdapterHeadPass.Stack(model, MixedLoraPass.AdapterIndexInput) : AdapterHeadPass.MakeOverridable(model);
+            side = side with { Parameters = [.. side.Parameters, .. headSlots] };
+            outputs = new Dictionary<string, string>
+            {
+                ["logits"] = ClassificationHeadPass.LogitsOutput,
+                ["probabilities"] = ClassificationHeadPass.ProbabilitiesOutput,
+            };
+        }
+
+        var files = new List<(string Name, byte[] Bytes)>();
+        for (var i = 0; i < adapters.Count; i++)
+        {
+            progress?.Report($"converting {names[i]} to {Core.OrtAdapters.OrtAdapterFile.Extension}");
+            files.Add((names[i], SideAdapterWriter.Convert(adapters[i], side).ToBytes()));
+        }
+
+        var bundle = new BundleManifest
+        {
+            Name = options.Name ?? Path.GetFileName(output),
+            Task = head is null ? BundleTask.FeatureExtraction : BundleTask.SequenceClassification,
+            Tokenizer = manifest.Tokenizer with { Vocab = Path.GetFileName(vocabPath) },
+            Labels = head?.Labels,
+            Pooling = head is null ? manifest.Pooling : "pooler",
+            Normalize = head is null && manifest.Normalize,
+            Precision = "fp32",
+            Outputs = outputs,
+            Mode = options.Form,
+            Provenance = new BundleProvenance
+            {
+                BaseModel = manifest.Name,
+                BaseSha256 = baseSha256,
+                AdapterSha256 = adapters[0].WeightsSha256,
+                PeftType = peftType,
+                AdapterConfig = (JsonObject)adapters[0].RawConfig.DeepClone(),
+                Tool = ToolName,
+                CreatedAt = DateTimeOffset.UtcNow,
+            },
+        };
+        model.MetadataProps.Add(new StringStringEntryProto { Key = "peftonnx.mode", Value = options.Form });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = "peftonnx.base_model", Value = manifest.Name });
+
+        progress?.Report($"writing {output}");
+        BundleFolder.Write(output, options.Force, tmp =>
+        {
+            OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
+            File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));
+            PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
+            PeftJson.Save(Path.Combine(tmp, SideGraphManifest.FileName), side);
+            var folder = Path.Combine(tmp, SideGraphManifest.AdapterFolder);
+            Directory.CreateDirectory(folder);
+            foreach (var (name, bytes) in files)
+                File.WriteAllBytes(Path.Combine(folder, name + Core.OrtAdapters.OrtAdapterFile.Extension), bytes);
+        });
+        return new BundleExportResult(output, bundle, [.. side.Lora.Select(s => s.Module).Concat(side.Parameters.Select(p => p.Name))], []);
+    }
+
+    /// <summary>Converts one more adapter for an existing side bundle (checked against its side.json).</summary>
+    public static string WriteAdapter(string bundleDirectory, string adapterDirectory, string? name = null)
+    {
+        var sidePath = Path.Combine(bundleDirectory, SideGraphManifest.FileName);
+        if (!File.Exists(sidePath))
+            throw new FileNotFoundException($"{bundleDirectory} is not a side-graph bundle: it has no {SideGraphManifest.FileName}; export one with --mode side.", sidePath);
+        var side = PeftJson.Load<SideGraphManifest>(sidePath);
+        var adapter = PeftAdapter.Load(adapterDirectory);
+        var file = SideAdapterWriter.Convert(adapter, side);
+        var path = Path.Combine(bundleDirectory, SideGraphManifest.AdapterFolder, (name ?? AdapterName(adapter.Directory)) + Core.OrtAdapters.OrtAdapterFile.Extension);
+        file.Save(path);
+        return path;
+    }
+
+    private SideGraphManifest BuildLora(ModelProto model, ModuleMap map, string baseName, List<PeftAdapter> adapters, SideBundleOptions options, bool mixed)
+    {
+        var modules = new SortedSet<string>(StringComparer.Ordinal);
+        var maxAdapterRank = 1;
+        foreach (var adapter in adapters)
+        {
+            foreach (var (module, weights) in LoraModuleWeights.Collect(adapter, (LoraConfig)adapter.Config))
+            {
+                modules.Add(module);
+                maxAdapterRank = Math.Max(maxAdapterRank, weights.Rank);
+            }
+        }
+        foreach (var target in options.ExtraTargets)
+        {
+            var matches = map.Linears.Where(l => l.Name == target || l.Name.EndsWith("." + target, StringComparison.Ordinal)).ToList();
+            if (matches.Count == 0)
+                throw new ArgumentException($"--targets entry \"{target}\" matches no Linear module of {baseName}; it has {map.Summary()}.", nameof(options));
+            modules.UnionWith(matches.Select(l => l.Name));
+        }
+        var maxRank = options.MaxRank ?? Math.Max(64, maxAdapterRank);
+        if (maxRank < maxAdapterRank)
+            throw new ArgumentException($"--max-rank {maxRank} is below the rank {maxAdapterRank} of the adapters being exported.", nameof(options));
+        var ordered = map.Linears.Select(l => l.Name).Where(modules.Contains).ToList();
+        progress?.Report($"adding {(mixed ? "mixed-batch " : "")}LoRA branches at {ordered.Count} modules (max rank {maxRank})");
+        var slots = mixed ? new MixedLoraPass(ordered).Apply(model, map, baseName) : new LoraSidePass(ordered).Apply(model, map, baseName);
+        return new SideGraphManifest
+        {
+            Form = options.Form,
+            PeftType = LoraConfig.TypeName,
+            BaseModel = baseName,
+            MaxRank = maxRank,
+            AdapterIndexInput = mixed ? MixedLoraPass.AdapterIndexInput : null,
+            Lora = slots,
+        };
+    }
+
+    /// <summary>The adapter's name in the registry: its folder name.</summary>
+    public static string AdapterName(string directory) =>
+        Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+
+    private static (ModelManifest Manifest, string Model, string Vocab) ReadBase(string baseDirectory)
+    {
+        var dir = Path.GetFullPath(baseDirectory);
+        var manifestPath = Path.Combine(dir, ModelManifest.FileName);
+        if (!File.Exists(manifestPath))
+            throw new FileNotFoundException($"{dir} is not a base model folder: it has no {ModelManifest.FileName} (pull one with `peftonnx models pull <name>`).", manifestPath);
+        var manifest = PeftJson.Load<ModelManifest>(manifestPath);
+        var model = Path.Combine(dir, "model.onnx");
+        if (!File.Exists(model))
+            throw new FileNotFoundException($"{dir} has no model.onnx; pull it with `peftonnx models pull {manifest.Name}`.", model);
+        var vocab = Path.Combine(dir, manifest.Tokenizer.Vocab);
+        if (!File.Exists(vocab))
+            throw new FileNotFoundException($"{dir} has no {manifest.Tokenizer.Vocab}.", vocab);
+        return (manifest, model, vocab);
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

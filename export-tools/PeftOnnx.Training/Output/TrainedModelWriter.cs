@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Json;
+using PeftOnnx.Core.SafeTensors;
+using PeftOnnx.Training.Encoder;
+using PeftOnnx.Training.Methods;
+using PeftOnnx.Training.TrainingLoop;
+
+namespace PeftOnnx.Training.Output;
+
+/// <summary>
+/// Writes the result of a run into one folder, atomically (temporary folder, then rename):
+/// PEFT methods as a PEFT adapter (adapter_config.json + adapter_model.safetensors with PEFT's key names),
+/// baselines (probe, full) as a transformers BertForSequenceClassification folder (config.json + model.safetensors);
+/// plus training.json, metrics.jsonl and training_curve.png.
+/// </summary>
+public static class TrainedModelWriter
+{
+    public static void Write(string directory, BertForSequenceClassification model, PeftMethod method, TrainingReport report, string? metricsPath, string? curvePath, bool overwrite)
+    {
+        var target = Path.GetFullPath(directory);
+        if (Directory.Exists(target) && !overwrite)
+            throw new IOException($"{target} already exists; choose another --out or pass --overwrite.");
+        var parent = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(parent);
+        var tmp = Path.Combine(parent, $"{Path.GetFileName(target)}.tmp-{Guid.NewGuid().ToString("N")[..8]}");
+        try
+        {
+            var config = method.AdapterConfig(model.Bert.Config);
+            if (config is not null)
+            {
+                var tensors = model.named_parameters()
+                    .Where(p => p.parameter.requires_grad)
+                    .Select(p => SafeTensor.FromFloat32(method.AdapterKey(p.name), TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
+                    .ToList();
+                PeftAdapterWriter.Write(tmp, config, tensors);
+            }
+            else
+            {
+                Directory.CreateDirectory(tmp);
+                var tensors = model.named_parameters()
+                    .Select(p => SafeTensor.FromFloat32(p.name, TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
+                    .ToList();
+                SafeTensorWriter.Write(Path.Combine(tmp, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+                File.WriteAllText(Path.Combine(tmp, "config.json"), TransformersConfig(model.Bert.Config, report.Labels).ToJsonString(PeftJson.Options));
+            }
+            PeftJson.Save(Path.Combine(tmp, TrainingReport.FileName), report);
+            if (metricsPath is not null && File.Exists(metricsPath))
+                File.Copy(metricsPath, Path.Combine(tmp, "metrics.jsonl"));
+            if (curvePath is not null && File.Exists(curvePath))
+                File.Copy(curvePath, Path.Combine(tmp, "training_curve.png"));
+            if (Directory.Exists(target))
+                Directory.Delete(target, recursive: true);
+            Directory.Move(tmp, target);
+        }
+        catch
+        {
+            if (Directory.Exists(tmp))
+                Directory.Delete(tmp, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>transformers' config.json for BertForSequenceClassification, so from_pretrained loads the folder.</summary>
+    private static JsonObject TransformersConfig(BertConfig c, IReadOnlyList<string> labels)
+    {
+        var id2label = new JsonObject();
+        var label2id = new JsonObject();
+        for (var i = 0; i < labels.Count; i++)
+        {
+            id2label[i.ToString()] = labels[i];
+            label2id[labels[i]] = i;
+        }
+        return new JsonObject
+        {
+            ["architectures"] = new JsonArray("BertForSequenceClassification"),
+            ["model_type"] = "bert",
+            ["vocab_size"] = c.VocabSize,
+            ["hidden_size"] = c.HiddenSize,
+            ["num_hidden_layers"] = c.NumHiddenLayers,
+            ["num_attention_heads"] = c.NumAttentionHeads,
+            ["intermediate_size"] = c.IntermediateSize,
+            ["hidden_act"] = "gelu",
+            ["max_position_embeddings"] = c.MaxPositionEmbeddings,
+            ["type_vocab_size"] = c.TypeVocabSize,
+            ["layer_norm_eps"] = c.LayerNormEps,
+            ["hidden_dropout_prob"] = c.HiddenDropoutProb,
+            ["attention_probs_dropout_prob"] = c.AttentionProbsDropoutProb,
+            ["id2label"] = id2label,
+            ["label2id"] = label2id,
+        };
+    }
+}

@@ -1,0 +1,39 @@
+using PeftOnnx.Training.TrainingLoop;
+
+namespace PeftOnnx.Training.Output;
+
+/// <summary>
+/// training.json, written next to the adapter: what was trained on what, the label order of the classifier
+/// (class i = labels[i]), and what it achieved. PEFT ignores the file; PeftOnnx's exporter reads the labels.
+/// </summary>
+public sealed record TrainingReport
+{
+    public const string FileName = "training.json";
+
+    public required string BaseModel { get; init; }
+    public string? BaseModelSha256 { get; init; }
+    public required string Method { get; init; }
+    public required IReadOnlyList<string> Labels { get; init; }
+    public required string Pooling { get; init; }
+    public int MaxLength { get; init; }
+    public required TrainingOptions Options { get; init; }
+    public long TrainableParameters { get; init; }
+    public long TotalParameters { get; init; }
+    public double TrainablePercent { get; init; }
+    public int TrainExamples { get; init; }
+    public int DevExamples { get; init; }
+    public bool DevSplitFromTrain { get; init; }
+    public int BestEpoch { get; init; }
+    public double DevAccuracy { get; init; }
+    public double DevMacroF1 { get; init; }
+    public double? TestAccuracy { get; init; }
+    public double? TestMacroF1 { get; init; }
+    public int? TestExamples { get; init; }
+    public int EpochsRun { get; init; }
+    public bool StoppedEarly { get; init; }
+    public double WallSeconds { get; init; }
+    public double TrainTokensPerSecond { get; init; }
+    public long PeakMemoryBytes { get; init; }
+    public required string Device { get; init; }
+    public int Threads { get; init; }
+}

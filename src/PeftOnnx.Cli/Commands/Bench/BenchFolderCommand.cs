@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Cli.Commands.Common;
+using PeftOnnx.Runtime.Benchmarking;
+using PeftOnnx.Runtime.Evaluation;
+using PeftOnnx.Runtime.Inference;
+using PeftOnnx.Runtime.Scoring;
+using PeftOnnx.Runtime.Sessions;
+using PeftOnnx.Runtime.Tokenization;
+
+namespace PeftOnnx.Cli.Commands.Bench;
+
+/// <summary>
+/// `peftonnx bench folder`: documents per second end to end (text in memory -> scores) on real documents such as
+/// debian-sections. The baseline is what a plain ONNX Runtime program does: tokenize one document after another,
+/// pad every batch to the max length, run with default SessionOptions. Each --model then runs through
+/// <see cref="OnnxTextScorer"/> (parallel tokenization, length-bucketed batches padded to their longest row).
+/// Passes alternate (A B A B) and the median pass is reported.
+/// </summary>
+internal static class BenchFolderCommand
+{
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--model", "-m") { Description = "Model folders (bundle or base model), repeatable; the first also runs the plain baseline.", Required = true };
+        var data = new Option<FileInfo>("--data") { Description = "JSON lines with a \"text\" field (e.g. /work/shared/data/debian-sections.test.jsonl) or a labelled data file the eval verb reads.", Required = true };
+        var batchSize = new Option<int>("--batch-size") { Description = "Sequences per ONNX Runtime call.", DefaultValueFactory = _ => 32 };
+        var maxLength = new Option<int>("--max-length") { Description = "Tokens per document (truncated; the baseline pads to this).", DefaultValueFactory = _ => 128 };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N documents." };
+        var rounds = new Option<int>("--rounds") { Description = "Alternating rounds; each round scores every document once per variant.", DefaultValueFactory = _ => 3 };
+        var markdown = new Option<FileInfo?>("--markdown") { Description = "Markdown file whose <!-- bench:SECTION --> block gets this table." };
+        var section = new Option<string>("--section") { Description = "Section name for --markdown.", DefaultValueFactory = _ => "folder" };
+        var command = new Command("folder", "Documents/s end to end on real documents: plain ONNX Runtime (padded to max length) vs the PeftOnnx scorer.")
+        {
+            models, data, batchSize, maxLength, limit, rounds, markdown, section,
+        };
+        CliAction.Set(command, (result, context, cancellationToken) =>
+        {
+            var size = result.GetValue(batchSize);
+            var length = result.GetValue(maxLength);
+            var roundCount = result.GetValue(rounds);
+            if (size < 1 || length < 3 || roundCount < 1)
+                throw new UsageException($"--batch-size and --rounds must be >= 1 and --max-length >= 3 (got {size}, {roundCount}, {length}).");
+            var examples = LabelledDataReader.Read(result.GetValue(data)!.FullName);
+            var texts = examples.Select(e => e.Text).Take(result.GetValue(limit) ?? int.MaxValue).ToList();
+
+            var loaded = new List<OnnxModel>();
+            InferenceSession? plain = null;
+            try
+            {
+                foreach (var directory in result.GetValue(models) ?? [])
+                    loaded.Add(OnnxModel.Load(ModelLocator.Resolve(directory, null), new SessionSettings { Device = DeviceKind.Cpu }, context.Logger("bench")));
+                var first = loaded[0];
+                plain = new InferenceSession(first.ModelPath);
+                var scorerOptions = new ScorerOptions { BatchSize = size, MaxLength = length, Aggregation = WindowAggregation.First };
+                var variants = new List<(string Name, Func<long> Run)> { ($"plain ORT, padded to {length} ({first.Manifest.Name})", () => RunPlain(plain, first.Tokenizer, texts, size, length)) };
+                foreach (var model in loaded)
+                {
+                    var scorer = new OnnxTextScorer(model, scorerOptions);
+                    variants.Add(($"peftonnx scorer ({model.Manifest.Name})", () => scorer.Score(texts, cancellationToken).Sum(s => (long)s.Tokens)));
+                }
+
+                var summaries = variants.Select(_ => new LatencySummary()).ToArray();
+                var tokens = new long[variants.Count];
+                foreach (var (_, run) in variants)
+                    run(); // warm-up: sessions, arenas, tokenizer caches
+                for (var round = 0; round < roundCount; round++)
+                {
+                    for (var v = 0; v < variants.Count; v++)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        context.Error.WriteLine($"round {round + 1}/{roundCount}: {variants[v].Name}");
+                        var start = Stopwatch.GetTimestamp();
+                        tokens[v] = variants[v].Run();
+                        summaries[v].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    }
+                }
+
+                var table = new BenchTable($"Documents/s end to end, {Path.GetFileName(result.GetValue(data)!.FullName)}", ["variant", "median s per pass", "docs/s", "tokens computed per pass", "vs plain"]);
+                for (var v = 0; v < variants.Count; v++)
+                {
+                    table.AddRow(variants[v].Name, BenchTable.Number(summaries[v].Median / 1000, "F2"), BenchTable.Number(summaries[v].PerSecond(texts.Count), "F1"),
+                        BenchTable.Number(tokens[v], "N0"), BenchTable.Number(summaries[0].Median / summaries[v].Median, "F2") + "x");
+                }
+                var notes = BenchMachine.Describe().Concat(
+                [
+                    $"{texts.Count} documents, truncated to {length} tokens, batch {size}; plain: sequential tokenization, every batch padded to {length}, default SessionOptions, all outputs; scorer: parallel tokenization, batches bucketed by length and padded to their longest row, CPU session with {loaded[0].IntraOpThreads} intra-op threads",
+                    $"tokens computed = rows x padded length summed over batches (plain) or real tokens (scorer); {roundCount} rounds, variants alternate, median pass",
+                ]);
+                var text = table.ToMarkdown("peftonnx bench folder " + string.Join(' ', Environment.GetCommandLineArgs().SkipWhile(a => a != "folder").Skip(1)), notes);
+                context.Out.Write(text);
+                if (result.GetValue(markdown) is { } file)
+                    BenchTable.UpdateMarkdownSection(file.FullName, result.GetValue(section)!, text);
+                return Task.FromResult(0);
+            }
+            finally
+            {
+                plain?.Dispose();
+                foreach (var model in loaded)
+                    model.Dispose();
+            }
+        });
+        return command;
+    }
+
+    /// <summary>The plain program: tokenize in order, pad each batch to the max length, Run; returns the padded tokens computed.</summary>
+    private static long RunPlain(InferenceSession session, BertTokenizer tokenizer, List<string> texts, int batchSize, int maxLength)
+    {
+        long computed = 0;
+        for (var start = 0; start < texts.Count; start += batchSize)
+        {
+            var count = Math.Min(batchSize, texts.Count - start);
+            var ids = new long[count * maxLength];
+            var mask = new long[count * maxLength];
+            var types = new long[count * maxLength];
+            for (var r = 0; r < count; r++)
+            {
+                var row = tokenizer.Encode(texts[start + r], maxLength).Ids;
+                for (var t = 0; t < row.Length; t++)
+                {
+                    ids[(r * maxLength) + t] = row[t];
+                    mask[(r * maxLength) + t] = 1;
+                }
+            }
+            long[] shape = [count, maxLength];
+            using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
+            using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+            using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, ["input_ids", "attention_mask", "token_type_ids"], [idsValue, maskValue, typesValue], session.OutputNames);
+            computed += (long)count * maxLength;
+        }
+        return computed;
+    }
+}

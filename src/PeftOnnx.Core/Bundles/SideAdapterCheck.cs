@@ -1,0 +1,79 @@
+using PeftOnnx.Core.OrtAdapters;
+
+namespace PeftOnnx.Core.Bundles;
+
+/// <summary>
+/// Checks an adapter file against a side-graph bundle before anything runs it: every parameter must name an adapter
+/// input of the graph, with the graph's feature sizes, a rank within <see cref="SideGraphManifest.MaxRank"/> and float32
+/// data. Errors name the parameter, both shapes and what to do.
+/// </summary>
+public static class SideAdapterCheck
+{
+    /// <summary>Throws <see cref="InvalidDataException"/> for the first problem; returns the adapter's highest LoRA rank.</summary>
+    public static int Validate(SideGraphManifest side, OrtAdapterFile adapter, string source)
+    {
+        ArgumentNullException.ThrowIfNull(side);
+        ArgumentNullException.ThrowIfNull(adapter);
+        if (adapter.Parameters.Count == 0)
+            throw new InvalidDataException($"{source} holds no parameters.");
+        var a = side.Lora.ToDictionary(s => SideName(s.AInput), StringComparer.Ordinal);
+        var b = side.Lora.ToDictionary(s => SideName(s.BInput), StringComparer.Ordinal);
+        var fixedSlots = side.Parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var ranks = new Dictionary<string, long>(StringComparer.Ordinal);
+        var maxRank = 0;
+        foreach (var p in adapter.Parameters)
+        {
+            if (p.DataType != OrtAdapterDataType.Float)
+                throw new InvalidDataException($"{source}: parameter {p.Name} is {p.DataType}; this bundle ({side.BaseModel}, fp32) takes FLOAT adapter parameters.");
+            if (a.TryGetValue(p.Name, out var slotA))
+            {
+                Require(p.Dims.Length == 2 && p.Dims[0] == slotA.InFeatures, source, p, $"[{slotA.InFeatures}, r]", slotA.Module);
+                var rank = (int)p.Dims[1];
+                if (rank < 1 || rank > side.MaxRank)
+                    throw new InvalidDataException($"{source}: {slotA.Module} has LoRA rank {rank}, above this bundle's limit of {side.MaxRank}; re-export the bundle with --max-rank {rank} or more, or train with a smaller r.");
+                Same(ranks, slotA.Module, rank, source);
+                maxRank = Math.Max(maxRank, rank);
+            }
+            else if (b.TryGetValue(p.Name, out var slotB))
+            {
+                Require(p.Dims.Length == 2 && p.Dims[1] == slotB.OutFeatures, source, p, $"[r, {slotB.OutFeatures}]", slotB.Module);
+                Same(ranks, slotB.Module, p.Dims[0], source);
+            }
+            else if (fixedSlots.TryGetValue(p.Name, out var slot))
+            {
+                Require(p.Dims.SequenceEqual(slot.Shape), source, p, "[" + string.Join(", ", slot.Shape) + "]", slot.Name);
+            }
+            else
+            {
+                var known = side.Lora.Select(s => s.Module).Concat(side.Parameters.Select(s => s.Name)).ToList();
+                throw new InvalidDataException(
+                    $"{source}: parameter {p.Name} matches no adapter input of this {side.BaseModel} side graph (it takes {string.Join(", ", known.Take(8))}{(known.Count > 8 ? $", ... {known.Count} in all" : "")}); " +
+                    "the adapter targets a module the graph has no branch for, or was made for another base model.");
+            }
+        }
+        var half = ranks.Keys.FirstOrDefault(m => adapter.Parameters.Count(p => p.Name == SideName(Slot(side, m).AInput) || p.Name == SideName(Slot(side, m).BInput)) != 2);
+        if (half is not null)
+            throw new InvalidDataException($"{source}: {half} has only one of lora_A and lora_B; an adapter sets both.");
+        return maxRank;
+    }
+
+    /// <summary>The per-run input name of a slot: the mixed form's stacked inputs end in "_stack", the adapter file names the plain one.</summary>
+    public static string SideName(string input) => input.EndsWith(StackSuffix, StringComparison.Ordinal) ? input[..^StackSuffix.Length] : input;
+
+    public const string StackSuffix = "_stack";
+
+    private static SideLoraSlot Slot(SideGraphManifest side, string module) => side.Lora.First(s => s.Module == module);
+
+    private static void Same(Dictionary<string, long> ranks, string module, long rank, string source)
+    {
+        if (ranks.TryGetValue(module, out var other) && other != rank)
+            throw new InvalidDataException($"{source}: {module} has lora_A rank {other} but lora_B rank {rank}; the adapter file is inconsistent.");
+        ranks[module] = rank;
+    }
+
+    private static void Require(bool ok, string source, OrtAdapterParameter p, string expected, string module)
+    {
+        if (!ok)
+            throw new InvalidDataException($"{source}: shape mismatch at {module}: parameter {p.Name} is {p.ShapeText}, the graph takes {expected}; the adapter was made for another base model.");
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using PeftOnnx.Hosting.Scoring;
+using PeftOnnx.Hosting.Tests.Support;
+
+namespace PeftOnnx.Hosting.Tests.Http;
+
+public sealed class HttpApiTests : IAsyncLifetime
+{
+    private ServeHostFixture _host = null!;
+
+    public async Task InitializeAsync() => _host = await ServeHostFixture.StartAsync(new Dictionary<string, string?>
+    {
+        ["Worker:Scorer"] = "hash",
+        ["Http:MaxTextsPerRequest"] = "4",
+        ["Http:MaxCharsPerText"] = "100",
+        ["Http:MaxRequestBytes"] = "4096",
+    });
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Classify_returns_the_scorers_labels_and_probabilities_for_each_text()
+    {
+        var response = await _host.Client.PostAsJsonAsync("/v1/classify", new { texts = new[] { "first text", "second text" } });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var results = body.RootElement.GetProperty("results");
+        Assert.Equal(2, results.GetArrayLength());
+        var expected = new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.Zero).Score(["first text", "second text"]);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(expected[i].Label, results[i].GetProperty("label").GetString());
+            Assert.Equal(expected[i].Score, results[i].GetProperty("score").GetSingle());
+            Assert.Equal(1f, results[i].GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetSingle()), 4);
+        }
+        Assert.Equal("hash-scorer/2", body.RootElement.GetProperty("model_id").GetString());
+    }
+
+    [Fact]
+    public async Task Embed_returns_one_vector_per_text()
+    {
+        var response = await _host.Client.PostAsJsonAsync("/v1/embed", new { texts = new[] { "a", "b", "c" } });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(3, body.RootElement.GetProperty("embeddings").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("{\"texts\": [\"unterminated", 400, "malformed_json")]
+    [InlineData("not json at all", 400, "malformed_json")]
+    [InlineData("{\"texts\": []}", 400, "no_texts")]
+    [InlineData("{\"other\": 1}", 400, "no_texts")]
+    [InlineData("{\"texts\": [\"a\", null]}", 400, "null_text")]
+    [InlineData("{\"texts\": [\"a\",\"b\",\"c\",\"d\",\"e\"]}", 413, "too_many_texts")]
+    [InlineData("{\"texts\": [\"a\"], \"adapter\": \"nope\"}", 400, "unknown_adapter")]
+    public async Task Bad_requests_get_a_json_error_body(string json, int status, string code)
+    {
+        var response = await _host.Client.PostAsync("/v1/classify", new StringContent(json, Encoding.UTF8, "application/json"));
+        Assert.Equal(status, (int)response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(code, body.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(string.IsNullOrEmpty(body.RootElement.GetProperty("error").GetProperty("message").GetString()));
+    }
+
+    [Fact]
+    public async Task Too_long_texts_and_too_large_bodies_get_413()
+    {
+        var longText = await _host.Client.PostAsJsonAsync("/v1/classify", new { texts = new[] { new string('x', 101) } });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, longText.StatusCode);
+        Assert.Contains("101 characters", await longText.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var huge = await _host.Client.PostAsync("/v1/classify", new StringContent($"{{\"texts\": [\"{new string('y', 8000)}\"]}}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        using var body = JsonDocument.Parse(await huge.Content.ReadAsStringAsync());
+        Assert.Equal("body_too_large", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Health_readiness_and_prometheus_metrics_are_served()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _host.Client.GetAsync("/healthz")).StatusCode);
+        var ready = await _host.Client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("hash-scorer/2", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        await _host.Client.PostAsJsonAsync("/v1/classify", new { texts = new[] { "counted" } });
+        await _host.Client.PostAsync("/v1/classify", new StringContent("{", Encoding.UTF8, "application/json"));
+        string metrics = "";
+        // The exporter caches a scrape briefly; poll until the requests above show up.
+        await Poll.UntilAsync(() =>
+        {
+            metrics = _host.Client.GetStringAsync("/metrics").GetAwaiter().GetResult();
+            return metrics.Contains("status=\"400\"", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(20), () => "the 400 request in /metrics", 300);
+        Assert.Contains("peftonnx_http_requests_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("peftonnx_http_request_duration_seconds_bucket{", metrics, StringComparison.Ordinal);
+        Assert.Contains("peftonnx_batch_size_bucket{", metrics, StringComparison.Ordinal);
+        Assert.Contains("peftonnx_queue_depth", metrics, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,86 @@
+using PeftOnnx.Hosting.Outbox;
+using PeftOnnx.Hosting.Tests.Support;
+
+namespace PeftOnnx.Hosting.Tests.Outbox;
+
+public sealed class ResultWriterTests : IDisposable
+{
+    private readonly TempFolder _temp = new("outbox");
+
+    private static ResultRecord Record(string docId, string hash, string label = "positive") => new()
+    {
+        DocId = docId,
+        Path = "/in/" + docId,
+        ContentHash = hash,
+        ModelId = "m",
+        Label = label,
+        Score = 0.75f,
+        Probabilities = new Dictionary<string, float> { ["negative"] = 0.25f, ["positive"] = 0.75f },
+        Chunks = 1,
+        Tokens = 5,
+    };
+
+    [Fact]
+    public void Jsonl_cuts_a_torn_last_line_and_finds_existing_results()
+    {
+        var file = _temp.Combine("results.jsonl");
+        using (var writer = new JsonlResultWriter(file))
+            writer.Write([Record("a.txt", "h1"), Record("b.txt", "h2")]);
+        // A kill -9 in the middle of a write leaves half a record at the end.
+        File.AppendAllText(file, "{\"doc_id\":\"c.txt\",\"content_ha");
+
+        using (var reopened = new JsonlResultWriter(file))
+        {
+            var found = reopened.FindExisting([new ResultKey("a.txt", "h1"), new ResultKey("b.txt", "other"), new ResultKey("c.txt", "h3")]);
+            Assert.Equal([new ResultKey("a.txt", "h1")], found.Keys);
+            reopened.Write([Record("c.txt", "h3")]);
+        }
+        var lines = File.ReadAllLines(file);
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, l => Assert.EndsWith("}", l, StringComparison.Ordinal));
+        Assert.Equal(["a.txt", "b.txt", "c.txt"], JsonlResultWriter.ReadKeys(file).Select(k => k.DocId));
+    }
+
+    [Fact]
+    public void Json_files_are_keyed_by_document_and_hash_so_a_second_write_replaces_the_first()
+    {
+        var writer = new JsonFileResultWriter(_temp.Combine("results"));
+        var first = writer.Write([Record("sub/a.txt", "0123456789abcdef0123", "negative")]);
+        var second = writer.Write([Record("sub/a.txt", "0123456789abcdef0123", "positive")]);
+        Assert.Equal(first, second);
+        Assert.EndsWith(Path.Combine("sub", "a.txt.0123456789abcdef.json"), first[0], StringComparison.Ordinal);
+        var files = Directory.GetFiles(_temp.Combine("results"), "*", SearchOption.AllDirectories);
+        Assert.Single(files);
+        Assert.Contains("\"label\":\"positive\"", File.ReadAllText(files[0]), StringComparison.Ordinal);
+        Assert.Single(writer.FindExisting([new ResultKey("sub/a.txt", "0123456789abcdef0123"), new ResultKey("sub/b.txt", "x")]));
+        Assert.Throws<ArgumentException>(() => writer.PathFor(new ResultKey("../escape.txt", "h")));
+    }
+
+    [Fact]
+    public void Csv_has_one_probability_column_per_label_and_quotes_awkward_paths()
+    {
+        var file = _temp.Combine("results.csv");
+        using (var writer = new CsvResultWriter(file, ["negative", "positive"]))
+            writer.Write([Record("a, \"quoted\".txt", "h1"), Record("b.txt", "h2")]);
+        var lines = File.ReadAllLines(file);
+        Assert.Equal("doc_id,content_hash,path,model_id,label,score,chunks,tokens,p_negative,p_positive", lines[0]);
+        Assert.StartsWith("\"a, \"\"quoted\"\".txt\",h1,", lines[1], StringComparison.Ordinal);
+        using var reopened = new CsvResultWriter(file, ["negative", "positive"]);
+        Assert.Equal(2, reopened.FindExisting([new ResultKey("a, \"quoted\".txt", "h1"), new ResultKey("b.txt", "h2")]).Count);
+    }
+
+    [Fact]
+    public void Failed_area_moves_the_input_and_writes_the_reason()
+    {
+        var input = _temp.Combine("in", "x", "bad.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(input)!);
+        File.WriteAllBytes(input, [0, 1, 2]);
+        var area = new FailedArea(_temp.Combine("failed"));
+        var reasonFile = area.Park(input, "x/bad.bin", "binary (NUL byte at offset 0)", attempts: 1);
+        Assert.False(File.Exists(input));
+        Assert.True(File.Exists(_temp.Combine("failed", "x", "bad.bin")));
+        Assert.Contains("reason: binary (NUL byte at offset 0)", File.ReadAllText(reasonFile), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
