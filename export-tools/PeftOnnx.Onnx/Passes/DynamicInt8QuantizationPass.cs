@@ -17,7 +17,8 @@ public enum Int8MatMulFormat
 /// Dynamic int8 quantization for CPU inference, like ORT's quantize_dynamic with per_channel=True: every MatMul with a
 /// constant 2-D weight gets symmetric int8 weights with one scale per output column, activations are quantized to
 /// uint8 at run time (u8s8 GEMM, VNNI/AMX on x86). Embedding tables read by Gather become int8 with one scale per row,
-/// which is most of the size of a small encoder. Other initializers (LayerNorm, biases, a Gemm pooler) stay float32.
+/// which is most of the size of a small encoder. A fused com.microsoft Attention becomes QAttention (int8 packed QKV
+/// weights, per-column scales). Other initializers (LayerNorm, biases, a Gemm pooler) stay float32.
 /// </summary>
 public sealed class DynamicInt8QuantizationPass : IModelPass
 {
@@ -58,6 +59,8 @@ public sealed class DynamicInt8QuantizationPass : IModelPass
         }
         foreach (var node in matMuls.Where(m => !packed.Contains(m)))
             plan.QuantizeMatMul(node);
+        foreach (var node in model.Graph.Node.Where(n => n is { OpType: "Attention", Domain: "com.microsoft" } && !NodesToExclude.Contains(n.Name)).ToList())
+            plan.QuantizeAttention(node);
         if (QuantizeEmbeddings)
         {
             foreach (var node in nodes.Where(n => n.OpType == "Gather"))

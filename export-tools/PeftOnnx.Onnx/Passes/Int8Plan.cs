@@ -20,6 +20,7 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
     private int _matMuls;
     private int _weights;
     private int _packedGroups;
+    private int _attentions;
     private int _tables;
     private int _fusedBiases;
     private long _floatBytes;
@@ -28,7 +29,7 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
     public string Summary =>
         $"int8: {_matMuls} MatMuls on {_weights} weights quantized per column as {options.Format}" +
         (options.Format == Int8MatMulFormat.DynamicQuantizeMatMul ? $" ({_fusedBiases} bias Adds folded, {_packedGroups} groups sharing an input packed into one GEMM)" : "") +
-        $", {_tables} embedding tables per row; {_floatBytes:N0} float bytes -> {_int8Bytes:N0} int8+scale bytes";
+        $", {_attentions} Attention nodes as QAttention, {_tables} embedding tables per row; {_floatBytes:N0} float bytes -> {_int8Bytes:N0} int8+scale bytes";
 
     //   A ──> MatMul(A, W[K,N] float) ──> Add(bias[N]) ──> Y
     // becomes (DynamicQuantizeMatMul)
@@ -151,6 +152,34 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         }
         _packedGroups++;
         return true;
+    }
+
+    //   x ──> Attention(x, W[H,3H] float, b[3H], mask_index; num_heads) ──> y          (com.microsoft, from the fusions)
+    // becomes
+    //   x ──> DynamicQuantizeLinear ──> xq, x_scale, x_zp
+    //   QAttention(xq, Wq[H,3H] int8, b, x_scale, scale[3H], mask_index, x_zp) ──> y     (weight zero point omitted = 0)
+    public void QuantizeAttention(NodeProto attention)
+    {
+        if (_index.Initializer(attention.Input[1]) is not { Dims.Count: 2 } weight || weight.DataType != (int)DataType.Float)
+            return;
+        var unsupported = attention.Attribute.Select(a => a.Name).Except(["num_heads", "unidirectional"]).ToList();
+        if (unsupported.Count > 0 || attention.Input.Count > 4 || attention.Output.Count > 1)
+        {
+            throw new InvalidDataException(
+                $"int8: {GraphIndex.Describe(attention)} uses {(unsupported.Count > 0 ? "attributes " + string.Join(", ", unsupported) : "past state or extra inputs/outputs")}, which QAttention does not take; " +
+                "exclude it with NodesToExclude to keep it in float32.");
+        }
+        var (values, scales) = QuantizedWeight(weight, perRow: false);
+        var x = QuantizedActivation(attention.Input[0]);
+        var maskIndex = attention.Input.Count > 3 ? attention.Input[3] : "";
+        var node = Node("QAttention", _names.Make(NameOf(attention) + "_quant"),
+            [x.Values, values, attention.Input[2], x.Scale, scales, maskIndex, x.ZeroPoint], [attention.Output[0]]);
+        node.Domain = MicrosoftDomain;
+        node.Attribute.AddRange(attention.Attribute);
+        _added.Add(node);
+        _removed.Add(attention);
+        Use(weight.Name);
+        _attentions++;
     }
 
     //   ids ──> Gather(E[V,H] float) ──> e

@@ -13,9 +13,12 @@ public sealed class QuantizeCommandTests
         var (code, stdout, stderr) = CliRunner.Invoke("quantize", MiniLm.ModelPath, "--to", "int8", "--output", output);
 
         Assert.True(code == 0, stderr);
-        Assert.Contains("int8: 36 MatMuls", stdout);
+        Assert.Contains("Attention: fused 6", stdout);
+        Assert.Contains("6 Attention nodes as QAttention", stdout);
         Assert.True(new FileInfo(output).Length < new FileInfo(MiniLm.ModelPath).Length * 0.3);
-        Assert.Contains(OnnxModelFile.Load(output).Graph.Node, n => n.OpType == "DynamicQuantizeMatMul");
+        var nodes = OnnxModelFile.Load(output).Graph.Node;
+        Assert.Contains(nodes, n => n.OpType == "DynamicQuantizeMatMul");
+        Assert.Contains(nodes, n => n.OpType == "QAttention");
     }
 
     [Fact]

@@ -35,6 +35,30 @@ public sealed class DynamicInt8QuantizationPassTests(ITestOutputHelper output)
         Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "MatMul" && model.Graph.Initializer.Any(t => t.Name == n.Input[1]));
     }
 
+    /// <summary>After the transformer fusions, Attention becomes QAttention: the fastest int8 graph on CPU.</summary>
+    [Fact]
+    public void Fused_minilm_int8_uses_QAttention_and_stays_close()
+    {
+        using var dir = new TempDir();
+        var model = MiniLm.Clone();
+        PeftOnnx.Onnx.Passes.Fusions.TransformerFusion.Apply(model);
+        output.WriteLine(new DynamicInt8QuantizationPass().Apply(model));
+        var path = dir.File("fused-int8.onnx");
+        OnnxModelFile.Save(model, path);
+
+        var run = EncoderRun.FromDevTexts(count: 16, maxLength: 64);
+        using var fp32 = new InferenceSession(MiniLm.ModelPath);
+        using var int8 = new InferenceSession(path);
+        var cosines = run.MeanPool(run.LastHiddenState(fp32), 384).Zip(run.MeanPool(run.LastHiddenState(int8), 384), EncoderRun.Cosine).ToList();
+        var ratio = new FileInfo(path).Length / (double)new FileInfo(MiniLm.ModelPath).Length;
+
+        output.WriteLine($"fused + int8: size {ratio:P1} of fp32; mean-pooled cosine per row min {cosines.Min():F5}, mean {cosines.Average():F5}");
+        Assert.Equal(6, model.Graph.Node.Count(n => n.OpType == "QAttention"));
+        Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "Attention");
+        Assert.True(ratio <= 0.30, $"int8 model is {ratio:P1} of fp32");
+        Assert.All(cosines, c => Assert.True(c > 0.99, $"cosine {c}"));
+    }
+
     //   x[1,3] ─> MatMul(W[3,2]) ─> Add(b[2]) ─> y
     [Theory]
     [InlineData(Int8MatMulFormat.DynamicQuantizeMatMul, new[] { "DynamicQuantizeMatMul" })]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PeftOnnx.Onnx;
 using PeftOnnx.Onnx.Passes;
+using PeftOnnx.Onnx.Passes.Fusions;
 
 namespace PeftOnnx.Export.Cli.Commands.Quantize;
 
@@ -22,7 +23,11 @@ public static class QuantizeCommand
             DefaultValueFactory = _ => "dqmm",
         };
         format.AcceptOnlyFromAmong("dqmm", "matmul-integer");
-        var command = new Command("quantize", "Convert a float32 model to int8 (dynamic quantization, CPU) or fp16 (GPU).") { model, to, output, format };
+        var noFusions = new Option<bool>("--no-fusions")
+        {
+            Description = "int8: skip the transformer fusions (LayerNorm, SkipLayerNorm, BiasGelu, Attention) that run first; fused Attention becomes QAttention, the fastest CPU graph.",
+        };
+        var command = new Command("quantize", "Convert a float32 model to int8 (dynamic quantization, CPU) or fp16 (GPU).") { model, to, output, format, noFusions };
         command.SetAction(parseResult =>
         {
             var input = parseResult.GetValue(model)!;
@@ -36,9 +41,14 @@ public static class QuantizeCommand
             try
             {
                 var onnx = OnnxModelFile.Load(input.FullName);
+                var stdout = parseResult.InvocationConfiguration.Output;
+                if (pass is DynamicInt8QuantizationPass && !parseResult.GetValue(noFusions))
+                {
+                    foreach (var fusion in TransformerFusion.Apply(onnx))
+                        stdout.WriteLine(fusion);
+                }
                 var summary = pass.Apply(onnx);
                 OnnxModelFile.Save(onnx, target.FullName);
-                var stdout = parseResult.InvocationConfiguration.Output;
                 stdout.WriteLine(summary);
                 stdout.WriteLine($"{target.FullName}: {new FileInfo(target.FullName).Length:N0} bytes ({new FileInfo(target.FullName).Length / (double)input.Length:P1} of {input.Length:N0})");
                 return 0;
