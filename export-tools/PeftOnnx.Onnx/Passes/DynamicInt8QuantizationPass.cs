@@ -29,6 +29,12 @@ public sealed class DynamicInt8QuantizationPass : IModelPass
     /// <summary>Smaller tables (e.g. token types, 2x384) are not worth the extra nodes.</summary>
     public long MinTableElements { get; init; } = 16384;
 
+    /// <summary>
+    /// With <see cref="Int8MatMulFormat.DynamicQuantizeMatMul"/>: MatMuls reading the same input (query, key, value) become
+    /// one GEMM over their concatenated weights followed by a Split (same numbers, fewer and wider GEMMs). Needs opset 13+.
+    /// </summary>
+    public bool PackSharedInputs { get; init; } = true;
+
     /// <summary>Nodes (by name) left in float32, like quantize_dynamic's nodes_to_exclude.</summary>
     public IReadOnlySet<string> NodesToExclude { get; init; } = new HashSet<string>();
 
@@ -38,11 +44,23 @@ public sealed class DynamicInt8QuantizationPass : IModelPass
     {
         ArgumentNullException.ThrowIfNull(model);
         var plan = new Int8Plan(model.Graph, this);
-        foreach (var node in model.Graph.Node.Where(n => !NodesToExclude.Contains(n.Name)).ToList())
+        var nodes = model.Graph.Node.Where(n => !NodesToExclude.Contains(n.Name) && n.Domain.Length == 0).ToList();
+        var matMuls = nodes.Where(n => n.OpType == "MatMul").ToList();
+        var packed = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
+        var opset = model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 0;
+        if (Format == Int8MatMulFormat.DynamicQuantizeMatMul && PackSharedInputs && opset >= 13)
         {
-            if (node.OpType == "MatMul" && node.Domain.Length == 0)
-                plan.QuantizeMatMul(node);
-            else if (node.OpType == "Gather" && node.Domain.Length == 0 && QuantizeEmbeddings)
+            foreach (var group in matMuls.Where(m => plan.QuantizableWeight(m) is not null).GroupBy(m => m.Input[0]).Select(g => g.ToList()))
+            {
+                if (group.Count > 1 && plan.QuantizePacked(group))
+                    packed.UnionWith(group);
+            }
+        }
+        foreach (var node in matMuls.Where(m => !packed.Contains(m)))
+            plan.QuantizeMatMul(node);
+        if (QuantizeEmbeddings)
+        {
+            foreach (var node in nodes.Where(n => n.OpType == "Gather"))
                 plan.QuantizeGather(node);
         }
         plan.ApplyTo(model);

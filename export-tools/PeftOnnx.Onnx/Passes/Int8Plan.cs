@@ -18,14 +18,16 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
     private readonly Dictionary<string, int> _rewrittenUses = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Values, string Scale, string ZeroPoint)> _activations = new(StringComparer.Ordinal);
     private int _matMuls;
+    private int _weights;
+    private int _packedGroups;
     private int _tables;
     private int _fusedBiases;
     private long _floatBytes;
     private long _int8Bytes;
 
     public string Summary =>
-        $"int8: {_matMuls} MatMuls on {_quantized.Count - _tables} weights quantized per column as {options.Format}" +
-        (options.Format == Int8MatMulFormat.DynamicQuantizeMatMul ? $" ({_fusedBiases} bias Adds folded)" : "") +
+        $"int8: {_matMuls} MatMuls on {_weights} weights quantized per column as {options.Format}" +
+        (options.Format == Int8MatMulFormat.DynamicQuantizeMatMul ? $" ({_fusedBiases} bias Adds folded, {_packedGroups} groups sharing an input packed into one GEMM)" : "") +
         $", {_tables} embedding tables per row; {_floatBytes:N0} float bytes -> {_int8Bytes:N0} int8+scale bytes";
 
     //   A ──> MatMul(A, W[K,N] float) ──> Add(bias[N]) ──> Y
@@ -36,10 +38,8 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
     //   Aq, Wq, a_zp ──> MatMulInteger ──> int32 ──> Cast(float) ──> Mul(·, a_scale·scale[N]) ──> Add(bias) ──> Y
     public void QuantizeMatMul(NodeProto matMul)
     {
-        if (_index.Initializer(matMul.Input[1]) is not { Dims.Count: 2 } weight || weight.DataType != (int)DataType.Float)
-            return; // activations x activations (attention scores) or a weight this pass does not handle
-        if (_index.Initializer(matMul.Input[0]) is not null)
-            throw new InvalidDataException($"int8: {GraphIndex.Describe(matMul)} has constants on both sides; fold it before quantizing.");
+        if (QuantizableWeight(matMul) is not { } weight)
+            return;
         var (values, scales) = QuantizedWeight(weight, perRow: false);
         var output = matMul.Output[0];
         _matMuls++;
@@ -71,6 +71,86 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         _added.Add(Cast(product, productFloat, _names.Make(product + "_cast")));
         _added.Add(Node("Mul", _names.Make(NameOf(matMul) + "_scale"), [a.Scale, scales], [scale]));
         _added.Add(Node("Mul", _names.Make(NameOf(matMul) + "_rescale"), [productFloat, scale], [output]));
+    }
+
+    /// <summary>The constant 2-D float weight of a MatMul, or null for activations x activations (attention scores).</summary>
+    public TensorProto? QuantizableWeight(NodeProto matMul)
+    {
+        if (_index.Initializer(matMul.Input[1]) is not { Dims.Count: 2 } weight || weight.DataType != (int)DataType.Float)
+            return null;
+        if (_index.Initializer(matMul.Input[0]) is not null)
+            throw new InvalidDataException($"int8: {GraphIndex.Describe(matMul)} has constants on both sides; fold it before quantizing.");
+        return weight;
+    }
+
+    //   A ──> MatMul(Wq) ──> Add(bq) ──> q          A ──> DynamicQuantizeMatMul(A, [Wq|Wk|Wv] int8, [sq|sk|sv], [bq|bk|bv])
+    //   A ──> MatMul(Wk) ──> Add(bk) ──> k   becomes      ──> Split(axis -1, [Nq, Nk, Nv]) ──> q, k, v
+    //   A ──> MatMul(Wv) ──> Add(bv) ──> v
+    // One activation quantization and one wide GEMM instead of three. Per-column scales make this exactly the same
+    // arithmetic as quantizing each weight alone.
+    /// <summary>Packs MatMuls that read the same input; false (nothing planned) when the group does not fit the pattern.</summary>
+    public bool QuantizePacked(IReadOnlyList<NodeProto> group)
+    {
+        var weights = group.Select(QuantizableWeight).ToList();
+        if (group.Count < 2 || weights.Any(w => w is null) || weights.Select(w => w!.Dims[0]).Distinct().Count() != 1
+            || weights.Select(w => w!.Name).Distinct().Count() != group.Count || weights.Any(w => _index.Consumers(w!.Name).Count != 1))
+            return false;
+        var biases = group.Zip(weights, (m, w) => FoldableBias(m, w!.Dims[1])).ToList();
+        if (biases.Any(b => b is null) && biases.Any(b => b is not null))
+            return false;
+
+        var rows = checked((int)weights[0]!.Dims[0]);
+        var widths = weights.Select(w => checked((int)w!.Dims[1])).ToArray();
+        var packed = new float[rows * widths.Sum()]; // (K, N1 + N2 + ...)
+        var data = weights.Select(w => TensorData.ToFloat32(w!)).ToList();
+        for (var r = 0; r < rows; r++)
+        {
+            var offset = r * widths.Sum();
+            for (var i = 0; i < data.Count; offset += widths[i], i++)
+                data[i].AsSpan(r * widths[i], widths[i]).CopyTo(packed.AsSpan(offset));
+        }
+        var input = group[0].Input[0];
+        var (values, scales) = SymmetricInt8.QuantizeColumns(packed, rows, widths.Sum());
+        var valuesName = _names.Make(input + "_packed_weight_quantized");
+        var scalesName = _names.Make(input + "_packed_weight_scale");
+        _initializers.Add(TensorData.FromInt8(valuesName, values, rows, widths.Sum()));
+        _initializers.Add(TensorData.FromFloat32(scalesName, scales, widths.Sum()));
+        _floatBytes += packed.Length * 4L;
+        _int8Bytes += values.Length + scales.Length * 4L;
+        var biasName = "";
+        if (biases[0] is not null)
+        {
+            biasName = _names.Make(input + "_packed_bias");
+            _initializers.Add(TensorData.FromFloat32(biasName, [.. biases.SelectMany(b => TensorData.ToFloat32(_index.Initializer(b!.Value.Bias)!))], widths.Sum()));
+            foreach (var bias in biases)
+            {
+                _removed.Add(bias!.Value.Add);
+                Use(bias.Value.Bias);
+                _fusedBiases++;
+            }
+        }
+
+        var product = _names.Make(input + "_packed_output");
+        var node = Node("DynamicQuantizeMatMul", _names.Make(NameOf(group[0]) + "_packed_quant"), [input, valuesName, scalesName, "", biasName], [product]);
+        node.Domain = MicrosoftDomain;
+        if (biasName.Length == 0)
+            node.Input.RemoveAt(4);
+        _added.Add(node);
+        var split = Node("Split", _names.Make(NameOf(group[0]) + "_packed_split"), [product], [.. group.Select((m, i) => biases[i]?.Add.Output[0] ?? m.Output[0])]);
+        split.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+        var sizesName = _names.Make(input + "_packed_split_sizes");
+        _initializers.Add(TensorData.FromInt64(sizesName, [.. widths.Select(w => (long)w)], widths.Length));
+        split.Input.Add(sizesName); // opset 13+: split sizes are an input
+        _added.Add(split);
+        foreach (var (matMul, weight) in group.Zip(weights))
+        {
+            _removed.Add(matMul);
+            Use(weight!.Name);
+            _matMuls++;
+            _weights++;
+        }
+        _packedGroups++;
+        return true;
     }
 
     //   ids ──> Gather(E[V,H] float) ──> e
@@ -106,10 +186,10 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
             g.Node.Remove(node);
         g.Node.AddRange(_added);
         g.Initializer.AddRange(_initializers);
-        // A float weight goes once no node reads it any more.
+        // A float weight or bias goes once no node reads it any more.
         foreach (var (name, uses) in _rewrittenUses)
         {
-            if (_index.Consumers(name).Count == uses && !_index.GraphOutputs.Contains(name))
+            if (_index.Consumers(name).Count == uses && !_index.GraphOutputs.Contains(name) && !_added.Any(n => n.Input.Contains(name)))
                 g.Initializer.Remove(_index.Initializer(name)!);
         }
         if (_added.Any(n => n.Domain == MicrosoftDomain) && model.OpsetImport.All(o => o.Domain != MicrosoftDomain))
@@ -142,6 +222,8 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         _initializers.Add(perRow ? TensorData.FromFloat32(scalesName, scales, rows, 1) : TensorData.FromFloat32(scalesName, scales, cols));
         _floatBytes += data.Length * 4L;
         _int8Bytes += values.Length + scales.Length * 4L;
+        if (!perRow)
+            _weights++;
         return _quantized[weight.Name] = (valuesName, scalesName);
     }
 

@@ -21,26 +21,42 @@ public sealed class AlternatingBenchmark(int rounds, int callsPerRound, int warm
     /// </summary>
     public TimeSpan? MaxTimePerTarget { get; } = maxTimePerTarget;
 
-    public IReadOnlyList<LatencySummary> Measure(IReadOnlyList<IBenchTarget> targets, TokenBatch batch, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Measures every target on <paramref name="batch"/>. A target whose preparation or warm-up fails (an execution
+    /// provider that cannot capture a CUDA graph, say) gets a null summary and its error in <paramref name="failures"/>;
+    /// the others are still measured.
+    /// </summary>
+    public IReadOnlyList<LatencySummary?> Measure(IReadOnlyList<IBenchTarget> targets, TokenBatch batch, IDictionary<string, string> failures, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        var summaries = targets.Select(_ => new LatencySummary()).ToArray();
+        ArgumentNullException.ThrowIfNull(failures);
+        var summaries = new LatencySummary?[targets.Count];
         var spent = new double[targets.Count];
-        foreach (var target in targets)
+        for (var t = 0; t < targets.Count; t++)
         {
-            target.Prepare(batch);
-            for (var i = 0; i < WarmupCalls; i++)
-                target.Run();
+            try
+            {
+                targets[t].Prepare(batch);
+                for (var i = 0; i < WarmupCalls; i++)
+                    targets[t].Run();
+                summaries[t] = new LatencySummary();
+            }
+            catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidDataException or ArgumentException)
+            {
+                failures[$"{targets[t].Name} at batch {batch.BatchSize} x {batch.SequenceLength}"] = e.Message.Split('\n')[0];
+            }
         }
         for (var round = 0; round < Rounds; round++)
         {
             for (var t = 0; t < targets.Count; t++)
             {
+                if (summaries[t] is null)
+                    continue;
                 var calls = CallsPerRound;
                 if (round > 0 && MaxTimePerTarget is { } budget)
                 {
                     // Keep the same share of the budget per round.
-                    var perCall = spent[t] / summaries[t].Count;
+                    var perCall = spent[t] / summaries[t]!.Count;
                     calls = Math.Clamp((int)(budget.TotalMilliseconds / Rounds / perCall), 1, CallsPerRound);
                 }
                 for (var call = 0; call < calls; call++)
@@ -49,7 +65,7 @@ public sealed class AlternatingBenchmark(int rounds, int callsPerRound, int warm
                     var start = Stopwatch.GetTimestamp();
                     targets[t].Run();
                     var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    summaries[t].Add(elapsed);
+                    summaries[t]!.Add(elapsed);
                     spent[t] += elapsed;
                 }
             }

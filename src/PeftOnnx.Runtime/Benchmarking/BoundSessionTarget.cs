@@ -26,6 +26,7 @@ public sealed class BoundSessionTarget : IBenchTarget
     private readonly List<OrtValue> _deviceOutputs = [];
     private readonly List<OrtValue> _hostOutputs = [];
     private readonly RunOptions _runOptions = new();
+    private readonly Dictionary<string, OrtValue> _readable = new(StringComparer.Ordinal);
     private OrtIoBinding? _binding;
 
     public BoundSessionTarget(string name, string modelPath, BenchSessionOptions settings)
@@ -91,6 +92,11 @@ public sealed class BoundSessionTarget : IBenchTarget
                 _bound.Add(host);
                 _deviceOutputs.Add(value);
                 _hostOutputs.Add(host);
+                _readable[output] = host;
+            }
+            else if (!onDevice)
+            {
+                _readable[output] = value;
             }
         }
         if (_cudaGraph)
@@ -107,6 +113,14 @@ public sealed class BoundSessionTarget : IBenchTarget
             binding.SynchronizeBoundOutputs();
         if (_hostOutputs.Count > 0)
             OrtEnv.Instance().CopyTensors(_deviceOutputs, _hostOutputs, null);
+    }
+
+    public IReadOnlyDictionary<string, float[]> ReadOutputs()
+    {
+        Run();
+        return _readable
+            .Where(p => p.Value.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float)
+            .ToDictionary(p => p.Key, p => p.Value.GetTensorDataAsSpan<float>().ToArray(), StringComparer.Ordinal);
     }
 
     /// <summary>Output dims for a batch: the model's declared dims with batch and sequence filled in.</summary>
@@ -141,6 +155,7 @@ public sealed class BoundSessionTarget : IBenchTarget
         _deviceInputs.Clear();
         _hostOutputs.Clear();
         _deviceOutputs.Clear();
+        _readable.Clear();
     }
 
     public void Dispose()

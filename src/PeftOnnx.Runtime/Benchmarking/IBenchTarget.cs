@@ -15,4 +15,10 @@ public interface IBenchTarget : IDisposable
 
     /// <summary>One inference call, its outputs back where the caller can read them.</summary>
     void Run();
+
+    /// <summary>
+    /// Runs the prepared batch once and returns host copies of its float outputs by name, for parity checks between
+    /// variants; empty when the outputs stay on the device.
+    /// </summary>
+    IReadOnlyDictionary<string, float[]> ReadOutputs();
 }

@@ -30,7 +30,16 @@ public sealed class PlainOrtTarget : IBenchTarget
 
     public void Prepare(TokenBatch batch) => _batch = batch;
 
-    public void Run()
+    public void Run() => RunOnce(null);
+
+    public IReadOnlyDictionary<string, float[]> ReadOutputs()
+    {
+        var read = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        RunOnce(read);
+        return read;
+    }
+
+    private void RunOnce(Dictionary<string, float[]>? read)
     {
         var batch = _batch ?? throw new InvalidOperationException($"{Name}: call Prepare before Run.");
         long[] shape = [batch.BatchSize, batch.SequenceLength];
@@ -45,6 +54,11 @@ public sealed class PlainOrtTarget : IBenchTarget
             }
             using var runOptions = new RunOptions();
             using var outputs = _session.Run(runOptions, names, values, _outputNames);
+            if (read is not null)
+            {
+                for (var o = 0; o < _outputNames.Length; o++)
+                    read[_outputNames[o]] = outputs[o].GetTensorDataAsSpan<float>().ToArray();
+            }
         }
         finally
         {

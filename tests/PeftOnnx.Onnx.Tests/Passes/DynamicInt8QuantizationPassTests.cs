@@ -68,6 +68,52 @@ public sealed class DynamicInt8QuantizationPassTests(ITestOutputHelper output)
         Assert.Equal(1.8, y[1], 1);
     }
 
+    //   x ─> MatMul(Wq) ─> Add(q.bias) ─> q      packed:  x ─> DynamicQuantizeMatMul([Wq|Wk], [bq|bk]) ─> Split ─> q, k
+    //   x ─> MatMul(Wk) ─> Add(k.bias) ─> k
+    [Fact]
+    public void MatMuls_sharing_an_input_are_packed_and_compute_the_same_as_unpacked()
+    {
+        ModelProto Build()
+        {
+            var graph = new GraphProto { Name = "g" };
+            graph.Initializer.Add(TensorData.FromFloat32("wq", TestGraphs.Random(4 * 3, seed: 1), 4, 3));
+            graph.Initializer.Add(TensorData.FromFloat32("wk", TestGraphs.Random(4 * 2, seed: 2), 4, 2));
+            graph.Initializer.Add(TensorData.FromFloat32("q.bias", [0.1f, 0.2f, 0.3f], 3));
+            graph.Initializer.Add(TensorData.FromFloat32("k.bias", [-0.1f, -0.2f], 2));
+            graph.Node.Add(Node("MatMul", "mq", ["x", "wq"], ["xq"]));
+            graph.Node.Add(Node("Add", "aq", ["q.bias", "xq"], ["q"]));
+            graph.Node.Add(Node("MatMul", "mk", ["x", "wk"], ["xk"]));
+            graph.Node.Add(Node("Add", "ak", ["xk", "k.bias"], ["k"]));
+            graph.Input.Add(FloatValue("x", 2, 4));
+            graph.Output.Add(FloatValue("q", 2, 3));
+            graph.Output.Add(FloatValue("k", 2, 2));
+            return Model(graph, 13);
+        }
+        var packed = Build();
+        var separate = Build();
+
+        new DynamicInt8QuantizationPass().Apply(packed);
+        new DynamicInt8QuantizationPass { PackSharedInputs = false }.Apply(separate);
+
+        Assert.Equal(["DynamicQuantizeMatMul", "Split"], packed.Graph.Node.Select(n => n.OpType));
+        Assert.Equal(["q", "k"], packed.Graph.Node[1].Output);
+        Assert.DoesNotContain(packed.Graph.Initializer, t => t.Name is "wq" or "wk" or "q.bias" or "k.bias");
+        var x = TestGraphs.Random(8, seed: 3);
+        var (q1, k1) = RunQk(packed, x);
+        var (q2, k2) = RunQk(separate, x);
+        Assert.Equal(q2, q1);
+        Assert.Equal(k2, k1);
+    }
+
+    private static (float[] Q, float[] K) RunQk(ModelProto model, float[] x)
+    {
+        using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model));
+        using var input = OrtValue.CreateTensorValueFromMemory(x, [2, 4]);
+        using var runOptions = new RunOptions();
+        using var result = session.Run(runOptions, ["x"], [input], ["q", "k"]);
+        return (result[0].GetTensorDataAsSpan<float>().ToArray(), result[1].GetTensorDataAsSpan<float>().ToArray());
+    }
+
     [Fact]
     public void Column_quantization_error_is_at_most_half_a_step()
     {

@@ -34,11 +34,12 @@ internal static class BenchMatrixCommand
         var budget = new Option<double>("--budget-seconds") { Description = "Time budget per variant and shape after the first round (0: none).", DefaultValueFactory = _ => 20 };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Markdown file whose <!-- bench:SECTION --> block gets this table (e.g. docs/PERFORMANCE.md)." };
         var section = new Option<string>("--section") { Description = "Section name for --markdown.", DefaultValueFactory = _ => "matrix" };
+        var compare = new Option<bool>("--compare") { Description = "Before timing, print each variant's max abs output difference from the first variant (batch 4 x the first sequence length)." };
         var title = new Option<string>("--title") { Description = "Table title.", DefaultValueFactory = _ => "Throughput and latency, synthetic full-length input" };
 
         var command = new Command("matrix", "Compare model variants over batch x sequence (tokens/s, latency percentiles), alternating variants.")
         {
-            variants, vocab, batchSizes, sequences, cuda, threads, noSpin, level, rounds, calls, warmup, budget, markdown, section, title,
+            variants, vocab, batchSizes, sequences, cuda, threads, noSpin, level, rounds, calls, warmup, budget, markdown, section, title, compare,
         };
         CliAction.Set(command, (result, context, cancellationToken) =>
         {
@@ -63,6 +64,16 @@ internal static class BenchMatrixCommand
             {
                 foreach (var spec in specs)
                     targets.Add(spec.CreateTarget(session));
+                var notes = new List<string>();
+                if (result.GetValue(compare))
+                {
+                    foreach (var line in OutputParity.Compare(targets, BenchInputs.Synthetic(tokenizer, 4, lengths[0], seed: 2)))
+                    {
+                        context.Error.WriteLine(line);
+                        notes.Add(line);
+                    }
+                }
+                var failures = new SortedDictionary<string, string>(StringComparer.Ordinal);
                 var table = new BenchTable(result.GetValue(title)!, ["batch", "seq", "variant", "median ms", "p90 ms", "p99 ms", "tokens/s", $"vs {specs[0].Name}"]);
                 foreach (var sequence in lengths)
                 {
@@ -70,18 +81,22 @@ internal static class BenchMatrixCommand
                     {
                         var batch = BenchInputs.Synthetic(tokenizer, batchSize, sequence);
                         context.Error.WriteLine($"batch {batchSize} x {sequence} ...");
-                        var summaries = benchmark.Measure(targets, batch, cancellationToken);
+                        var summaries = benchmark.Measure(targets, batch, failures, cancellationToken);
                         var tokens = (double)batchSize * sequence;
                         for (var t = 0; t < targets.Count; t++)
                         {
-                            var s = summaries[t];
+                            if (summaries[t] is not { } s)
+                                continue;
+                            var ratio = summaries[0] is { } first ? BenchTable.Number(first.Median / s.Median, "F2") + "x" : "n/a";
                             table.AddRow(batchSize.ToString(), sequence.ToString(), targets[t].Name,
                                 BenchTable.Number(s.Median, "F3"), BenchTable.Number(s.Percentile(90), "F3"), BenchTable.Number(s.Percentile(99), "F3"),
-                                BenchTable.Number(s.PerSecond(tokens), "N0"), BenchTable.Number(summaries[0].Median / s.Median, "F2") + "x");
+                                BenchTable.Number(s.PerSecond(tokens), "N0"), ratio);
                         }
                     }
                 }
-                var notes = BenchMachine.Describe().Concat(targets.Select(t => t.Settings)).Append(
+                notes.InsertRange(0, BenchMachine.Describe().Concat(targets.Select(t => t.Settings)));
+                notes.AddRange(failures.Select(f => $"failed: {f.Key}: {f.Value}"));
+                notes.Add(
                     $"input: synthetic, every row full length (random word-piece ids), no padding; {result.GetValue(rounds)} rounds x up to {result.GetValue(calls)} calls per variant, variants alternate (A B A B), after {result.GetValue(warmup)} warm-up calls; median of all calls");
                 var text = table.ToMarkdown("peftonnx bench matrix " + string.Join(' ', Environment.GetCommandLineArgs().SkipWhile(a => a != "matrix").Skip(1)), notes);
                 context.Out.Write(text);

@@ -16,6 +16,7 @@ internal static class CliOptions
     public static Option<DeviceKind> Device() => new("--device")
     {
         Description = "Where to run: auto (CUDA if available, else CPU), cpu or cuda.",
+        HelpName = "auto|cpu|cuda",
         DefaultValueFactory = _ => DeviceKind.Auto,
     };
 
@@ -59,6 +60,7 @@ internal static class CliOptions
     public static Option<WindowAggregation> Aggregate() => new("--aggregate")
     {
         Description = "How the windows of a long document combine: mean, max or first.",
+        HelpName = "mean|max|first",
         DefaultValueFactory = _ => WindowAggregation.Mean,
     };
 

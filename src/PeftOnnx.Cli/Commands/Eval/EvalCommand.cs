@@ -101,7 +101,9 @@ internal static class EvalCommand
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = Math.Max(80, 14 + (7 * metrics.Labels.Count));
+        // Wide enough that no label is wrapped: a report is read in a file or a pager, not on an 80-column screen.
+        var labelWidth = metrics.Labels.Max(l => l.Length);
+        console.Profile.Width = Math.Max(80, Math.Max(labelWidth, "gold \\ predicted".Length) + 4 + (metrics.Labels.Count * (Math.Max(labelWidth, 5) + 3)) + 1);
         writer.WriteLine($"model: {modelId} ({(classifier ? "classifier" : "zero-shot by label similarity")})");
         writer.WriteLine($"examples: {metrics.Count}");
         writer.WriteLine($"accuracy: {metrics.Accuracy:P2}");
