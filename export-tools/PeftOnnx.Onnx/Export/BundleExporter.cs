@@ -154,7 +154,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         var hasPooler = manifest.Outputs.ContainsKey(PoolerOutput);
         if (!hasPooler)
             warnings.Add($"{manifest.Name} has no pooler output; the classifier reads mean-pooled token states (BertForSequenceClassification reads tanh(pooler.dense(h[:,0])), so a PEFT-trained classifier may disagree).");
-        return new ClassificationHead(new Matrix64(matrix.Rows, matrix.Cols, matrix.Data), bias, labels, hasPooler ? HeadPooling.Pooler : HeadPooling.Mean);
+        return new ClassificationHead(matrix, bias, labels, hasPooler ? HeadPooling.Pooler : HeadPooling.Mean);
     }
 
     private static bool IsAdapterParameter(string parameter) => parameter.StartsWith("lora_", StringComparison.Ordinal) || parameter == "ia3_l";

@@ -63,8 +63,8 @@ public sealed class PeftAdapter
         }
 
         var configPath = Path.Combine(directory, PeftAdapterConfig.FileName);
-        var config = PeftAdapterConfig.Load(configPath);
-        var raw = (JsonObject)JsonNode.Parse(File.ReadAllText(configPath), documentOptions: new() { AllowTrailingCommas = true, CommentHandling = System.Text.Json.JsonCommentHandling.Skip })!;
+        var raw = PeftAdapterConfig.ReadObject(configPath);
+        var config = PeftAdapterConfig.Parse((JsonObject)raw.DeepClone(), configPath);
 
         var keys = new PeftKeys(config.TaskType);
         var tensors = new List<AdapterTensor>();

@@ -47,7 +47,10 @@ public abstract record PeftAdapterConfig
     public abstract void Validate();
 
     /// <summary>Reads and validates adapter_config.json.</summary>
-    public static PeftAdapterConfig Load(string path)
+    public static PeftAdapterConfig Load(string path) => Parse(ReadObject(path), path);
+
+    /// <summary>adapter_config.json as a JSON object, as written (kept verbatim for provenance).</summary>
+    public static JsonObject ReadObject(string path)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path} does not exist; a PEFT adapter folder holds {FileName} and adapter_model.safetensors.", path);
@@ -60,9 +63,8 @@ public abstract record PeftAdapterConfig
         {
             throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e);
         }
-        if (node is not JsonObject json)
-            throw new InvalidDataException($"{path} must hold a JSON object, got {node?.GetValueKind().ToString() ?? "null"}.");
-        return Parse(json, path);
+        return node as JsonObject
+            ?? throw new InvalidDataException($"{path} must hold a JSON object, got {node?.GetValueKind().ToString() ?? "null"}.");
     }
 
     /// <summary>Picks the config type from <c>peft_type</c>, deserializes and validates it.</summary>

@@ -53,7 +53,7 @@ public sealed record LoraModuleWeights(string Module, Matrix64 A, Matrix64 B, do
             if (config.LoraBias != (bBias is not null))
                 throw new InvalidDataException($"{module}: lora_bias is {config.LoraBias.ToString().ToLowerInvariant()} in the config but lora_B.bias is {(bBias is null ? "missing" : "present")}.");
 
-            foreach (var (name, t) in parts)
+            foreach (var t in parts.Values)
                 FiniteValues.Require(t.Data, $"adapter tensor {t.Name}");
             result[module] = new LoraModuleWeights(module, a, b, magnitude, bBias);
         }
