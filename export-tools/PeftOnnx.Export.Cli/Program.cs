@@ -5,6 +5,7 @@ using PeftOnnx.Export.Cli.Commands.Inspect;
 using PeftOnnx.Export.Cli.Commands.Optimize;
 using PeftOnnx.Export.Cli.Commands.Quantize;
 using PeftOnnx.Export.Cli.Commands.Train;
+using PeftOnnx.Export.Cli.Commands.TrainBench;
 
 var root = new RootCommand("peftonnx-export: train adapters, export them into ONNX, inspect ONNX models.");
 // Verbs, one line each (Commands/<Verb>/<Verb>Command.cs).
@@ -14,5 +15,6 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(OptimizeCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(TrainBenchCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

@@ -1,6 +1,6 @@
 namespace PeftOnnx.Training.TrainingLoop;
 
-/// <summary>Accuracy and macro-averaged F1 (the mean of per-class F1 over all classes, as scikit-learn's f1_score(average="macro")).</summary>
+/// <summary>Accuracy and macro-averaged F1: the mean of per-class F1 over the classes that occur in the labels or the predictions (scikit-learn's f1_score(average="macro")).</summary>
 public sealed record ClassificationMetrics(double Accuracy, double MacroF1, int Count)
 {
     public static ClassificationMetrics Compute(IReadOnlyList<int> predicted, IReadOnlyList<int> expected, int numLabels)
@@ -27,12 +27,16 @@ public sealed record ClassificationMetrics(double Accuracy, double MacroF1, int 
             }
         }
         var f1 = 0.0;
+        var classes = 0;
         for (var c = 0; c < numLabels; c++)
         {
             var denominator = 2 * tp[c] + fp[c] + fn[c];
-            f1 += denominator == 0 ? 0 : 2.0 * tp[c] / denominator;
+            if (denominator == 0)
+                continue;
+            f1 += 2.0 * tp[c] / denominator;
+            classes++;
         }
-        return new ClassificationMetrics((double)correct / expected.Count, f1 / numLabels, expected.Count);
+        return new ClassificationMetrics((double)correct / expected.Count, f1 / classes, expected.Count);
     }
 
     public double Get(string name) => name == "macro_f1" ? MacroF1 : Accuracy;

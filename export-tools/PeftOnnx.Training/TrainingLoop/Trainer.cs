@@ -80,7 +80,8 @@ public sealed class Trainer
         _progress?.TrainingStarted(schedule.TotalSteps, state.GlobalStep);
         _model.train();
 
-        while (state.Epoch <= _options.Epochs)
+        var timeUp = false;
+        while (state.Epoch <= _options.Epochs && !timeUp)
         {
             // The batch order depends only on (seed, epoch), so a resumed run sees the same batches.
             var batches = LengthBuckets.ForTraining(train, _options.BatchSize, new Random(HashCode.Combine(_options.Seed, state.Epoch)));
@@ -94,6 +95,11 @@ public sealed class Trainer
                     TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
                     _progress?.Message($"interrupted at epoch {state.Epoch}, step {state.GlobalStep}: checkpoint saved to {LastCheckpoint}; rerun with --resume to continue.");
                     throw new OperationCanceledException($"training interrupted; checkpoint saved to {LastCheckpoint}.", cancellation);
+                }
+                if (clock.Elapsed > _options.TimeLimit)
+                {
+                    timeUp = true;
+                    break;
                 }
                 var learningRate = _options.LearningRate * schedule.Factor(state.GlobalStep);
                 foreach (var group in optimizer.ParamGroups)
@@ -117,6 +123,14 @@ public sealed class Trainer
                 }
             }
 
+            if (timeUp)
+            {
+                state = state with { ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds };
+                TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
+                _progress?.Message($"time limit {_options.TimeLimit} reached at epoch {state.Epoch}, step {state.GlobalStep}; keeping the best-dev checkpoint (epoch {state.BestEpoch}).");
+                stoppedEarly = true;
+                break;
+            }
             var devMetrics = Evaluator.Evaluate(_model, dev, _options.EvalBatchSize, _padId, _device);
             var metric = devMetrics.Get(_options.SelectionMetric);
             var improved = metric > state.BestMetric;
@@ -160,6 +174,8 @@ public sealed class Trainer
             }
         }
 
+        if (state.BestEpoch == 0)
+            throw new InvalidOperationException($"training stopped before the first dev evaluation, so there is no best checkpoint yet; the last checkpoint is in {LastCheckpoint} (continue with --resume).");
         TrainerCheckpoint.LoadParameters(Path.Combine(BestCheckpoint, "trainable.safetensors"), Trainable, restoreRng: false);
         _model.eval();
         var totalTokens = epochs.Count == 0 ? 0 : epochs.Sum(e => e.TrainTokensPerSecond * EpochDuration(epochs, e));

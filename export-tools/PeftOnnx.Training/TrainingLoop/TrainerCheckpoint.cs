@@ -81,7 +81,8 @@ public static class TrainerCheckpoint
 
     public static float[] ToArray(Tensor t)
     {
-        using var cpu = t.detach().cpu().contiguous();
-        return cpu.data<float>().ToArray();
+        // detach/cpu/contiguous may each make a tensor; the scope disposes all of them.
+        using var scope = NewDisposeScope();
+        return t.detach().cpu().contiguous().data<float>().ToArray();
     }
 }

@@ -16,6 +16,8 @@ public sealed record TrainingOptions
     public int EarlyStoppingPatience { get; init; }
     /// <summary>accuracy or macro_f1: the dev metric that picks the best checkpoint.</summary>
     public string SelectionMetric { get; init; } = "accuracy";
+    /// <summary>Stop training (keeping the best-dev checkpoint so far) once this run has trained this long; null = no limit.</summary>
+    public TimeSpan? TimeLimit { get; init; }
     /// <summary>Log the running loss every this many steps to metrics.jsonl.</summary>
     public int LogEverySteps { get; init; } = 10;
 
