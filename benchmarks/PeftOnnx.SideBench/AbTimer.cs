@@ -2,10 +2,15 @@ using System.Diagnostics;
 
 namespace PeftOnnx.SideBench;
 
-/// <summary>Times two variants in alternation (A, B, A, B, ...) after a warm-up, so drifting machine speed hits both alike; reports medians.</summary>
+/// <summary>
+/// Times two variants in alternation (A, B, A, B, ...) after a warm-up, so drifting machine speed hits both alike;
+/// reports medians and the median of the paired B/A ratios (robust when the shared host's speed drifts between pairs).
+/// </summary>
 internal static class AbTimer
 {
-    public static (double A, double B) Medians(Action a, Action b, int repetitions)
+    public static (double A, double B) Medians(Action a, Action b, int repetitions) => Compare(a, b, repetitions) is var c ? (c.A, c.B) : default;
+
+    public static (double A, double B, double PairedRatio) Compare(Action a, Action b, int repetitions)
     {
         a();
         b();
@@ -16,7 +21,8 @@ internal static class AbTimer
             ta.Add(Time(a));
             tb.Add(Time(b));
         }
-        return (Median(ta), Median(tb));
+        var ratios = ta.Zip(tb, (x, y) => y / x).ToList();
+        return (Median(ta), Median(tb), Median(ratios));
     }
 
     public static double Time(Action action)

@@ -46,19 +46,19 @@ try
     using var mergedSession = new InferenceSession(Path.Combine(merged.Directory, "model.onnx"), Options());
 
     // 1. unmerged LoRA (side graph + OrtLoraAdapter) vs merged
-    var (tMerged, tSide) = AbTimer.Medians(
+    var (tMerged, tSide, pairedSide) = AbTimer.Compare(
         () => RunPlain(mergedSession, inputs),
         () => sideModel.Run(inputs, "lora_qv_r8"),
         repetitions);
     Console.WriteLine("| variant | median ms | tok/s | ratio |");
     Console.WriteLine("|---|---|---|---|");
     Console.WriteLine($"| merged LoRA q,v r8 | {tMerged:F1} | {tokens / tMerged * 1000:F0} | 1.00 |");
-    Console.WriteLine($"| side graph + OrtLoraAdapter (q,v r8) | {tSide:F1} | {tokens / tSide * 1000:F0} | {tSide / tMerged:F3}x time |");
+    Console.WriteLine($"| side graph + OrtLoraAdapter (q,v r8) | {tSide:F1} | {tokens / tSide * 1000:F0} | {tSide / tMerged:F3}x time (paired median {pairedSide:F3}x) |");
 
     // 2. mixed batch: 8 different adapters in one run vs all rows one adapter (same mixed graph), and vs the side graph
     string?[] eight = [.. Enumerable.Range(0, batch).Select(i => $"tenant{i % 8}")];
     string?[] one = [.. Enumerable.Repeat<string?>("tenant0", batch)];
-    var (tOne, tEight) = AbTimer.Medians(() => mixedModel.RunMixed(inputs, one), () => mixedModel.RunMixed(inputs, eight), repetitions);
+    var (tOne, tEight, pairedEight) = AbTimer.Compare(() => mixedModel.RunMixed(inputs, one), () => mixedModel.RunMixed(inputs, eight), repetitions);
     var (tSideOne, tMixedEight) = AbTimer.Medians(() => sideModel.Run(inputs, "tenant0"), () => mixedModel.RunMixed(inputs, eight), repetitions);
     var grouped = AbTimer.Median([.. Enumerable.Range(0, 3).Select(_ => AbTimer.Time(() =>
     {
@@ -66,7 +66,7 @@ try
             sideModel.Run(inputs.Rows([.. Enumerable.Range(0, batch).Where(i => i % 8 == k)]), $"tenant{k}");
     }))]);
     Console.WriteLine($"| mixed graph, 1 adapter for all rows | {tOne:F1} | {tokens / tOne * 1000:F0} | 1.00 |");
-    Console.WriteLine($"| mixed graph, 8 adapters in one batch | {tEight:F1} | {tokens / tEight * 1000:F0} | {tOne / tEight:F3}x throughput |");
+    Console.WriteLine($"| mixed graph, 8 adapters in one batch | {tEight:F1} | {tokens / tEight * 1000:F0} | {tOne / tEight:F3}x throughput (paired median {1 / pairedEight:F3}x) |");
     Console.WriteLine($"| side graph, 1 adapter (OrtLoraAdapter) | {tSideOne:F1} | {tokens / tSideOne * 1000:F0} | 1.00 |");
     Console.WriteLine($"| mixed graph, 8 adapters (vs side, 1 adapter) | {tMixedEight:F1} | {tokens / tMixedEight * 1000:F0} | {tSideOne / tMixedEight:F3}x throughput |");
     Console.WriteLine($"| side graph, 8 adapters grouped (8 runs of {batch / 8}) | {grouped:F1} | {tokens / grouped * 1000:F0} | {tSideOne / grouped:F3}x throughput |");
