@@ -30,7 +30,9 @@ public class TokenizerBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddColumn(new TokensPerSecondColumn());
+        // The generated benchmark project also builds the toolchain this project references (protobuf code
+        // generation), which takes longer than BenchmarkDotNet's default two minutes on a busy machine.
+        public Config() => AddColumn(new TokensPerSecondColumn()).WithBuildTimeout(TimeSpan.FromMinutes(10));
     }
 
     [GlobalSetup]

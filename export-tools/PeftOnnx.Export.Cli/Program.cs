@@ -1,7 +1,9 @@
 using System.CommandLine;
+using PeftOnnx.Export.Cli.Commands.Bench;
 using PeftOnnx.Export.Cli.Commands.Export;
 using PeftOnnx.Export.Cli.Commands.Inspect;
 using PeftOnnx.Export.Cli.Commands.Optimize;
+using PeftOnnx.Export.Cli.Commands.Quantize;
 using PeftOnnx.Export.Cli.Commands.Train;
 
 var root = new RootCommand("peftonnx-export: train adapters, export them into ONNX, inspect ONNX models.");
@@ -10,5 +12,7 @@ root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(OptimizeCommand.Create());
+root.Subcommands.Add(QuantizeCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

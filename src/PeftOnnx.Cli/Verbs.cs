@@ -1,9 +1,11 @@
 using System.CommandLine;
 using PeftOnnx.Cli.Commands.Bench;
+using PeftOnnx.Cli.Commands.BenchPipeline;
 using PeftOnnx.Cli.Commands.Demo;
 using PeftOnnx.Cli.Commands.Embed;
 using PeftOnnx.Cli.Commands.Enqueue;
 using PeftOnnx.Cli.Commands.Eval;
+using PeftOnnx.Cli.Commands.LoadGen;
 using PeftOnnx.Cli.Commands.Models;
 using PeftOnnx.Cli.Commands.Score;
 using PeftOnnx.Cli.Commands.Serve;
@@ -25,5 +27,7 @@ internal static class Verbs
         BenchCommand.Create(),
         ServeCommand.Create(),
         EnqueueCommand.Create(),
+        LoadGenCommand.Create(),
+        BenchPipelineCommand.Create(),
     ];
 }

@@ -1,4 +1,8 @@
+using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Core.Json;
+using PeftOnnx.Core.Models;
+using PeftOnnx.Runtime.Tokenization;
 
 namespace PeftOnnx.Onnx.Tests;
 
@@ -22,24 +26,31 @@ internal sealed class EncoderRun
     public int Sequence { get; }
 
     /// <summary>
-    /// Deterministic batch of [CLS] w1..wn [SEP] rows of different lengths (the shorter ones padded), word ids drawn
-    /// from the vocabulary's ordinary-word range.
+    /// The first <paramref name="count"/> package descriptions of data/debian-sections.dev.jsonl, tokenized with minilm's
+    /// tokenizer (truncated to <paramref name="maxLength"/>) and padded to the longest: real text, as the model sees it in use.
     /// </summary>
-    public static EncoderRun Create(int batch, int sequence, int seed)
+    public static EncoderRun FromDevTexts(int count, int maxLength)
     {
-        var random = new Random(seed);
-        var ids = new long[batch * sequence];
-        var mask = new long[batch * sequence];
-        for (var b = 0; b < batch; b++)
+        var texts = File.ReadLines(PeftOnnx.Tests.TestPaths.Data("debian-sections.dev.jsonl"))
+            .Take(count)
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()!)
+            .ToList();
+        var folder = Path.GetDirectoryName(MiniLm.ModelPath)!;
+        var manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(Path.Combine(folder, ModelManifest.FileName)), PeftJson.Options)!;
+        var tokenizer = BertTokenizer.FromDirectory(folder, manifest.Tokenizer);
+        var encoded = texts.Select(t => tokenizer.Encode(t, maxLength)).ToList();
+        var sequence = encoded.Max(e => e.Length);
+        var ids = new long[count * sequence];
+        var mask = new long[count * sequence];
+        for (var b = 0; b < count; b++)
         {
-            var length = b == 0 ? sequence : random.Next(sequence / 2, sequence + 1);
-            for (var t = 0; t < length; t++)
+            for (var t = 0; t < encoded[b].Length; t++)
             {
-                ids[b * sequence + t] = t == 0 ? 101 : t == length - 1 ? 102 : random.Next(1996, 29600);
+                ids[b * sequence + t] = encoded[b].Ids[t];
                 mask[b * sequence + t] = 1;
             }
         }
-        return new EncoderRun(ids, mask, batch, sequence);
+        return new EncoderRun(ids, mask, count, sequence);
     }
 
     /// <summary>last_hidden_state, (batch, sequence, hidden) flattened.</summary>

@@ -71,7 +71,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             };
         }
 
-        var precision = ApplyPrecision(model, options, warnings);
+        var precision = ApplyPrecision(model, options);
         var bundle = new BundleManifest
         {
             Name = options.Name ?? Path.GetFileName(output),
@@ -172,13 +172,20 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             warnings.Add($"target_modules entries {string.Join(", ", unmatched)} match no Linear module of {baseName}.");
     }
 
-    private static string ApplyPrecision(ModelProto model, BundleExportOptions options, List<string> warnings)
+    /// <summary>The edge passes, after merging and the head: fp16 weights and compute, or int8 dynamic quantization.</summary>
+    private string ApplyPrecision(ModelProto model, BundleExportOptions options)
     {
-        _ = model;
-        _ = warnings;
-        if (options.Precision == "fp32" && options.Quantize == "none")
+        IModelPass? pass = (options.Precision, options.Quantize) switch
+        {
+            ("fp16", _) => new Fp16ConversionPass(),
+            (_, "int8") => new DynamicInt8QuantizationPass(),
+            _ => null,
+        };
+        if (pass is null)
             return "fp32";
-        throw new NotSupportedException("fp16 / int8 passes are not wired yet.");
+        var summary = pass.Apply(model); // not inside progress?.Report(...): a null progress would skip the call
+        progress?.Report($"{pass.Name}: {summary}");
+        return options.Quantize == "int8" ? "int8" : options.Precision;
     }
 
     /// <summary>Provenance in the ONNX file itself, so a model.onnx separated from its bundle.json still says what it is.</summary>

@@ -19,6 +19,8 @@ public static class ElementTypeInference
         "Reshape", "Transpose", "Unsqueeze", "Squeeze", "Slice", "Concat", "Expand", "Identity", "Split", "Flatten", "Tile",
         "Gather", "GatherElements", "GatherND", "ScatterND", "ScatterElements", "Clip", "Max", "Min", "Sum", "Mean", "Dropout",
         "Pad", "Range", "CumSum", "Einsum", "Trilu", "Resize", "Mod", "TopK",
+        // com.microsoft fusions (ORT contrib ops): output 0 has the activations' type.
+        "Attention", "MultiHeadAttention",
     };
 
     private static readonly HashSet<string> Boolean = new(StringComparer.Ordinal)
@@ -64,8 +66,12 @@ public static class ElementTypeInference
                 return (int)DataType.Bool;
             case "TopK" when output == 1:
                 return (int)DataType.Int64;
+            case "SkipLayerNormalization" when output == 3:
+                return Input(0); // input + skip + bias
             case "LayerNormalization" or "SkipLayerNormalization" when output > 0:
                 return (int)DataType.Float; // mean / inv_std_dev, stash_type float
+            case "EmbedLayerNormalization":
+                return output == 1 ? (int)DataType.Int32 : Input(2); // mask_index, else the word embedding's type
             case "Cast":
                 return (int)Attribute(node, "to")!.I;
             case "CastLike" or "Where":

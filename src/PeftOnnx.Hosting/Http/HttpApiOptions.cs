@@ -10,7 +10,7 @@ public sealed class HttpApiOptions
     /// <summary>Texts per model call when concurrent requests are combined.</summary>
     public int MaxBatch { get; set; } = 32;
     /// <summary>How long the first text of a micro-batch waits for company.</summary>
-    public int MaxWaitMs { get; set; } = 5;
+    public int MaxWaitMs { get; set; } = 2;
     /// <summary>More texts in one request are answered with 413.</summary>
     public int MaxTextsPerRequest { get; set; } = 64;
     /// <summary>A longer text is answered with 413.</summary>

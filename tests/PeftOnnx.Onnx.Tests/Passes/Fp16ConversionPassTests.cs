@@ -19,7 +19,7 @@ public sealed class Fp16ConversionPassTests(ITestOutputHelper output)
         var path = dir.File("fp16.onnx");
         OnnxModelFile.Save(model, path);
 
-        var run = EncoderRun.Create(batch: 4, sequence: 24, seed: 7);
+        var run = EncoderRun.FromDevTexts(count: 4, maxLength: 48);
         using var fp32 = new InferenceSession(MiniLm.ModelPath);
         using var fp16 = new InferenceSession(path);
         var expected = run.LastHiddenState(fp32);

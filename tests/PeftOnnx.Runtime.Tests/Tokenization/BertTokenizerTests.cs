@@ -187,6 +187,20 @@ public sealed class BertTokenizerTests
     }
 
     [Fact]
+    public void Cased_settings_reach_the_tokenizer()
+    {
+        string vocab = Path.Combine(TestPaths.RepoRoot, "models", "minilm-l6", "vocab.txt");
+        var cased = BertTokenizer.FromFile(vocab, new TokenizerSettings { Lowercase = false });
+        var keepAccents = BertTokenizer.FromFile(vocab, new TokenizerSettings { Lowercase = true, StripAccents = false });
+
+        Assert.Equal(Tokenizer.Encode("hello").Ids, cased.Encode("hello").Ids);
+        Assert.NotEqual(Tokenizer.Encode("HELLO").Ids, cased.Encode("HELLO").Ids);
+        Assert.Equal(Tokenizer.Encode("cafe").Ids, Tokenizer.Encode("Café").Ids);
+        Assert.NotEqual(Tokenizer.Encode("cafe").Ids, keepAccents.Encode("Café").Ids);
+        Assert.Equal(keepAccents.Encode("café").Ids, keepAccents.Encode("CAFÉ").Ids);
+    }
+
+    [Fact]
     public void Arctic_xs_loads_from_its_manifest_settings()
     {
         var manifest = Core.Json.PeftJson.Load<ModelManifest>(Path.Combine(TestPaths.RepoRoot, "models", "arctic-xs", ModelManifest.FileName));

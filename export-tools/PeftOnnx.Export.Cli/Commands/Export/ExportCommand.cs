@@ -23,11 +23,13 @@ internal static class ExportCommand
         quantize.AcceptOnlyFromAmong("none", "int8");
         var name = new Option<string?>("--name") { Description = "Bundle name in bundle.json (default: the --out folder name)." };
         var force = new Option<bool>("--force") { Description = "Replace an existing --out folder." };
+        var side = SideExportOptions.Create();
 
         var command = new Command("export", "Merge a PEFT adapter (LoRA, DoRA, IA3) into a base model and write an ONNX bundle.")
         {
             baseModel, adapter, output, labels, labelsFile, precision, quantize, name, force,
         };
+        side.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetResult(labels) is not null && result.GetResult(labelsFile) is not null)
@@ -40,6 +42,9 @@ internal static class ExportCommand
                 stderr.Profile.Width = 1000; // one error per line in logs, not wrapped at 80 columns
             try
             {
+                if (side.Requested(parseResult))
+                    return side.Run(parseResult, parseResult.GetValue(baseModel)!, parseResult.GetValue(adapter)!, parseResult.GetValue(output)!,
+                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile)), parseResult.GetValue(name), parseResult.GetValue(force), stderr);
                 var options = new BundleExportOptions
                 {
                     BaseDirectory = parseResult.GetValue(baseModel)!,

@@ -66,7 +66,9 @@ internal static class DocumentScoring
     private static void Flush(List<DocumentText> pending, ITextScorer scorer, Action<ScoreLine> onResult, bool includeEmbeddings, CancellationToken cancellationToken)
     {
         var texts = pending.Where(d => !d.IsSkipped).Select(d => d.Text!).ToList();
-        var scores = scorer.Score(texts, cancellationToken);
+        var scores = scorer is Runtime.Adapters.IRoutedTextScorer routed
+            ? routed.Score(texts, [.. pending.Where(d => !d.IsSkipped).Select(d => routed.Router.Route(d.Path))], cancellationToken)
+            : scorer.Score(texts, cancellationToken);
         var next = 0;
         foreach (var document in pending)
         {

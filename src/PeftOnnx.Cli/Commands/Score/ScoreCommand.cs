@@ -28,10 +28,12 @@ internal static class ScoreCommand
         var modelsDir = CliOptions.ModelsDir();
         var resume = new Option<bool>("--resume") { Description = "Keep a ledger next to --output and continue an interrupted run: documents already scored are not scored or written again." };
         var format = new Option<string?>("--format") { Description = "jsonl or csv: write --output through the resumable engine (with --resume)." };
+        var adapters = new AdapterScoringOptions();
         var command = new Command("score", "Score documents: one JSON line per document (path, label, score, probabilities, chunks), then a summary on stderr.")
         {
             paths, model, output, labels, device, threads, batchSize, maxLength, aggregate, maxBytes, modelsDir, resume, format,
         };
+        adapters.AddTo(command);
         CliAction.Set(command, async (result, context, cancellationToken) =>
         {
             CliOptions.RequireBatchSize(result.GetValue(batchSize));
@@ -39,16 +41,17 @@ internal static class ScoreCommand
                 throw new UsageException($"--max-bytes must be at least 1, got {result.GetValue(maxBytes)}.");
             var zeroShot = CliOptions.ParseLabels(result.GetValue(labels));
             var directory = ModelLocator.Resolve(result.GetValue(model)!, result.GetValue(modelsDir));
-            using var onnx = OnnxModel.Load(directory, CliOptions.SessionSettings(result, device, threads), context.Logger("score"));
-            if (onnx.IsClassifier && zeroShot is not null)
-                throw new UsageException($"--labels is for zero-shot with a base model; {onnx.Manifest.Name} is a classifier with its own labels ({string.Join(", ", onnx.Manifest.Labels!)}).");
-            var scorer = new OnnxTextScorer(onnx, new ScorerOptions
+            var scorerOptions = new ScorerOptions
             {
                 BatchSize = result.GetValue(batchSize),
                 MaxLength = result.GetValue(maxLength),
                 Aggregation = result.GetValue(aggregate),
                 ZeroShotLabels = zeroShot,
-            });
+            };
+            using var loaded = adapters.Requested(result)
+                ? adapters.Load(result, directory, result.GetValue(paths)!, CliOptions.SessionSettings(result, device, threads), scorerOptions, context.Logger("score"))
+                : LoadMerged(directory, CliOptions.SessionSettings(result, device, threads), scorerOptions, zeroShot, context);
+            var scorer = loaded.Scorer;
             if (result.GetValue(resume) || result.GetValue(format) is not null)
             {
                 return await LedgerScoring.RunAsync(context, scorer, result.GetValue(paths)!, result.GetValue(output), result.GetValue(format) ?? "jsonl",
@@ -72,5 +75,21 @@ internal static class ScoreCommand
             return 0;
         });
         return command;
+    }
+
+    private static ScoringModel LoadMerged(string directory, Runtime.Sessions.SessionSettings settings, ScorerOptions options, IReadOnlyList<string>? zeroShot, CliContext context)
+    {
+        var onnx = OnnxModel.Load(directory, settings, context.Logger("score"));
+        try
+        {
+            if (onnx.IsClassifier && zeroShot is not null)
+                throw new UsageException($"--labels is for zero-shot with a base model; {onnx.Manifest.Name} is a classifier with its own labels ({string.Join(", ", onnx.Manifest.Labels!)}).");
+            return new ScoringModel(new OnnxTextScorer(onnx, options), onnx);
+        }
+        catch
+        {
+            onnx.Dispose();
+            throw;
+        }
     }
 }

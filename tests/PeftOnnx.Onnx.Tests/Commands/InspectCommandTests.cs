@@ -1,15 +1,13 @@
-using System.CommandLine;
 using System.Text.Json;
-using PeftOnnx.Export.Cli.Commands.Inspect;
 
-namespace PeftOnnx.Onnx.Tests.Inspect;
+namespace PeftOnnx.Onnx.Tests.Commands;
 
 public sealed class InspectCommandTests
 {
     [Fact]
     public void Json_report_has_module_map_parameter_counts_io_opset_and_ops()
     {
-        var (code, stdout, _) = Invoke("inspect", MiniLm.ModelPath, "--json");
+        var (code, stdout, _) = CliRunner.Invoke("inspect", MiniLm.ModelPath, "--json");
 
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(stdout);
@@ -30,7 +28,7 @@ public sealed class InspectCommandTests
     [Fact]
     public void Table_report_lists_modules_and_totals()
     {
-        var (code, stdout, _) = Invoke("inspect", MiniLm.ModelPath);
+        var (code, stdout, _) = CliRunner.Invoke("inspect", MiniLm.ModelPath);
 
         Assert.Equal(0, code);
         Assert.Contains("encoder.layer.5.output.dense", stdout);
@@ -46,19 +44,10 @@ public sealed class InspectCommandTests
         var path = dir.File("broken.onnx");
         File.WriteAllText(path, "not a model");
 
-        var (code, stdout, stderr) = Invoke("inspect", path);
+        var (code, stdout, stderr) = CliRunner.Invoke("inspect", path);
 
         Assert.Equal(1, code);
         Assert.Empty(stdout);
         Assert.Contains("broken.onnx is not a valid ONNX model", stderr);
-    }
-
-    private static (int Code, string Stdout, string Stderr) Invoke(params string[] args)
-    {
-        var root = new RootCommand { InspectCommand.Create() };
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (code, stdout.ToString(), stderr.ToString());
     }
 }

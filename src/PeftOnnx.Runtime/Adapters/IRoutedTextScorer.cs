@@ -1,0 +1,13 @@
+using PeftOnnx.Runtime.Scoring;
+
+namespace PeftOnnx.Runtime.Adapters;
+
+/// <summary>A scorer that can give each document its own adapter (per-document routing in batch scoring).</summary>
+public interface IRoutedTextScorer : ITextScorer
+{
+    /// <summary>Maps a document path to the adapter that scores it.</summary>
+    IAdapterRouter Router { get; }
+
+    /// <summary>Scores text i with adapter <paramref name="adapters"/>[i] (null: the default adapter).</summary>
+    IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, IReadOnlyList<string?> adapters, CancellationToken cancellationToken = default);
+}

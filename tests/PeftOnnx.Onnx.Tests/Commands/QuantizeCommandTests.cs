@@ -1,0 +1,43 @@
+using PeftOnnx.Onnx;
+
+namespace PeftOnnx.Onnx.Tests.Commands;
+
+public sealed class QuantizeCommandTests
+{
+    [Fact]
+    public void Int8_writes_a_quarter_size_model_and_reports_the_pass()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("int8.onnx");
+
+        var (code, stdout, stderr) = CliRunner.Invoke("quantize", MiniLm.ModelPath, "--to", "int8", "--output", output);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("int8: 36 MatMuls", stdout);
+        Assert.True(new FileInfo(output).Length < new FileInfo(MiniLm.ModelPath).Length * 0.3);
+        Assert.Contains(OnnxModelFile.Load(output).Graph.Node, n => n.OpType == "DynamicQuantizeMatMul");
+    }
+
+    [Fact]
+    public void Unreadable_input_exits_1_and_writes_nothing()
+    {
+        using var dir = new TempDir();
+        var input = dir.File("broken.onnx");
+        File.WriteAllBytes(input, [1, 2, 3]);
+
+        var (code, _, stderr) = CliRunner.Invoke("quantize", input, "--to", "fp16", "-o", dir.File("out.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("broken.onnx is not a valid ONNX model", stderr);
+        Assert.False(File.Exists(dir.File("out.onnx")));
+    }
+
+    [Fact]
+    public void Unknown_target_is_rejected_by_the_parser()
+    {
+        var (code, _, stderr) = CliRunner.Invoke("quantize", MiniLm.ModelPath, "--to", "int4", "-o", "unused.onnx");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("int4", stderr);
+    }
+}

@@ -1,0 +1,80 @@
+using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.OrtAdapters;
+using PeftOnnx.Onnx.Export;
+using PeftOnnx.Runtime.Adapters;
+using PeftOnnx.Runtime.Scoring;
+using Xunit.Abstractions;
+using static PeftOnnx.Onnx.Tests.Side.SideBundles;
+
+namespace PeftOnnx.Onnx.Tests.Side;
+
+public sealed class SideTextScorerTests(ITestOutputHelper output)
+{
+    private static readonly string[] Texts =
+    [
+        "The kernel scheduler handles processes on many CPUs.",
+        "A video player with subtitles and playlists.",
+        "Python library for parsing XML documents quickly.",
+        "Fonts for Devanagari and Tamil scripts.",
+        "An email client with PGP support.",
+        "Tools to inspect and repair ext4 file systems.",
+    ];
+
+    [Fact]
+    public void Grouped_and_mixed_batching_give_the_same_scores_and_both_get_measured()
+    {
+        using var temp = new TempDir();
+        var bundle = ExportSide(temp, SideGraphManifest.MixedForm, "seqcls_lora_qv_r8");
+        var folder = Path.Combine(bundle, SideGraphManifest.AdapterFolder);
+        var second = OrtAdapterFile.Load(Path.Combine(folder, "seqcls_lora_qv_r8" + OrtAdapterFile.Extension));
+        // A second tenant: same LoRA, classifier rows (weight and bias) reversed, so its label order is reversed.
+        var reversed = second.Parameters.Select(p => p.Name.StartsWith("classifier.", StringComparison.Ordinal) ? Reverse(p) : p).ToList();
+        new OrtAdapterFile(reversed).Save(Path.Combine(folder, "tenant2" + OrtAdapterFile.Extension));
+
+        using var model = SideModel.Load(bundle, Cpu, watch: false);
+        var scorer = new SideTextScorer(model, "seqcls_lora_qv_r8", new ScorerOptions { BatchSize = 4 });
+        string?[] adapters = ["tenant2", null, "tenant2", null, "tenant2", null];
+        var calls = Enumerable.Range(0, 2 * AdapterBatchStrategy.Samples).Select(_ => scorer.Score(Texts, adapters)).ToList();
+        var (grouped, mixed) = scorer.Strategy.Rates;
+        output.WriteLine($"measured tokens/s: grouped {grouped:F0}, mixed {mixed:F0}");
+        Assert.True(grouped > 0 && mixed > 0, "both strategies must have been tried");
+        double worst = 0;
+        foreach (var call in calls.Skip(1))
+        {
+            for (var i = 0; i < Texts.Length; i++)
+                worst = Math.Max(worst, calls[0][i].Probabilities!.Zip(call[i].Probabilities!, (a, b) => Math.Abs(a - b)).Max());
+        }
+        output.WriteLine($"max probability difference between calls (grouped vs mixed): {worst:E2}");
+        Assert.True(worst <= 1e-5, $"{worst:E2}");
+
+        var single = scorer.Score(Texts);
+        for (var i = 0; i < Texts.Length; i += 2)
+        {
+            var labels = single[i].Probabilities!.Length;
+            for (var l = 0; l < labels; l++)
+                Assert.Equal(single[i].Probabilities![l], calls[0][i].Probabilities![labels - 1 - l], 4); // reversed head = reversed probabilities
+        }
+    }
+
+    [Fact]
+    public void Folder_routing_picks_the_served_adapter_of_the_first_sub_folder()
+    {
+        using var temp = new TempDir();
+        var root = temp.File("inbox");
+        var router = new FolderAdapterRouter([root], name => name is "acme" or "globex");
+        Assert.Equal("acme", router.Route(Path.Combine(root, "acme", "2026", "a.txt")));
+        Assert.Null(router.Route(Path.Combine(root, "initech", "b.txt")));
+        Assert.Null(router.Route(Path.Combine(root, "c.txt")));
+        Assert.Null(router.Route(temp.File("elsewhere/acme/d.txt")));
+    }
+
+    private static OrtAdapterParameter Reverse(OrtAdapterParameter weight)
+    {
+        var values = weight.ToFloat32();
+        var (rows, cols) = ((int)weight.Dims[0], weight.Dims.Length == 2 ? (int)weight.Dims[1] : 1);
+        var reversed = new float[values.Length];
+        for (var r = 0; r < rows; r++)
+            Array.Copy(values, (rows - 1 - r) * cols, reversed, r * cols, cols);
+        return OrtAdapterParameter.FromFloat32(weight.Name, reversed, weight.Dims);
+    }
+}
