@@ -11,8 +11,9 @@ using Spectre.Console;
 namespace PeftOnnx.Cli.Commands.Demo;
 
 /// <summary>
-/// `peftonnx demo`: the main job end to end with no arguments: pull the default model if missing, score the
-/// sample documents shipped in samples/ (skipping the deliberately bad ones), print a table.
+/// `peftonnx demo`: the main job end to end with no arguments: pull the default model if missing, merge the
+/// shipped debian-sections adapter into it (once), score the sample documents shipped in samples/ (skipping the
+/// deliberately bad ones), print a table.
 /// </summary>
 internal static class DemoCommand
 {
@@ -22,9 +23,10 @@ internal static class DemoCommand
         var device = CliOptions.Device();
         var threads = CliOptions.Threads();
         var modelsDir = CliOptions.ModelsDir();
-        var command = new Command("demo", $"Score the shipped sample documents with {DemoDefaults.Model} (pulled if missing) and print a table.")
+        var zeroShot = new Option<bool>("--zero-shot") { Description = "Classify zero-shot with the base model instead of the shipped fine-tuned adapter." };
+        var command = new Command("demo", $"Classify the shipped sample documents with the debian-sections LoRA adapter on {DemoDefaults.Model} (pulled and merged if missing) and print a table.")
         {
-            samples, device, threads, modelsDir,
+            samples, device, threads, modelsDir, zeroShot,
         };
         CliAction.Set(command, async (result, context, cancellationToken) =>
         {
@@ -34,7 +36,9 @@ internal static class DemoCommand
             if (!Directory.Exists(samplesDir))
                 throw new DirectoryNotFoundException($"Sample folder {samplesDir} does not exist; run from the repository or pass --samples.");
 
-            var modelDir = await EnsureModelAsync(context, catalog, cancellationToken);
+            var baseModelDir = await EnsureModelAsync(context, catalog, cancellationToken);
+            var repoRoot = ModelCatalog.FindRepoRoot(Directory.GetCurrentDirectory());
+            var modelDir = (repoRoot is null || result.GetValue(zeroShot) ? null : await DemoBundle.EnsureAsync(context, repoRoot, baseModelDir, cancellationToken)) ?? baseModelDir;
             using var onnx = OnnxModel.Load(modelDir, CliOptions.SessionSettings(result, device, threads), context.Logger("demo"));
             var scorer = new OnnxTextScorer(onnx, new ScorerOptions
             {
