@@ -14,7 +14,7 @@ public static class ElementTypeInference
     {
         "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal", "Erf", "Tanh", "Relu", "Sigmoid", "Neg", "Abs", "Exp", "Log",
         "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Softplus", "LeakyRelu", "Elu", "Gelu", "HardSigmoid", "FastGelu", "BiasGelu",
-        "MatMul", "Gemm", "Softmax", "LogSoftmax", "LayerNormalization", "SkipLayerNormalization", "SimplifiedLayerNormalization",
+        "MatMul", "Gemm", "Attention", "MultiHeadAttention", "Softmax", "LogSoftmax", "LayerNormalization", "SkipLayerNormalization", "SimplifiedLayerNormalization",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceSumSquare",
         "Reshape", "Transpose", "Unsqueeze", "Squeeze", "Slice", "Concat", "Expand", "Identity", "Split", "Flatten", "Tile",
         "Gather", "GatherElements", "GatherND", "ScatterND", "ScatterElements", "Clip", "Max", "Min", "Sum", "Mean", "Dropout",

@@ -41,7 +41,7 @@ public sealed class AlternatingBenchmark(int rounds, int callsPerRound, int warm
                     targets[t].Run();
                 summaries[t] = new LatencySummary();
             }
-            catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidDataException or ArgumentException)
+            catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidDataException or ArgumentException or InvalidOperationException or DllNotFoundException)
             {
                 failures[$"{targets[t].Name} at batch {batch.BatchSize} x {batch.SequenceLength}"] = e.Message.Split('\n')[0];
             }

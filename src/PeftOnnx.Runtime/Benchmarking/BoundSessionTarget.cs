@@ -21,12 +21,11 @@ public sealed class BoundSessionTarget : IBenchTarget
     private readonly OrtMemoryInfo? _deviceMemory;
     private readonly OrtAllocator? _deviceAllocator;
     private readonly List<OrtValue> _bound = [];
-    private readonly List<OrtValue> _hostInputs = [];
-    private readonly List<OrtValue> _deviceInputs = [];
-    private readonly List<OrtValue> _deviceOutputs = [];
-    private readonly List<OrtValue> _hostOutputs = [];
-    private readonly RunOptions _runOptions = new();
     private readonly Dictionary<string, OrtValue> _readable = new(StringComparer.Ordinal);
+    private readonly List<OrtMemoryAllocation> _allocations = [];
+    private readonly List<(IntPtr Device, IntPtr Host, long Bytes)> _inputCopies = [];
+    private readonly List<(IntPtr Host, IntPtr Device, long Bytes)> _outputCopies = [];
+    private RunOptions _runOptions = new();
     private OrtIoBinding? _binding;
 
     public BoundSessionTarget(string name, string modelPath, BenchSessionOptions settings)
@@ -37,7 +36,7 @@ public sealed class BoundSessionTarget : IBenchTarget
         _cudaGraph = settings.CudaGraph;
         _placement = settings.Placement;
         if (!_cuda && (_cudaGraph || _placement == OutputPlacement.Device))
-            throw new ArgumentException($"{name}: CUDA graphs and device-resident outputs need the CUDA provider (--device cuda).", nameof(settings));
+            throw new ArgumentException($"{name}: CUDA graphs and device-resident outputs need the CUDA provider (bench matrix --cuda).", nameof(settings));
         using var options = settings.CreateSessionOptions();
         _session = new InferenceSession(modelPath, options);
         if (_cuda)
@@ -66,11 +65,10 @@ public sealed class BoundSessionTarget : IBenchTarget
             if (_cudaGraph)
             {
                 // A captured graph replays fixed addresses: inputs must sit in device buffers that never move.
-                var device = OrtValue.CreateAllocatedTensorValue(_deviceAllocator!, TensorElementType.Int64, shape);
-                _bound.Add(device);
-                _hostInputs.Add(host);
-                _deviceInputs.Add(device);
-                _binding.BindInput(input, device);
+                var bytes = (long)batch.ElementCount * sizeof(long);
+                var device = DeviceTensor(TensorElementType.Int64, shape, bytes);
+                _inputCopies.Add((device.Pointer, HostPointer(host), bytes));
+                _binding.BindInput(input, device.Value);
             }
             else
             {
@@ -81,24 +79,30 @@ public sealed class BoundSessionTarget : IBenchTarget
         {
             var dims = OutputShape(output, batch);
             var type = _session.OutputMetadata[output].ElementDataType;
-            var onDevice = _placement == OutputPlacement.Device || _cudaGraph;
+            if (_cudaGraph)
+            {
+                // Graph outputs must be device buffers too; for host placement the copy back follows each replay.
+                var bytes = dims.Aggregate(1L, (a, d) => a * d) * ElementSize(type);
+                var device = DeviceTensor(type, dims, bytes);
+                _binding.BindOutput(output, device.Value);
+                if (_placement == OutputPlacement.Host)
+                {
+                    var host = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, dims);
+                    _bound.Add(host);
+                    _outputCopies.Add((HostPointer(host), device.Pointer, bytes));
+                    _readable[output] = host;
+                }
+                continue;
+            }
+            var onDevice = _placement == OutputPlacement.Device;
             var value = OrtValue.CreateAllocatedTensorValue(onDevice ? _deviceAllocator! : OrtAllocator.DefaultInstance, type, dims);
             _bound.Add(value);
             _binding.BindOutput(output, value);
-            if (_cudaGraph && _placement == OutputPlacement.Host)
-            {
-                // Graph outputs must be device buffers too; the host copy follows each replay.
-                var host = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, dims);
-                _bound.Add(host);
-                _deviceOutputs.Add(value);
-                _hostOutputs.Add(host);
-                _readable[output] = host;
-            }
-            else if (!onDevice)
-            {
+            if (!onDevice)
                 _readable[output] = value;
-            }
         }
+        _runOptions.Dispose();
+        _runOptions = new RunOptions();
         if (_cudaGraph)
             _runOptions.AddRunConfigEntry("gpu_graph_id", GraphId(batch).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
@@ -106,13 +110,13 @@ public sealed class BoundSessionTarget : IBenchTarget
     public void Run()
     {
         var binding = _binding ?? throw new InvalidOperationException($"{Name}: call Prepare before Run.");
-        if (_cudaGraph)
-            OrtEnv.Instance().CopyTensors(_hostInputs, _deviceInputs, null);
+        foreach (var (device, host, bytes) in _inputCopies)
+            CudaCopy.ToDevice(device, host, bytes);
         _session.RunWithBinding(_runOptions, binding);
         if (_cuda)
             binding.SynchronizeBoundOutputs();
-        if (_hostOutputs.Count > 0)
-            OrtEnv.Instance().CopyTensors(_deviceOutputs, _hostOutputs, null);
+        foreach (var (host, device, bytes) in _outputCopies)
+            CudaCopy.ToHost(host, device, bytes);
     }
 
     public IReadOnlyDictionary<string, float[]> ReadOutputs()
@@ -141,6 +145,27 @@ public sealed class BoundSessionTarget : IBenchTarget
         return dims;
     }
 
+    /// <summary>A tensor over a device allocation whose address the caller keeps (for cudaMemcpy).</summary>
+    private (OrtValue Value, IntPtr Pointer) DeviceTensor(TensorElementType type, long[] shape, long bytes)
+    {
+        var allocation = _deviceAllocator!.Allocate(checked((uint)bytes));
+        _allocations.Add(allocation);
+        var pointer = allocation.DangerousGetHandle();
+        var value = OrtValue.CreateTensorValueWithData(_deviceMemory!, type, shape, pointer, bytes);
+        _bound.Add(value);
+        return (value, pointer);
+    }
+
+    private static unsafe IntPtr HostPointer(OrtValue host) => (IntPtr)System.Runtime.CompilerServices.Unsafe.AsPointer(ref host.GetTensorMutableDataAsSpan<byte>().GetPinnableReference());
+
+    private static int ElementSize(TensorElementType type) => type switch
+    {
+        TensorElementType.Float or TensorElementType.Int32 => 4,
+        TensorElementType.Float16 => 2,
+        TensorElementType.Int64 or TensorElementType.Double => 8,
+        _ => throw new InvalidDataException($"Output element type {type} is not handled by the CUDA graph path."),
+    };
+
     /// <summary>One CUDA graph per batch shape (ONNX Runtime keys captured graphs by gpu_graph_id).</summary>
     private static int GraphId(TokenBatch batch) => (batch.BatchSize * 4096) + batch.SequenceLength;
 
@@ -151,10 +176,11 @@ public sealed class BoundSessionTarget : IBenchTarget
         foreach (var value in _bound)
             value.Dispose();
         _bound.Clear();
-        _hostInputs.Clear();
-        _deviceInputs.Clear();
-        _hostOutputs.Clear();
-        _deviceOutputs.Clear();
+        foreach (var allocation in _allocations)
+            allocation.Dispose();
+        _allocations.Clear();
+        _inputCopies.Clear();
+        _outputCopies.Clear();
         _readable.Clear();
     }
 

@@ -30,8 +30,17 @@ public static class OutputParity
         }
         for (var t = 1; t < targets.Count; t++)
         {
-            targets[t].Prepare(batch);
-            var outputs = targets[t].ReadOutputs();
+            IReadOnlyDictionary<string, float[]> outputs;
+            try
+            {
+                targets[t].Prepare(batch);
+                outputs = targets[t].ReadOutputs();
+            }
+            catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidOperationException or DllNotFoundException)
+            {
+                lines.Add($"parity {targets[t].Name}: could not run ({e.Message.Split('\n')[0]})");
+                continue;
+            }
             var shared = outputs.Where(o => reference.ContainsKey(o.Key) && reference[o.Key].Length == o.Value.Length).ToList();
             if (shared.Count == 0)
             {

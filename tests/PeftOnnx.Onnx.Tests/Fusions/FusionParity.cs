@@ -29,10 +29,24 @@ internal static class FusionParity
         return max;
     }
 
-    private static List<float[]> Run(ModelProto model)
+    /// <summary>
+    /// The reference model's last_hidden_state mean-pooled over the mask and L2-normalised in C#, and the candidate's
+    /// sentence_embedding output, both flattened.
+    /// </summary>
+    public static (float[] Reference, float[] Actual) PooledPair(ModelProto reference, ModelProto candidate)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
-        using var session = new InferenceSession(model.ToByteArray(), options);
+        var hidden = Run(reference, "last_hidden_state")[0];
+        var actual = Run(candidate, "sentence_embedding")[0];
+        var mask = Inputs().Mask;
+        var width = hidden.Length / mask.Length;
+        var pooled = PeftOnnx.Runtime.Inference.Pooling.Mean(hidden, mask, Lengths.Length, Sequence, width);
+        foreach (var row in pooled)
+            PeftOnnx.Runtime.Inference.Pooling.L2Normalize(row);
+        return ([.. pooled.SelectMany(r => r)], actual);
+    }
+
+    private static (long[] Ids, long[] Mask) Inputs()
+    {
         var batch = Lengths.Length;
         var ids = new long[batch * Sequence];
         var mask = new long[batch * Sequence];
@@ -45,11 +59,20 @@ internal static class FusionParity
                 mask[(r * Sequence) + t] = 1;
             }
         }
+        return (ids, mask);
+    }
+
+    private static List<float[]> Run(ModelProto model, params string[] only)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(model.ToByteArray(), options);
+        var batch = Lengths.Length;
+        var (ids, mask) = Inputs();
         long[] shape = [batch, Sequence];
         using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
         using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
         using var typesValue = OrtValue.CreateTensorValueFromMemory(new long[batch * Sequence], shape);
-        var outputNames = session.OutputMetadata.Keys.ToArray();
+        var outputNames = only.Length > 0 ? only : session.OutputMetadata.Keys.ToArray();
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, ["input_ids", "attention_mask", "token_type_ids"], [idsValue, maskValue, typesValue], outputNames);
         return [.. outputs.Select(o => o.GetTensorDataAsSpan<float>().ToArray())];

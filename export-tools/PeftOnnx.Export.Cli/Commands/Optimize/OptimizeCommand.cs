@@ -24,9 +24,14 @@ internal static class OptimizeCommand
         var pooled = new Option<bool>("--pooled-output") { Description = $"Add a '{PooledOutputPass.OutputName}' output: masked mean of last_hidden_state, L2-normalised (sentence-transformers pooling)." };
         var pooledOnly = new Option<bool>("--pooled-only") { Description = $"Keep only the '{PooledOutputPass.OutputName}' output (implies --pooled-output): the session copies (B, H) instead of (B, S, H)." };
 
+        var fp16 = new Option<bool>("--fp16")
+        {
+            Description = "Convert to fp16 after fusing (inputs and outputs stay as they were). Fused LayerNormalization and " +
+                          "SkipLayerNormalization run in fp16 too: ONNX Runtime's kernels keep their statistics in fp32.",
+        };
         var command = new Command("optimize", "Fuse transformer subgraphs into ONNX Runtime's fused operators and optionally pool in the graph.")
         {
-            input, output, fusions, pooled, pooledOnly,
+            input, output, fusions, pooled, pooledOnly, fp16,
         };
         command.SetAction(parseResult =>
         {
@@ -47,6 +52,12 @@ internal static class OptimizeCommand
                 var only = parseResult.GetValue(pooledOnly);
                 if (only || parseResult.GetValue(pooled))
                     new PooledOutputPass().Apply(model, only);
+                if (parseResult.GetValue(fp16))
+                {
+                    var keep = new HashSet<string>(Fp16ConversionPass.DefaultKeepFp32Ops, StringComparer.Ordinal);
+                    keep.ExceptWith(["LayerNormalization", "SkipLayerNormalization"]);
+                    stderr.MarkupLineInterpolated($"[grey]{new Fp16ConversionPass { KeepFp32Ops = keep }.Apply(model)}[/]");
+                }
                 OnnxModelFile.Save(model, target.FullName);
                 Console.Out.WriteLine($"{target.FullName}: {before} -> {model.Graph.Node.Count} nodes, outputs {string.Join(", ", model.Graph.Output.Select(o => o.Name))}");
                 return 0;
