@@ -56,7 +56,7 @@ public sealed class BottleneckSideParityTests(MiniLmFixture miniLm, ITestOutputH
 
             var bundle = new SideBundleExporter().Export(new SideBundleOptions
             {
-                BaseDirectory = Path.Combine(TestPaths.RepoRoot, "models", "minilm-l6"),
+                BaseDirectory = TestModels.EnsurePulled("minilm-l6"),
                 AdapterDirectories = [adapter],
                 OutputDirectory = Path.Combine(adapterDir, "bundle"),
             }).Directory;

@@ -12,7 +12,7 @@ public sealed class MiniLmFixture
     public MiniLmFixture()
     {
         torch.set_num_threads(2);
-        Base = BaseEncoder.Load(Path.Combine(TestPaths.RepoRoot, "models", "minilm-l6"));
+        Base = BaseEncoder.Load(TestModels.EnsurePulled("minilm-l6"));
     }
 
     public BaseEncoder Base { get; }

@@ -18,7 +18,7 @@ internal static class AdapterFixtures
 
     public static string Golden(string caseName) => TestPaths.Fixture("peft", caseName);
 
-    public static string BaseModelDirectory => Path.Combine(TestPaths.RepoRoot, "models", "minilm-l6");
+    public static string BaseModelDirectory => TestModels.EnsurePulled("minilm-l6");
 
     public static LoraConfig DoraConfig => new()
     {

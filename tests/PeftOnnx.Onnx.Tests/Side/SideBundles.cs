@@ -12,7 +12,7 @@ internal static class SideBundles
 {
     public static readonly SessionSettings Cpu = new() { Device = DeviceKind.Cpu, IntraOpThreads = 1 };
 
-    public static string BaseDirectory => Path.Combine(TestPaths.RepoRoot, "models", "minilm-l6");
+    public static string BaseDirectory => TestModels.EnsurePulled("minilm-l6");
 
     public static string Adapter(string golden) => TestPaths.Fixture("peft", golden);
 

@@ -189,7 +189,7 @@ public sealed class BertTokenizerTests
     [Fact]
     public void Cased_settings_reach_the_tokenizer()
     {
-        string vocab = Path.Combine(TestPaths.RepoRoot, "models", "minilm-l6", "vocab.txt");
+        string vocab = Path.Combine(TestModels.EnsurePulled("minilm-l6"), "vocab.txt");
         var cased = BertTokenizer.FromFile(vocab, new TokenizerSettings { Lowercase = false });
         var keepAccents = BertTokenizer.FromFile(vocab, new TokenizerSettings { Lowercase = true, StripAccents = false });
 
@@ -204,7 +204,7 @@ public sealed class BertTokenizerTests
     public void Arctic_xs_loads_from_its_manifest_settings()
     {
         var manifest = Core.Json.PeftJson.Load<ModelManifest>(Path.Combine(TestPaths.RepoRoot, "models", "arctic-xs", ModelManifest.FileName));
-        var arctic = BertTokenizer.FromDirectory(Path.Combine(TestPaths.RepoRoot, "models", "arctic-xs"), manifest.Tokenizer);
+        var arctic = BertTokenizer.FromDirectory(TestModels.EnsurePulled("arctic-xs"), manifest.Tokenizer);
         Assert.Equal(512, arctic.Settings.MaxLength);
         Assert.Equal(Tokenizer.Encode("Übermäßig große Straße").Ids, arctic.Encode("Übermäßig große Straße").Ids);
     }

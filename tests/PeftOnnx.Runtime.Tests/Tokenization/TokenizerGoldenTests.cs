@@ -89,7 +89,7 @@ public sealed class TokenizerGoldenTests(ITestOutputHelper output)
 internal static class TokenizerFixtures
 {
     private static readonly Lazy<BertTokenizer> MiniLmTokenizer = new(() =>
-        BertTokenizer.FromFile(Path.Combine(TestPaths.RepoRoot, "models", "minilm-l6", "vocab.txt"), new TokenizerSettings()));
+        BertTokenizer.FromFile(Path.Combine(TestModels.EnsurePulled("minilm-l6"), "vocab.txt"), new TokenizerSettings()));
 
     public static BertTokenizer MiniLm() => MiniLmTokenizer.Value;
 }
