@@ -21,7 +21,7 @@ public sealed class AdapterRegistry : IDisposable
     private readonly object _scanGate = new();
     private readonly FileSystemWatcher? _watcher;
     private readonly Timer _debounce;
-    private ImmutableDictionary<string, LoadedAdapter> _adapters = ImmutableDictionary.Create<string, LoadedAdapter>(StringComparer.Ordinal);
+    private volatile ImmutableDictionary<string, LoadedAdapter> _adapters = ImmutableDictionary.Create<string, LoadedAdapter>(StringComparer.Ordinal);
     private ImmutableDictionary<string, string> _errors = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
     private bool _disposed;
 
@@ -91,6 +91,9 @@ public sealed class AdapterRegistry : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var changed = new List<string>();
+            // Old adapters retire only after the new snapshot is published: a run that leases one in between
+            // retries on the new snapshot instead of finding its adapter gone.
+            var retiring = new List<LoadedAdapter>();
             var files = System.IO.Directory.EnumerateFiles(Directory, "*" + OrtAdapterFile.Extension)
                 .ToDictionary(p => System.IO.Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal);
             var adapters = _adapters;
@@ -100,7 +103,7 @@ public sealed class AdapterRegistry : IDisposable
                 if (!files.ContainsKey(name))
                 {
                     adapters = adapters.Remove(name);
-                    old.Retire();
+                    retiring.Add(old);
                     changed.Add(name);
                     _logger.LogInformation("Adapter {Adapter} unloaded ({Path} removed)", name, old.Path);
                 }
@@ -126,7 +129,8 @@ public sealed class AdapterRegistry : IDisposable
                     var loaded = Load(name, path, info);
                     adapters = adapters.SetItem(name, loaded);
                     errors = errors.Remove(name);
-                    current?.Retire();
+                    if (current is not null)
+                        retiring.Add(current);
                     changed.Add(name);
                     _logger.LogInformation("Adapter {Adapter} loaded from {Path} (rank {Rank})", name, path, loaded.Rank);
                 }
@@ -141,6 +145,8 @@ public sealed class AdapterRegistry : IDisposable
                 Version++;
             _adapters = adapters;
             _errors = errors;
+            foreach (var adapter in retiring)
+                adapter.Retire();
             return changed;
         }
     }

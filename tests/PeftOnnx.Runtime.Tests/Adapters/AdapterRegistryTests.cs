@@ -72,6 +72,34 @@ public sealed class AdapterRegistryTests(ITestOutputHelper output) : IDisposable
         Assert.True(first.IsReleased);
     }
 
+    [Fact]
+    public async Task Runs_leasing_an_adapter_while_its_file_is_replaced_never_find_it_missing()
+    {
+        Write("a", Lora(rank: 2));
+        using var registry = new AdapterRegistry(_folder, Side, watch: false);
+        using var stop = new CancellationTokenSource();
+        var leases = 0;
+        var reader = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var lease = registry.Acquire("a"); // throws AdapterNotFoundException if a swap exposes a gap
+                Interlocked.Increment(ref leases);
+            }
+        });
+        SpinWait.SpinUntil(() => Volatile.Read(ref leases) > 0 || reader.IsCompleted, TimeSpan.FromSeconds(10));
+        for (var version = 0; version < 40; version++)
+        {
+            Write("a", Lora(rank: 2 + version % 3));
+            File.SetLastWriteTimeUtc(Path.Combine(_folder, "a" + OrtAdapterFile.Extension), DateTime.UtcNow.AddSeconds(version + 1));
+            registry.Rescan();
+        }
+        stop.Cancel();
+        await reader;
+        output.WriteLine($"{leases} leases across 40 replacements");
+        Assert.True(leases > 0);
+    }
+
     [Theory]
     [InlineData("wrong-base", "shape mismatch at encoder.layer.0.attention.self.query")]
     [InlineData("rank-too-high", "rank 5, above this bundle's limit of 4")]
