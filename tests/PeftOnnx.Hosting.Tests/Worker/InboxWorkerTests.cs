@@ -67,7 +67,11 @@ public sealed class InboxWorkerTests : IDisposable
     public async Task A_file_still_being_written_is_scored_once_it_settles()
     {
         Directory.CreateDirectory(_temp.Combine("inbox"));
-        await using var host = await ServeHostFixture.StartAsync(Settings("Move"));
+        var settings = Settings("Move");
+        // The writer pauses 100 ms between parts; a settle time 15x longer keeps a loaded CI machine (where a
+        // 100 ms delay can stretch past 300 ms) from seeing the file as settled mid-write.
+        settings["Worker:SettleMs"] = "1500";
+        await using var host = await ServeHostFixture.StartAsync(settings);
         var path = _temp.Combine("inbox", "growing.txt");
         await using (var writer = new StreamWriter(path))
         {
