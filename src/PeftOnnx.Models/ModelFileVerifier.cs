@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using PeftOnnx.Core.Hashing;
 using PeftOnnx.Core.Models;
 
 namespace PeftOnnx.Models;
@@ -22,7 +22,7 @@ public static class ModelFileVerifier
         foreach (var file in manifest.Files)
         {
             var path = Path.Combine(modelDir, file.Name);
-            if (new FileInfo(path).Length != file.Size || !string.Equals(Sha256Of(path), file.Sha256, StringComparison.OrdinalIgnoreCase))
+            if (new FileInfo(path).Length != file.Size || !string.Equals(FileSha256.Of(path), file.Sha256, StringComparison.OrdinalIgnoreCase))
                 return ModelFileState.Mismatch;
             verified.Add(PullStamp.Describe(path, file.Sha256));
         }
@@ -30,11 +30,6 @@ public static class ModelFileVerifier
         return ModelFileState.Pulled;
     }
 
-    public static string Sha256Of(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
 
     // The stamp is only a cache: a read-only models folder still verifies, just not instantly next time.
     internal static void TrySaveStamp(PullStamp stamp, string modelDir)

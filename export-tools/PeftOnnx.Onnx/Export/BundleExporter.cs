@@ -1,9 +1,9 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Onnx;
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.Hashing;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
 using PeftOnnx.Core.Numerics;
@@ -41,7 +41,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         if (Directory.Exists(output) && !options.Force)
             throw new IOException($"{output} already exists; pass --force to replace it, or choose another --out.");
 
-        var (manifest, modelPath, vocabPath) = ReadBase(options.BaseDirectory);
+        var (manifest, modelPath, vocabPath) = BaseModelFolder.Read(options.BaseDirectory);
 
         progress?.Report($"reading adapter {options.AdapterDirectory}");
         var adapter = PeftAdapter.Load(options.AdapterDirectory);
@@ -51,7 +51,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
 
         progress?.Report($"reading base model {modelPath}");
         var model = OnnxModelFile.Load(modelPath);
-        var baseSha256 = Sha256(modelPath);
+        var baseSha256 = FileSha256.Of(modelPath);
         var modules = ModuleMap.Build(model);
         WarnUnmatchedTargets(adapter.Config, modules, manifest.Name, warnings);
 
@@ -106,21 +106,6 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         return new BundleExportResult(output, bundle, merged, warnings);
     }
 
-    private static (ModelManifest Manifest, string Model, string Vocab) ReadBase(string baseDirectory)
-    {
-        var dir = Path.GetFullPath(baseDirectory);
-        var manifestPath = Path.Combine(dir, ModelManifest.FileName);
-        if (!File.Exists(manifestPath))
-            throw new FileNotFoundException($"{dir} is not a base model folder: it has no {ModelManifest.FileName} (pull one with `peftonnx models pull <name>`).", manifestPath);
-        var manifest = PeftJson.Load<ModelManifest>(manifestPath);
-        var model = Path.Combine(dir, "model.onnx");
-        if (!File.Exists(model))
-            throw new FileNotFoundException($"{dir} has no model.onnx; pull it with `peftonnx models pull {manifest.Name}`.", model);
-        var vocab = Path.Combine(dir, manifest.Tokenizer.Vocab);
-        if (!File.Exists(vocab))
-            throw new FileNotFoundException($"{dir} has no {manifest.Tokenizer.Vocab} (the tokenizer vocab named by {ModelManifest.FileName}).", vocab);
-        return (manifest, model, vocab);
-    }
 
     /// <summary>The classifier saved through modules_to_save, with its labels; null for a feature-extraction adapter.</summary>
     private static ClassificationHead? ReadHead(PeftAdapter adapter, IReadOnlyList<string>? labels, ModelManifest manifest, List<string> warnings)
@@ -215,9 +200,4 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         }
     }
 
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
 }

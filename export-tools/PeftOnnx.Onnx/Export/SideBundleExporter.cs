@@ -1,9 +1,9 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Onnx;
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.Hashing;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
 using PeftOnnx.Core.Numerics;
@@ -34,7 +34,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
         if (Directory.Exists(output) && !options.Force)
             throw new IOException($"{output} already exists; pass --force to replace it, or choose another --out.");
 
-        var (manifest, modelPath, vocabPath) = ReadBase(options.BaseDirectory);
+        var (manifest, modelPath, vocabPath) = BaseModelFolder.Read(options.BaseDirectory);
         var adapters = options.AdapterDirectories.Select(d => { progress?.Report($"reading adapter {d}"); return PeftAdapter.Load(d); }).ToList();
         var peftType = adapters[0].Config.PeftType;
         var other = adapters.FirstOrDefault(a => a.Config.PeftType != peftType);
@@ -47,7 +47,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
 
         progress?.Report($"reading base model {modelPath}");
         var model = OnnxModelFile.Load(modelPath);
-        var baseSha256 = Sha256(modelPath);
+        var baseSha256 = FileSha256.Of(modelPath);
         var map = ModuleMap.Build(model);
         var mixed = options.Form == SideGraphManifest.MixedForm;
 
@@ -174,25 +174,5 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
     public static string AdapterName(string directory) =>
         Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
 
-    private static (ModelManifest Manifest, string Model, string Vocab) ReadBase(string baseDirectory)
-    {
-        var dir = Path.GetFullPath(baseDirectory);
-        var manifestPath = Path.Combine(dir, ModelManifest.FileName);
-        if (!File.Exists(manifestPath))
-            throw new FileNotFoundException($"{dir} is not a base model folder: it has no {ModelManifest.FileName} (pull one with `peftonnx models pull <name>`).", manifestPath);
-        var manifest = PeftJson.Load<ModelManifest>(manifestPath);
-        var model = Path.Combine(dir, "model.onnx");
-        if (!File.Exists(model))
-            throw new FileNotFoundException($"{dir} has no model.onnx; pull it with `peftonnx models pull {manifest.Name}`.", model);
-        var vocab = Path.Combine(dir, manifest.Tokenizer.Vocab);
-        if (!File.Exists(vocab))
-            throw new FileNotFoundException($"{dir} has no {manifest.Tokenizer.Vocab}.", vocab);
-        return (manifest, model, vocab);
-    }
 
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
 }

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using PeftOnnx.Core.Hashing;
 using PeftOnnx.Core.SafeTensors;
 
 namespace PeftOnnx.Core.Adapters;
@@ -79,7 +79,7 @@ public sealed class PeftAdapter
         }
         if (tensors.Count == 0)
             throw new InvalidDataException($"{weights} holds no tensors; the adapter was saved before any module was wrapped.");
-        return new PeftAdapter(Path.GetFullPath(directory), config, raw, Sha256Of(weights), tensors);
+        return new PeftAdapter(Path.GetFullPath(directory), config, raw, FileSha256.Of(weights), tensors);
     }
 
     public bool TryGet(string name, out AdapterTensor tensor) => TensorsByName.TryGetValue(name, out tensor!);
@@ -89,9 +89,4 @@ public sealed class PeftAdapter
         ? t
         : throw new InvalidDataException($"{WeightsPath} has no tensor '{name}'.");
 
-    private static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
 }

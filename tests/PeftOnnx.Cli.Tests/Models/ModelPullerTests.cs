@@ -1,3 +1,4 @@
+using PeftOnnx.Core.Hashing;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
 using PeftOnnx.Models;
@@ -24,7 +25,7 @@ public sealed class ModelPullerTests : IDisposable
         Assert.Equal(PullOutcome.Pulled, first.Outcome);
         Assert.Equal([".pulled.json", "model.onnx", "vocab.txt"], ModelFiles());
         foreach (var file in _manifest.Files)
-            Assert.Equal(file.Sha256, ModelFileVerifier.Sha256Of(Path.Combine(ModelDir, file.Name)));
+            Assert.Equal(file.Sha256, FileSha256.Of(Path.Combine(ModelDir, file.Name)));
 
         var written = File.GetLastWriteTimeUtc(Path.Combine(ModelDir, "model.onnx"));
         var second = await MachinePuller.PullAsync(_manifest, ModelDir);
