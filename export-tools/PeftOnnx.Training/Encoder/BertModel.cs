@@ -24,6 +24,8 @@ public sealed class BertModel : nn.Module
 
     public BertEmbeddings Embeddings => embeddings;
 
+    public BertEncoder Encoder => encoder;
+
     /// <summary>
     /// Runs the encoder. With prompt tuning the virtual tokens come first in the sequence (so the
     /// returned hidden states are (B, P+T, H) and position 0 is the first virtual token); with prefix

@@ -27,6 +27,7 @@ public sealed class Trainer
     {
         options.Validate();
         _model = model;
+        _model.Bert.Encoder.GradientCheckpointing = options.GradientCheckpointing;
         _options = options;
         _device = device;
         _padId = padId;

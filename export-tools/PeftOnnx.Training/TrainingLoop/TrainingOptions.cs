@@ -18,6 +18,8 @@ public sealed record TrainingOptions
     public string SelectionMetric { get; init; } = "accuracy";
     /// <summary>Stop training (keeping the best-dev checkpoint so far) once this run has trained this long; null = no limit.</summary>
     public TimeSpan? TimeLimit { get; init; }
+    /// <summary>Recompute each transformer block in the backward pass: far less activation memory, one more forward pass.</summary>
+    public bool GradientCheckpointing { get; init; }
     /// <summary>Log the running loss every this many steps to metrics.jsonl.</summary>
     public int LogEverySteps { get; init; } = 10;
 

@@ -39,6 +39,7 @@ internal static class TrainCommand
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var threads = new Option<int>("--threads") { Description = "libtorch CPU threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var timeLimit = new Option<double?>("--time-limit") { Description = "Stop after this many minutes of training and keep the best-dev checkpoint so far." };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each transformer block in the backward pass: much less activation memory for about one more forward pass per step." };
         var workDir = new Option<string?>("--work-dir") { Description = "Checkpoints and metrics while training (default: <out>.work)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in the work folder." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --out folder." };
@@ -46,7 +47,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Fine-tune a base model for sequence classification and write a PEFT adapter folder.")
         {
-            baseModel, train, dev, test, output, epochs, lr, batch, maxLength, seed, weightDecay, warmup, patience, metric, pooling, device, threads, timeLimit, workDir, resume, overwrite,
+            baseModel, train, dev, test, output, epochs, lr, batch, maxLength, seed, weightDecay, warmup, patience, metric, pooling, device, threads, timeLimit, checkpointing, workDir, resume, overwrite,
         };
         foreach (var option in methods.All)
             command.Options.Add(option);
@@ -89,6 +90,7 @@ internal static class TrainCommand
                         EarlyStoppingPatience = parseResult.GetValue(patience),
                         SelectionMetric = parseResult.GetValue(metric)!,
                         TimeLimit = parseResult.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+                        GradientCheckpointing = parseResult.GetValue(checkpointing),
                     },
                     OutputDirectory = parseResult.GetValue(output)!,
                     WorkDirectory = parseResult.GetValue(workDir),

@@ -4,6 +4,19 @@ using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
 
 namespace PeftOnnx.Onnx.Passes.Fusions;
 
+/// <summary>How the fused attention block is written.</summary>
+public enum AttentionFusionKind
+{
+    /// <summary>com.microsoft Attention: the Q/K/V projections packed into the node (one fp32 GEMM inside it).</summary>
+    Attention,
+    /// <summary>
+    /// com.microsoft MultiHeadAttention after the Q/K/V projections, which stay MatMul + Add: int8 quantization then
+    /// makes them DynamicQuantizeMatMul with the bias folded in, and the head transposes, score scale, mask Add and
+    /// softmax run inside one kernel.
+    /// </summary>
+    MultiHeadAttention,
+}
+
 /// <summary>
 /// Fuses BERT self-attention into one com.microsoft Attention node with packed Q/K/V weights:
 /// <code>
@@ -15,13 +28,18 @@ namespace PeftOnnx.Onnx.Passes.Fusions;
 /// becomes <c>y = Attention(x, [Wq|Wk|Wv], [bq|bk|bv], mask_index, num_heads=N)</c>. The mask becomes
 /// mask_index = ReduceSum(Cast(attention_mask, int32), axis 1): one length per row, which assumes right padding, as
 /// the runtime's batches (and ONNX Runtime's own transformer optimizer by default) do; it lets the CUDA provider use
-/// its fused kernels. Adapter side-graphs on a projection (its output is not MatMul + bias) are reported, not fused.
+/// its fused kernels. With <see cref="AttentionFusionKind.MultiHeadAttention"/> the projections stay and
+/// <c>y = MultiHeadAttention(q, k, v, key_padding_mask = Cast(attention_mask, int32), num_heads=N)</c> replaces the rest.
+/// Adapter side-graphs on a projection (its output is not MatMul + bias) are reported, not fused.
 /// </summary>
-public sealed class AttentionFusion : IFusionPass
+public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKind.Attention) : IFusionPass
 {
     private const string MaskIndex = "attention_mask_index";
+    private const string KeyPaddingMask = "attention_key_padding_mask";
 
-    public string Name => "Attention";
+    public AttentionFusionKind Kind { get; } = kind;
+
+    public string Name => Kind == AttentionFusionKind.Attention ? "Attention" : "MultiHeadAttention";
 
     public FusionResult Apply(ModelProto model)
     {
@@ -86,6 +104,17 @@ public sealed class AttentionFusion : IFusionPass
                 continue;
             }
             var layer = rewrite.Count;
+            if (Kind == AttentionFusionKind.MultiHeadAttention)
+            {
+                // Keep each projection's MatMul + Add; their (B, S, H) outputs are MultiHeadAttention's query, key, value.
+                NodeProto[] attentionCore = [.. new[] { q, k, v }.SelectMany(p => p.Nodes.Skip(2)), qk, scale, maskAdd, softmax, context, merge];
+                var mhaAttributes = new List<AttributeProto> { IntAttribute("num_heads", shape.Heads) };
+                if (Math.Abs(divisor.Value - MathF.Sqrt(shape.HeadSize)) > 1e-3f)
+                    mhaAttributes.Add(FloatAttribute("scale", 1f / divisor.Value));
+                string[] mhaInputs = [q.Nodes[1].Output[0], k.Nodes[1].Output[0], v.Nodes[1].Output[0], "", KeyPaddingMask];
+                rewrite.Replace(attentionCore, output, Node("MultiHeadAttention", $"MultiHeadAttention_{layer}", "com.microsoft", mhaInputs, [output.Output[0]], [.. mhaAttributes]));
+                continue;
+            }
             var packedWeight = $"Attention_{layer}_qkv_weight";
             var packedBias = $"Attention_{layer}_qkv_bias";
             rewrite.AddInitializer(PackWeights(index, packedWeight, q.Weight, k.Weight, v.Weight));
@@ -97,7 +126,12 @@ public sealed class AttentionFusion : IFusionPass
             var fused = Node("Attention", $"Attention_{layer}", "com.microsoft", [q.Input, packedWeight, packedBias, MaskIndex], [output.Output[0]], [.. attributes]);
             rewrite.Replace(matched, output, fused);
         }
-        if (rewrite.Count > 0)
+        if (rewrite.Count > 0 && Kind == AttentionFusionKind.MultiHeadAttention)
+        {
+            // key_padding_mask (B, S) int32: 1 for a real token, 0 for padding; any padding side works.
+            rewrite.Prepend(Node("Cast", "AttentionMask_KeyPadding", "", [maskInput!], [KeyPaddingMask], IntAttribute("to", (long)TensorProto.Types.DataType.Int32)));
+        }
+        else if (rewrite.Count > 0)
         {
             var lengthAxis = $"{MaskIndex}_axis";
             rewrite.AddInitializer(TensorData.FromInt64(lengthAxis, [1], 1));

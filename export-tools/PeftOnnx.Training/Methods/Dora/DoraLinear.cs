@@ -1,3 +1,4 @@
+using PeftOnnx.Training.Methods.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,16 +19,10 @@ public sealed class DoraLinear : nn.Module<Tensor, Tensor>
 
     public DoraLinear(Linear baseLayer, int r, double scaling, double dropout) : base(nameof(DoraLinear))
     {
-        if (r <= 0)
-            throw new ArgumentException($"the DoRA rank should be positive, got {r}.");
         base_layer = baseLayer;
-        lora_A = nn.Linear(baseLayer.in_features, r, hasBias: false);
-        lora_B = nn.Linear(r, baseLayer.out_features, hasBias: false);
+        (lora_A, lora_B) = LoraLinear.CreateFactors(baseLayer, r, "DoRA");
         using (no_grad())
-        {
-            nn.init.zeros_(lora_B.weight!);
             lora_magnitude_vector = nn.Parameter(linalg.vector_norm(baseLayer.weight!, dims: [1]).detach().clone()); // (out)
-        }
         lora_dropout = nn.Dropout(dropout);
         Scaling = scaling;
         RegisterComponents();

@@ -17,20 +17,29 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     public LoraLinear(Linear baseLayer, int r, double scaling, double dropout) : base(nameof(LoraLinear))
     {
-        if (r <= 0)
-            throw new ArgumentException($"the LoRA rank should be positive, got {r}.");
         base_layer = baseLayer;
-        // PEFT's default init: A like nn.Linear (Kaiming-uniform, a=√5), B zero, so training starts at the base model.
-        lora_A = nn.Linear(baseLayer.in_features, r, hasBias: false);
-        lora_B = nn.Linear(r, baseLayer.out_features, hasBias: false);
-        using (no_grad())
-            nn.init.zeros_(lora_B.weight!);
+        (lora_A, lora_B) = CreateFactors(baseLayer, r, "LoRA");
         lora_dropout = nn.Dropout(dropout);
         Scaling = scaling;
         RegisterComponents();
     }
 
     public double Scaling { get; }
+
+    /// <summary>
+    /// The low-rank factors with PEFT's default init, shared with DoRA: A like nn.Linear (Kaiming-uniform, a=√5),
+    /// B zero, so training starts at the base model.
+    /// </summary>
+    internal static (Linear A, Linear B) CreateFactors(Linear baseLayer, int r, string method)
+    {
+        if (r <= 0)
+            throw new ArgumentException($"the {method} rank should be positive, got {r}.");
+        var a = nn.Linear(baseLayer.in_features, r, hasBias: false);
+        var b = nn.Linear(r, baseLayer.out_features, hasBias: false);
+        using (no_grad())
+            nn.init.zeros_(b.weight!);
+        return (a, b);
+    }
 
     public Linear BaseLayer => base_layer;
 
