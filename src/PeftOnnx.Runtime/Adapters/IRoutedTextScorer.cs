@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PeftOnnx.Runtime.Scoring;
 
 namespace PeftOnnx.Runtime.Adapters;
@@ -9,5 +10,9 @@ public interface IRoutedTextScorer : ITextScorer
     IAdapterRouter Router { get; }
 
     /// <summary>Scores text i with adapter <paramref name="adapters"/>[i] (null: the default adapter).</summary>
+    [OverloadResolutionPriority(1)] // Score([], []) keeps meaning no texts
     IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, IReadOnlyList<string?> adapters, CancellationToken cancellationToken = default);
+
+    /// <summary>Scores prepared text i with adapter <paramref name="adapters"/>[i] (null: the default adapter).</summary>
+    IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, IReadOnlyList<string?> adapters, CancellationToken cancellationToken = default);
 }

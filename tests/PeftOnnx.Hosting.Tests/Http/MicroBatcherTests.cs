@@ -18,10 +18,15 @@ public sealed class MicroBatcherTests
 
         public IReadOnlyList<string>? Labels => _inner.Labels;
 
-        public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+        public PreparedText Prepare(string text) => _inner.Prepare(text);
+
+        public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+            Score(this.PrepareAll(texts, cancellationToken), cancellationToken);
+
+        public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default)
         {
-            Calls.Enqueue(texts.Count);
-            return _inner.Score(texts, cancellationToken);
+            Calls.Enqueue(prepared.Count);
+            return _inner.Score(prepared, cancellationToken);
         }
     }
 
