@@ -46,6 +46,12 @@ public sealed class SideTextScorer : IRoutedTextScorer
 
     public AdapterBatchStrategy Strategy { get; }
 
+    public IReadOnlyList<string> Adapters => [.. _model.Registry.Adapters.Keys.Order(StringComparer.Ordinal)];
+
+    public string? DefaultAdapter => _defaultAdapter;
+
+    public bool RequiresAdapter => _defaultAdapter is null && _model.IsMixed && _model.IsClassifier;
+
     public PreparedText Prepare(string text) =>
         PreparedText.FromWindows(text, _model.Tokenizer.EncodeWindows(text, _maxLength, _overlap), _options.Aggregation);
 
