@@ -91,7 +91,7 @@ public static class ApiEndpoints
         catch (AdapterNotFoundException e)
         {
             // Removed from the adapter folder after the check above.
-            return Error(StatusCodes.Status404NotFound, "unknown_adapter", e.Message, ((IRoutedTextScorer)scorer).Adapters);
+            return Error(StatusCodes.Status404NotFound, "unknown_adapter", e.Message, scorer is IRoutedTextScorer routed ? routed.Adapters : []);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
