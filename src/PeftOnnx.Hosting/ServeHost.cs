@@ -14,6 +14,7 @@ using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Queue;
 using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Hosting.Worker;
+using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
 
@@ -74,6 +75,12 @@ public static class ServeHost
         {
             builder.Services.AddSingleton<ITextScorer>(new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.FromMilliseconds(worker.HashScorerDelayMs)));
         }
+        else if (ScorerFactory.IsSideBundle(worker.Model!))
+        {
+            // One base session, adapters per text; the container owns (and disposes) the model.
+            builder.Services.AddSingleton(sp => ScorerFactory.LoadSideModel(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Model")));
+            builder.Services.AddSingleton<ITextScorer>(sp => ScorerFactory.CreateScorer(sp.GetRequiredService<SideModel>(), worker));
+        }
         else
         {
             // The container owns (and disposes) the model; the scorer only borrows it.
@@ -111,8 +118,21 @@ public static class ServeHost
         }
 
         var app = builder.Build();
-        // Load the model before listening, so /readyz never says ready for a model that fails to load.
-        var scorer = app.Services.GetRequiredService<ITextScorer>();
+        ITextScorer scorer;
+        try
+        {
+            // Load the model before listening, so /readyz never says ready for a model that fails to load.
+            scorer = app.Services.GetRequiredService<ITextScorer>();
+            // Inbox and queue documents name no adapter: they need a default where the bundle has none to fall back on.
+            if (scorer is IRoutedTextScorer { RequiresAdapter: true } && (worker.Inbox.Length > 0 || queue.Enabled))
+                throw new InvalidOperationException($"{worker.Model} keeps its classifiers in the adapters: set Worker:Adapter (--adapter) to the one that scores inbox and queue documents.");
+        }
+        catch
+        {
+            // Release what was loaded (a model, a watched adapter folder) before reporting.
+            app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
         app.Logger.LogInformation("Serving {ModelId}", scorer.ModelId);
         if (http.Enabled)
         {

@@ -1,19 +1,33 @@
+using System.Text.Json.Serialization;
+
 namespace PeftOnnx.Hosting.Http;
 
-/// <summary>POST /v1/classify and /v1/embed body: the texts, and optionally the adapter to use.</summary>
+/// <summary>
+/// POST /v1/classify and /v1/embed body: the texts, and optionally the adapter to use (a side-graph bundle's adapter
+/// name; a merged bundle accepts only its own model id).
+/// </summary>
 public sealed record TextsRequest(IReadOnlyList<string?>? Texts, string? Adapter = null);
 
-public sealed record ClassifyResponse(string ModelId, IReadOnlyList<ClassifyResult> Results);
+/// <summary>Results in text order; <see cref="Adapter"/> is the adapter that scored them (null: none, written as null).</summary>
+public sealed record ClassifyResponse(
+    string ModelId, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Adapter, IReadOnlyList<ClassifyResult> Results);
 
 /// <summary>One text's label, its probability, and every label's probability in model order.</summary>
 public sealed record ClassifyResult(string Label, float Score, IReadOnlyDictionary<string, float> Probabilities, int Chunks);
 
-public sealed record EmbedResponse(string ModelId, IReadOnlyList<float[]> Embeddings);
+/// <summary>Embeddings in text order; <see cref="Adapter"/> as in <see cref="ClassifyResponse"/>.</summary>
+public sealed record EmbedResponse(
+    string ModelId, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Adapter, IReadOnlyList<float[]> Embeddings);
+
+/// <summary>GET /v1/adapters: the adapters a request may name now (empty for a merged bundle) and the default one.</summary>
+public sealed record AdaptersResponse(
+    string ModelId, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? DefaultAdapter, IReadOnlyList<string> Adapters);
 
 /// <summary>Every error the API returns: {"error": {"code": "...", "message": "..."}}.</summary>
 public sealed record ApiError(ApiErrorBody Error)
 {
-    public static ApiError Of(string code, string message) => new(new ApiErrorBody(code, message));
+    public static ApiError Of(string code, string message, IReadOnlyList<string>? adapters = null) => new(new ApiErrorBody(code, message, adapters));
 }
 
-public sealed record ApiErrorBody(string Code, string Message);
+/// <summary><see cref="Adapters"/>: the served adapter names, on unknown_adapter and adapter_required errors only.</summary>
+public sealed record ApiErrorBody(string Code, string Message, IReadOnlyList<string>? Adapters = null);

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using PeftOnnx.Hosting.Metrics;
+using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Scoring;
 
 namespace PeftOnnx.Hosting.Http;
@@ -7,11 +8,14 @@ namespace PeftOnnx.Hosting.Http;
 /// <summary>
 /// Combines the texts of concurrent HTTP requests into model calls of up to MaxBatch texts: the first waiting text
 /// holds the batch open for at most MaxWait, then one call scores everyone's texts and each request gets its slice.
-/// One loop calls the scorer, so a burst of requests costs a few large calls instead of many small ones.
+/// One loop calls the scorer, so a burst of requests costs a few large calls instead of many small ones. Texts are
+/// tokenized on the requests' threads before they queue, so tokenizing overlaps the model's work on earlier batches.
+/// With an adapter scorer (<see cref="IRoutedTextScorer"/>) each request brings its adapter and one call serves them all.
 /// </summary>
 public sealed class MicroBatcher : IAsyncDisposable
 {
     private readonly ITextScorer _scorer;
+    private readonly IRoutedTextScorer? _routed;
     private readonly int _maxBatch;
     private readonly TimeSpan _maxWait;
     private readonly HostingMetrics? _metrics;
@@ -23,6 +27,7 @@ public sealed class MicroBatcher : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         _scorer = scorer;
+        _routed = scorer as IRoutedTextScorer;
         _maxBatch = maxBatch;
         _maxWait = maxWait;
         _metrics = metrics;
@@ -33,10 +38,21 @@ public sealed class MicroBatcher : IAsyncDisposable
     /// <summary>Texts waiting for a model call.</summary>
     public int QueueDepth => Volatile.Read(ref _waitingTexts);
 
-    /// <summary>Scores <paramref name="texts"/> as part of whatever batch is forming; result i belongs to text i.</summary>
-    public Task<IReadOnlyList<TextScore>> ScoreAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    /// <summary>Scores <paramref name="texts"/> (with the default adapter, if any) as part of whatever batch is forming; result i belongs to text i.</summary>
+    public Task<IReadOnlyList<TextScore>> ScoreAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        ScoreAsync(texts, null, cancellationToken);
+
+    /// <summary>
+    /// Scores <paramref name="texts"/> with <paramref name="adapter"/> (null: the scorer's default) as part of whatever batch
+    /// is forming, whatever adapters its other requests use; result i belongs to text i.
+    /// </summary>
+    public Task<IReadOnlyList<TextScore>> ScoreAsync(IReadOnlyList<string> texts, string? adapter, CancellationToken cancellationToken)
     {
-        var request = new Request(texts, new TaskCompletionSource<IReadOnlyList<TextScore>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        ArgumentNullException.ThrowIfNull(texts);
+        if (adapter is not null && _routed is null)
+            throw new ArgumentException($"{_scorer.ModelId} serves no adapters; score without one.", nameof(adapter));
+        var prepared = _scorer.PrepareAll(texts, cancellationToken);
+        var request = new Request(prepared, adapter, new TaskCompletionSource<IReadOnlyList<TextScore>>(TaskCreationOptions.RunContinuationsAsynchronously));
         Interlocked.Add(ref _waitingTexts, texts.Count);
         if (!_requests.Writer.TryWrite(request))
         {
@@ -105,21 +121,51 @@ public sealed class MicroBatcher : IAsyncDisposable
         _metrics?.RecordBatch("http", texts);
         try
         {
-            var all = batch.SelectMany(r => r.Texts).ToArray();
-            var scores = _scorer.Score(all);
-            var offset = 0;
+            Complete(batch, Run(batch));
+        }
+        catch (Exception) when (batch.Count > 1)
+        {
+            // One request's failure (a text the model rejects, its adapter removed meanwhile) must not fail its partners.
             foreach (var request in batch)
-            {
-                request.Result.TrySetResult(scores.Skip(offset).Take(request.Texts.Count).ToArray());
-                offset += request.Texts.Count;
-            }
+                ScoreAlone(request);
         }
         catch (Exception e)
         {
-            foreach (var request in batch)
-                request.Result.TrySetException(e);
+            batch[0].Result.TrySetException(e);
         }
     }
 
-    private sealed record Request(IReadOnlyList<string> Texts, TaskCompletionSource<IReadOnlyList<TextScore>> Result);
+    private void ScoreAlone(Request request)
+    {
+        try
+        {
+            Complete([request], Run([request]));
+        }
+        catch (Exception e)
+        {
+            request.Result.TrySetException(e);
+        }
+    }
+
+    /// <summary>One scorer call for all texts of <paramref name="requests"/>, each text with its request's adapter.</summary>
+    private IReadOnlyList<TextScore> Run(List<Request> requests)
+    {
+        var prepared = requests.SelectMany(r => r.Texts).ToArray();
+        if (_routed is null)
+            return _scorer.Score(prepared);
+        var adapters = requests.SelectMany(r => Enumerable.Repeat(r.Adapter, r.Texts.Count)).ToArray();
+        return _routed.Score(prepared, adapters);
+    }
+
+    private static void Complete(List<Request> requests, IReadOnlyList<TextScore> scores)
+    {
+        var offset = 0;
+        foreach (var request in requests)
+        {
+            request.Result.TrySetResult(scores.Skip(offset).Take(request.Texts.Count).ToArray());
+            offset += request.Texts.Count;
+        }
+    }
+
+    private sealed record Request(IReadOnlyList<PreparedText> Texts, string? Adapter, TaskCompletionSource<IReadOnlyList<TextScore>> Result);
 }

@@ -12,9 +12,9 @@ namespace PeftOnnx.Hosting.Pipeline;
 /// <summary>
 /// The scoring engine shared by the inbox worker, the queue worker and `peftonnx score`:
 /// <code>
-///   submit ─> [read + hash + ledger claim, N threads] ─bounded─> [batch + score] ─bounded─> [ledger writing ─> durable write ─> ledger done] ─> outcome
+///   submit ─> [read + hash + ledger claim, N threads; tokenize on the pool] ─bounded─> [batch + score] ─bounded─> [ledger writing ─> durable write ─> ledger done] ─> outcome
 /// </code>
-/// Bounded channels keep memory flat and let reading and hashing run on other cores while the model runs.
+/// Bounded channels keep memory flat and let reading, hashing and tokenizing run on other cores while the model runs.
 /// Every document gets one <see cref="WorkOutcome"/> and every submitted item one <see cref="ItemOutcome"/>, reported after
 /// the ledger recorded them, unless the run is cancelled before the item was read (then the ledger never saw it and a
 /// rescan or re-delivery brings it back).
@@ -197,7 +197,9 @@ public sealed class ScoringPipeline
         switch (outcome)
         {
             case BeginOutcome.Started:
-                return new Prepared(item, state, document.Path, docId, entry, hash, document.Text!);
+                // One reader reads a file's documents in order; tokenizing each on the pool keeps every core ahead of the model.
+                var text = document.Text!;
+                return new Prepared(item, state, document.Path, docId, entry, hash, text, Task.Run(() => _scorer.Prepare(text)));
             case BeginOutcome.AlreadyDone:
                 _metrics?.RecordSkipped("already_done");
                 Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.AlreadyDone, entry.Path == document.Path
@@ -235,6 +237,8 @@ public sealed class ScoringPipeline
                     await FillAsync(prepared, batch);
                 if (batch.Count == 0)
                     continue;
+                // Mostly done already; a failed one throws in ScoreBatch, which then scores the batch text by text.
+                await Task.WhenAll(batch.Select(p => (Task)p.Tokens)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 var results = ScoreBatch(batch);
                 if (results.Count > 0)
                     await scored.WriteAsync(results, CancellationToken.None);
@@ -268,7 +272,7 @@ public sealed class ScoringPipeline
         _metrics?.RecordBatch(_source, batch.Count);
         try
         {
-            var scores = _scorer.Score(batch.Select(p => p.Text).ToArray(), CancellationToken.None);
+            var scores = _scorer.Score(batch.Select(p => p.Tokens.GetAwaiter().GetResult()).ToArray(), CancellationToken.None);
             if (scores.Count != batch.Count)
                 throw new InvalidOperationException($"the scorer returned {scores.Count} results for {batch.Count} texts");
             return batch.Select((p, i) => new Scored(p, scores[i])).ToList();
@@ -287,6 +291,7 @@ public sealed class ScoringPipeline
         {
             try
             {
+                // The text, not its tokens: tokenizing may be what failed.
                 var score = _scorer.Score([p.Text], CancellationToken.None);
                 if (score.Count != 1)
                     throw new InvalidOperationException($"the scorer returned {score.Count} results for 1 text");
@@ -406,7 +411,8 @@ public sealed class ScoringPipeline
         }
     }
 
-    private sealed record Prepared(WorkItem Item, ItemState State, string DocPath, string DocId, LedgerEntry Entry, string Hash, string Text);
+    /// <summary>A claimed document; <see cref="Tokens"/> is its tokenization, running or done.</summary>
+    private sealed record Prepared(WorkItem Item, ItemState State, string DocPath, string DocId, LedgerEntry Entry, string Hash, string Text, Task<PreparedText> Tokens);
 
     /// <summary>Counts an item's documents in flight: one hold while reading, one per claimed document.</summary>
     private sealed class ItemState(WorkItem item)

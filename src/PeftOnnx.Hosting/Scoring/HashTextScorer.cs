@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using PeftOnnx.Runtime.Scoring;
@@ -17,27 +18,39 @@ public sealed class HashTextScorer(IReadOnlyList<string> labels, TimeSpan delayP
 
     public IReadOnlyList<string>? Labels => labels;
 
-    /// <summary>Texts that make <see cref="Score"/> throw, to test failure handling (none unless set).</summary>
+    /// <summary>Texts that make scoring throw, to test failure handling (none unless set).</summary>
     public Func<string, bool> FailsOn { get; init; } = _ => false;
 
-    public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    public PreparedText Prepare(string text)
     {
-        var delay = delayPerBatch + delayPerText * texts.Count;
+        ArgumentNullException.ThrowIfNull(text);
+        return new PreparedText(text, [], text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length + 2);
+    }
+
+    [OverloadResolutionPriority(1)] // Score([]) keeps meaning no texts
+    public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        Score(this.PrepareAll(texts, cancellationToken), cancellationToken);
+
+    public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default)
+    {
+        var delay = delayPerBatch + delayPerText * prepared.Count;
         if (delay > TimeSpan.Zero)
             Thread.Sleep(delay);
-        var results = new TextScore[texts.Count];
-        for (var i = 0; i < texts.Count; i++)
+        var results = new TextScore[prepared.Count];
+        for (var i = 0; i < prepared.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (FailsOn(texts[i]))
-                throw new InvalidOperationException($"the hash scorer was told to fail on text {i} ({texts[i].Length} chars)");
-            results[i] = ScoreOne(texts[i]);
+            var text = prepared[i].Text;
+            if (FailsOn(text))
+                throw new InvalidOperationException($"the hash scorer was told to fail on text {i} ({text.Length} chars)");
+            results[i] = ScoreOne(prepared[i]);
         }
         return results;
     }
 
-    private TextScore ScoreOne(string text)
+    private TextScore ScoreOne(PreparedText prepared)
     {
+        var text = prepared.Text;
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(text));
         var logits = new float[labels.Count];
         for (var k = 0; k < logits.Length; k++)
@@ -50,7 +63,6 @@ public sealed class HashTextScorer(IReadOnlyList<string> labels, TimeSpan delayP
         var embedding = new float[embeddingSize];
         for (var k = 0; k < embedding.Length; k++)
             embedding[k] = (digest[(k + 7) % digest.Length] - 127.5f) / 127.5f;
-        var tokens = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length + 2;
-        return new TextScore(labels[best], probabilities[best], probabilities, embedding, Chunks: 1, Tokens: tokens);
+        return new TextScore(labels[best], probabilities[best], probabilities, embedding, Chunks: 1, Tokens: prepared.Tokens);
     }
 }

@@ -12,8 +12,12 @@ public sealed class WorkerOptions
 {
     public const string Section = "Worker";
 
-    /// <summary>Bundle folder (model.onnx + vocab + bundle.json, or a pulled base model folder).</summary>
+    /// <summary>Bundle folder (model.onnx + vocab + bundle.json, or a pulled base model folder); a side-graph bundle (side.json) is served with its adapters.</summary>
     public string? Model { get; set; }
+    /// <summary>Side-graph bundles: the adapter for inbox and queue documents and for HTTP requests that name none.</summary>
+    public string? Adapter { get; set; }
+    /// <summary>Side-graph bundles: the watched folder of .onnx_adapter files (default: the bundle's adapters/).</summary>
+    public string? AdaptersDir { get; set; }
     /// <summary>"onnx" (the model), or "hash": the deterministic diagnostic scorer used by tests (no model needed).</summary>
     public string Scorer { get; set; } = "onnx";
     /// <summary>Per-batch sleep of the hash scorer, to imitate inference time in tests.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
 using PeftOnnx.Runtime.Tokenization;
@@ -45,30 +46,48 @@ public sealed class SideTextScorer : IRoutedTextScorer
 
     public AdapterBatchStrategy Strategy { get; }
 
+    public IReadOnlyList<string> Adapters => [.. _model.Registry.Adapters.Keys.Order(StringComparer.Ordinal)];
+
+    public string? DefaultAdapter => _defaultAdapter;
+
+    public bool RequiresAdapter => _defaultAdapter is null && _model.IsMixed && _model.IsClassifier;
+
+    public PreparedText Prepare(string text) =>
+        PreparedText.FromWindows(text, _model.Tokenizer.EncodeWindows(text, _maxLength, _overlap), _options.Aggregation);
+
+    [OverloadResolutionPriority(1)] // Score([]) keeps meaning no texts
     public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
         Score(texts, [.. Enumerable.Repeat<string?>(null, texts.Count)], cancellationToken);
 
+    public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default) =>
+        Score(prepared, [.. Enumerable.Repeat<string?>(null, prepared.Count)], cancellationToken);
+
+    [OverloadResolutionPriority(1)] // Score([], []) keeps meaning no texts
     public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, IReadOnlyList<string?> adapters, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentNullException.ThrowIfNull(adapters);
         if (adapters.Count != texts.Count)
             throw new ArgumentException($"{adapters.Count} adapters given for {texts.Count} texts.", nameof(adapters));
-        if (texts.Count == 0)
+        return texts.Count == 0 ? [] : Score(this.PrepareAll(texts, cancellationToken), adapters, cancellationToken);
+    }
+
+    public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, IReadOnlyList<string?> adapters, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(adapters);
+        if (adapters.Count != prepared.Count)
+            throw new ArgumentException($"{adapters.Count} adapters given for {prepared.Count} texts.", nameof(adapters));
+        if (prepared.Count == 0)
             return [];
-        var windows = new IReadOnlyList<TokenizedText>[texts.Count];
-        Parallel.For(0, texts.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-        {
-            var all = _model.Tokenizer.EncodeWindows(texts[i], _maxLength, _overlap);
-            windows[i] = _options.Aggregation == WindowAggregation.First && all.Count > 1 ? [all[0]] : all;
-        });
         var flat = new List<TokenizedText>();
         var owner = new List<int>();
         var rowAdapter = new List<string?>();
-        for (var doc = 0; doc < texts.Count; doc++)
+        for (var doc = 0; doc < prepared.Count; doc++)
         {
+            OnnxTextScorer.CheckPrepared(prepared[doc], _maxLength);
             var adapter = adapters[doc] ?? _defaultAdapter;
-            foreach (var window in windows[doc])
+            foreach (var window in prepared[doc].Windows)
             {
                 flat.Add(window);
                 owner.Add(doc);
@@ -83,12 +102,12 @@ public sealed class SideTextScorer : IRoutedTextScorer
         if (distinct > 1)
             Strategy.Record(strategy, flat.Sum(w => (long)w.Length), watch.Elapsed);
 
-        var byDoc = new List<float[]>[texts.Count];
+        var byDoc = new List<float[]>[prepared.Count];
         for (var i = 0; i < flat.Count; i++)
             (byDoc[owner[i]] ??= []).Add(outputs[i]);
-        var results = new TextScore[texts.Count];
-        for (var doc = 0; doc < texts.Count; doc++)
-            results[doc] = Combine(byDoc[doc], windows[doc].Count, windows[doc].Sum(w => w.Length));
+        var results = new TextScore[prepared.Count];
+        for (var doc = 0; doc < prepared.Count; doc++)
+            results[doc] = Combine(byDoc[doc], prepared[doc].Windows.Count, prepared[doc].Tokens);
         return results;
     }
 

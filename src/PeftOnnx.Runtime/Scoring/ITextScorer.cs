@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PeftOnnx.Runtime.Scoring;
 
 /// <summary>
@@ -13,8 +15,18 @@ public interface ITextScorer
     /// <summary>Class labels for classification models; null for embedding models.</summary>
     IReadOnlyList<string>? Labels { get; }
 
-    /// <summary>Scores each text; result i belongs to text i.</summary>
+    /// <summary>
+    /// Tokenizes one text into its windows, without running the model; thread-safe, so callers can prepare texts
+    /// on their own threads while the model scores earlier ones.
+    /// </summary>
+    PreparedText Prepare(string text);
+
+    /// <summary>Scores each text (<see cref="Prepare"/> on all cores, then the prepared overload); result i belongs to text i.</summary>
+    [OverloadResolutionPriority(1)] // Score([]) keeps meaning no texts
     IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
+
+    /// <summary>Scores texts this scorer prepared; result i belongs to text i, equal to scoring the texts themselves.</summary>
+    IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Tokenization;
 
@@ -45,20 +46,25 @@ public sealed class OnnxTextScorer : ITextScorer
 
     public IReadOnlyList<string>? Labels { get; }
 
-    public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
-    {
-        if (texts.Count == 0)
-            return [];
-        // Tokenize on all cores; the windows of every text go into one pool so batches mix documents.
-        var windows = new IReadOnlyList<TokenizedText>[texts.Count];
-        Parallel.For(0, texts.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-            windows[i] = Tokenize(texts[i]));
+    public PreparedText Prepare(string text) =>
+        PreparedText.FromWindows(text, _model.Tokenizer.EncodeWindows(text, _maxLength, _overlap), _options.Aggregation);
 
+    [OverloadResolutionPriority(1)] // Score([]) keeps meaning no texts
+    public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        texts.Count == 0 ? [] : Score(this.PrepareAll(texts, cancellationToken), cancellationToken);
+
+    public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        if (prepared.Count == 0)
+            return [];
+        // The windows of every text go into one pool so batches mix documents.
         var flat = new List<TokenizedText>();
         var owner = new List<int>();
-        for (var doc = 0; doc < texts.Count; doc++)
+        for (var doc = 0; doc < prepared.Count; doc++)
         {
-            foreach (var window in windows[doc])
+            CheckPrepared(prepared[doc], _maxLength);
+            foreach (var window in prepared[doc].Windows)
             {
                 flat.Add(window);
                 owner.Add(doc);
@@ -66,19 +72,24 @@ public sealed class OnnxTextScorer : ITextScorer
         }
 
         var outputs = RunWindows(flat, cancellationToken);
-        var results = new TextScore[texts.Count];
-        var byDoc = new List<float[]>[texts.Count];
+        var results = new TextScore[prepared.Count];
+        var byDoc = new List<float[]>[prepared.Count];
         for (var i = 0; i < flat.Count; i++)
             (byDoc[owner[i]] ??= []).Add(outputs[i]);
-        for (var doc = 0; doc < texts.Count; doc++)
-            results[doc] = Combine(byDoc[doc], windows[doc].Count, windows[doc].Sum(w => w.Length));
+        for (var doc = 0; doc < prepared.Count; doc++)
+            results[doc] = Combine(byDoc[doc], prepared[doc].Windows.Count, prepared[doc].Tokens);
         return results;
     }
 
-    private IReadOnlyList<TokenizedText> Tokenize(string text)
+    /// <summary>Rejects texts prepared by a scorer that does not tokenize or for longer windows (ONNX Runtime would fail on them).</summary>
+    internal static void CheckPrepared(PreparedText? text, int maxLength)
     {
-        var windows = _model.Tokenizer.EncodeWindows(text, _maxLength, _overlap);
-        return _options.Aggregation == WindowAggregation.First && windows.Count > 1 ? [windows[0]] : windows;
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Windows.Count == 0)
+            throw new ArgumentException("A prepared text has no windows; prepare it with the scorer that scores it.", nameof(text));
+        var longest = text.Windows.Max(w => w.Length);
+        if (longest > maxLength)
+            throw new ArgumentException($"A prepared text has a window of {longest} tokens, longer than this scorer's {maxLength}; prepare it with the scorer that scores it.", nameof(text));
     }
 
     private float[][] RunWindows(List<TokenizedText> windows, CancellationToken cancellationToken)

@@ -61,6 +61,11 @@ public sealed class MiniLmServeTests(ITestOutputHelper output) : IDisposable
         Assert.True(maxDiff < 1e-5f, $"max abs diff {maxDiff}");
         Assert.Equal(Labels, direct.Select(d => d.Label));
 
+        // A merged bundle (here the base model) serves no adapters: another name is refused.
+        var other = await host.Client.PostAsJsonAsync("/v1/classify", new { texts = Texts, adapter = "acme" });
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Contains("unknown_adapter", await other.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
         for (var i = 0; i < Texts.Length; i++)
             File.WriteAllText(Path.Combine(inbox, $"doc{i}.txt"), Texts[i]);
         var results = _temp.Combine("outbox", "results.jsonl");

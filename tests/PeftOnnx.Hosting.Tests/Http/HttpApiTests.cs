@@ -55,7 +55,7 @@ public sealed class HttpApiTests : IAsyncLifetime
     [InlineData("{\"other\": 1}", 400, "no_texts")]
     [InlineData("{\"texts\": [\"a\", null]}", 400, "null_text")]
     [InlineData("{\"texts\": [\"a\",\"b\",\"c\",\"d\",\"e\"]}", 413, "too_many_texts")]
-    [InlineData("{\"texts\": [\"a\"], \"adapter\": \"nope\"}", 400, "unknown_adapter")]
+    [InlineData("{\"texts\": [\"a\"], \"adapter\": \"nope\"}", 404, "unknown_adapter")]
     public async Task Bad_requests_get_a_json_error_body(string json, int status, string code)
     {
         var response = await _host.Client.PostAsync("/v1/classify", new StringContent(json, Encoding.UTF8, "application/json"));
@@ -63,6 +63,33 @@ public sealed class HttpApiTests : IAsyncLifetime
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(code, body.RootElement.GetProperty("error").GetProperty("code").GetString());
         Assert.False(string.IsNullOrEmpty(body.RootElement.GetProperty("error").GetProperty("message").GetString()));
+    }
+
+    [Fact]
+    public async Task A_merged_bundle_accepts_only_its_own_model_id_as_adapter_and_lists_no_adapters()
+    {
+        var own = await _host.Client.PostAsJsonAsync("/v1/classify", new { texts = new[] { "a" }, adapter = "hash-scorer/2" });
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        using (var body = JsonDocument.Parse(await own.Content.ReadAsStringAsync()))
+            Assert.Equal("hash-scorer/2", body.RootElement.GetProperty("adapter").GetString());
+
+        var none = await _host.Client.PostAsJsonAsync("/v1/embed", new { texts = new[] { "a" } });
+        using (var body = JsonDocument.Parse(await none.Content.ReadAsStringAsync()))
+            Assert.Equal(JsonValueKind.Null, body.RootElement.GetProperty("adapter").ValueKind);
+
+        var other = await _host.Client.PostAsJsonAsync("/v1/classify", new { texts = new[] { "a" }, adapter = "acme" });
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        using (var body = JsonDocument.Parse(await other.Content.ReadAsStringAsync()))
+        {
+            var error = body.RootElement.GetProperty("error");
+            Assert.Equal("unknown_adapter", error.GetProperty("code").GetString());
+            Assert.Equal(0, error.GetProperty("adapters").GetArrayLength());
+            Assert.Contains("hash-scorer/2", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+
+        var listed = await _host.Client.GetFromJsonAsync<JsonElement>("/v1/adapters");
+        Assert.Equal("hash-scorer/2", listed.GetProperty("model_id").GetString());
+        Assert.Equal(0, listed.GetProperty("adapters").GetArrayLength());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using PeftOnnx.Hosting.Http;
 using PeftOnnx.Hosting.Scoring;
+using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Scoring;
 
 namespace PeftOnnx.Hosting.Tests.Http;
@@ -18,10 +19,15 @@ public sealed class MicroBatcherTests
 
         public IReadOnlyList<string>? Labels => _inner.Labels;
 
-        public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+        public PreparedText Prepare(string text) => _inner.Prepare(text);
+
+        public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+            Score(this.PrepareAll(texts, cancellationToken), cancellationToken);
+
+        public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default)
         {
-            Calls.Enqueue(texts.Count);
-            return _inner.Score(texts, cancellationToken);
+            Calls.Enqueue(prepared.Count);
+            return _inner.Score(prepared, cancellationToken);
         }
     }
 
@@ -52,12 +58,75 @@ public sealed class MicroBatcherTests
     }
 
     [Fact]
-    public async Task A_failing_model_call_fails_every_request_in_the_batch()
+    public async Task A_failing_request_fails_alone_and_its_batch_partners_are_scored()
     {
         var scorer = new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.Zero) { FailsOn = t => t == "bad" };
-        await using var batcher = new MicroBatcher(scorer, maxBatch: 8, maxWait: TimeSpan.FromMilliseconds(50));
+        await using var batcher = new MicroBatcher(scorer, maxBatch: 2, maxWait: TimeSpan.FromSeconds(5));
         var bad = batcher.ScoreAsync(["bad"], CancellationToken.None);
+        var good = batcher.ScoreAsync(["good"], CancellationToken.None);
         await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
-        Assert.Single(await batcher.ScoreAsync(["good"], CancellationToken.None));
+        Assert.Single(await good);
+    }
+
+    [Fact]
+    public async Task Requests_with_different_adapters_share_one_call_and_each_text_keeps_its_adapter()
+    {
+        var scorer = new RoutedRecordingScorer();
+        await using var batcher = new MicroBatcher(scorer, maxBatch: 5, maxWait: TimeSpan.FromSeconds(5));
+        var acme = batcher.ScoreAsync(["a1", "a2"], "acme", CancellationToken.None);
+        var fallback = batcher.ScoreAsync(["d1"], null, CancellationToken.None);
+        var globex = batcher.ScoreAsync(["g1", "g2"], "globex", CancellationToken.None);
+        await Task.WhenAll(acme, fallback, globex);
+
+        var call = Assert.Single(scorer.Calls);
+        Assert.Equal(["a1", "a2", "d1", "g1", "g2"], call.Texts);
+        Assert.Equal("acme,acme,,globex,globex", string.Join(',', call.Adapters));
+        Assert.Equal(2, (await acme).Count);
+        Assert.Equal(2, (await globex).Count);
+    }
+
+    [Fact]
+    public async Task A_scorer_without_adapters_refuses_a_named_adapter()
+    {
+        await using var batcher = new MicroBatcher(new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.Zero), maxBatch: 4, maxWait: TimeSpan.Zero);
+        // Refused before queueing (synchronously), so no batch partner is affected.
+        Assert.Throws<ArgumentException>(() => { _ = batcher.ScoreAsync(["x"], "acme", CancellationToken.None); });
+    }
+
+    /// <summary>Records the texts and adapters of every call; scores like the hash scorer.</summary>
+    private sealed class RoutedRecordingScorer : IRoutedTextScorer
+    {
+        private readonly HashTextScorer _inner = new(HashTextScorer.DefaultLabels, TimeSpan.Zero);
+
+        public ConcurrentQueue<(string[] Texts, string?[] Adapters)> Calls { get; } = new();
+
+        public string ModelId => "routed-hash";
+
+        public IReadOnlyList<string>? Labels => _inner.Labels;
+
+        public IAdapterRouter Router => throw new NotSupportedException();
+
+        public IReadOnlyList<string> Adapters => ["acme", "globex"];
+
+        public string? DefaultAdapter => null;
+
+        public bool RequiresAdapter => false;
+
+        public PreparedText Prepare(string text) => _inner.Prepare(text);
+
+        public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+            Score(texts, [.. texts.Select(_ => (string?)null)], cancellationToken);
+
+        public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default) =>
+            Score(prepared, [.. prepared.Select(_ => (string?)null)], cancellationToken);
+
+        public IReadOnlyList<TextScore> Score(IReadOnlyList<string> texts, IReadOnlyList<string?> adapters, CancellationToken cancellationToken = default) =>
+            Score(this.PrepareAll(texts, cancellationToken), adapters, cancellationToken);
+
+        public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, IReadOnlyList<string?> adapters, CancellationToken cancellationToken = default)
+        {
+            Calls.Enqueue(([.. prepared.Select(p => p.Text)], [.. adapters]));
+            return _inner.Score(prepared, cancellationToken);
+        }
     }
 }

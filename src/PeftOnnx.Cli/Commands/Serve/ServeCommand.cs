@@ -12,7 +12,9 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "Bundle folder (or a pulled base model folder such as models/minilm-l6). Worker:Model." };
+        var model = new Option<string?>("--model", "-m") { Description = "Bundle folder (or a pulled base model folder such as models/minilm-l6); a side-graph bundle serves its adapters by name. Worker:Model." };
+        var adapter = new Option<string?>("--adapter") { Description = "Side-graph bundles: the adapter for inbox and queue documents and for requests naming none. Worker:Adapter." };
+        var adaptersDir = new Option<string?>("--adapters-dir") { Description = "Side-graph bundles: folder of .onnx_adapter files, watched (default <bundle>/adapters). Worker:AdaptersDir." };
         var inbox = new Option<string[]>("--inbox") { Description = "Inbox folder, watched recursively; repeat for several. Worker:Inbox.", AllowMultipleArgumentsPerToken = false };
         var outbox = new Option<string?>("--outbox") { Description = "Results folder (results.jsonl or results/, processed/, failed/, ledger.db). Worker:Outbox." };
         var urls = new Option<string?>("--urls") { Description = $"HTTP API address (default {ServeHost.DefaultUrl}); 'none' turns the API off. Urls." };
@@ -31,9 +33,9 @@ internal static class ServeCommand
             Description = "Diagnostics: 'hash' replaces the model with a deterministic hash scorer (tests, load tests). Worker:Scorer.",
             Hidden = true,
         };
-        var command = new Command("serve", "Run the worker: score documents dropped into inbox folders, consume a Redis queue, and answer HTTP (POST /v1/classify, /v1/embed; /healthz, /readyz, /metrics).")
+        var command = new Command("serve", "Run the worker: score documents dropped into inbox folders, consume a Redis queue, and answer HTTP (POST /v1/classify, /v1/embed; GET /v1/adapters, /healthz, /readyz, /metrics).")
         {
-            model, inbox, outbox, urls, format, processed, device, deviceId, gpuMemory, batchSize, labels, redis, consumer, config, scorer,
+            model, adapter, adaptersDir, inbox, outbox, urls, format, processed, device, deviceId, gpuMemory, batchSize, labels, redis, consumer, config, scorer,
         };
         // Unrecognised tokens are configuration arguments (--Worker:RescanSeconds=5, --Http:MaxBatch=64).
         command.TreatUnmatchedTokensAsErrors = false;
@@ -46,6 +48,8 @@ internal static class ServeCommand
                     overrides[key] = value;
             }
             Set("Worker:Model", result.GetValue(model));
+            Set("Worker:Adapter", result.GetValue(adapter));
+            Set("Worker:AdaptersDir", result.GetValue(adaptersDir));
             var inboxes = result.GetValue(inbox) ?? [];
             for (var i = 0; i < inboxes.Length; i++)
                 overrides[$"Worker:Inbox:{i}"] = inboxes[i];
