@@ -12,6 +12,7 @@ public sealed class TransformerFusionTests(ITestOutputHelper output)
     [InlineData("LayerNormalization,SkipLayerNormalization", 12)]
     [InlineData("BiasGelu", 6)]
     [InlineData("Attention", 6)]
+    [InlineData("MultiHeadAttention", 6)]
     public void Each_fusion_matches_the_unfused_graph(string passNames, int expectedLastPassFusions)
     {
         var passes = passNames.Split(',').Select(TransformerFusion.Find).ToList();

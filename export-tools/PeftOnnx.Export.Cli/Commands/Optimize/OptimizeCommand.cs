@@ -18,7 +18,7 @@ internal static class OptimizeCommand
         var output = new Argument<FileInfo>("output") { Description = "Where to write the optimized model (written atomically)." };
         var fusions = new Option<string[]>("--fusions")
         {
-            Description = $"Fusions to apply, comma-separated, in pipeline order: {string.Join(", ", TransformerFusion.AllPasses.Select(p => p.Name))}; 'none' for none (default: all).",
+            Description = $"Fusions to apply, comma-separated, in pipeline order: {string.Join(", ", TransformerFusion.SelectablePasses.Select(p => p.Name))}; 'none' for none (default: all but MultiHeadAttention).",
             AllowMultipleArgumentsPerToken = true,
         };
         var pooled = new Option<bool>("--pooled-output") { Description = $"Add a '{PooledOutputPass.OutputName}' output: masked mean of last_hidden_state, L2-normalised (sentence-transformers pooling)." };
@@ -79,7 +79,9 @@ internal static class OptimizeCommand
         if (names is ["none"])
             return [];
         var requested = names.Select(TransformerFusion.Find).ToHashSet();
+        if (requested.Count(p => p is AttentionFusion) > 1)
+            throw new ArgumentException("--fusions: Attention and MultiHeadAttention fuse the same blocks; pick one.");
         // Keep pipeline order whatever order the user typed.
-        return [.. TransformerFusion.AllPasses.Where(requested.Contains)];
+        return [.. TransformerFusion.SelectablePasses.Where(requested.Contains)];
     }
 }

@@ -26,10 +26,17 @@ public static class TransformerFusion
         return results;
     }
 
+    /// <summary>
+    /// Every selectable pass in pipeline order: <see cref="AllPasses"/> plus the MultiHeadAttention form of the attention
+    /// fusion (an alternative to Attention, for graphs whose Q/K/V projections are quantized separately).
+    /// </summary>
+    public static IReadOnlyList<IFusionPass> SelectablePasses { get; } =
+        [.. AllPasses, new AttentionFusion(AttentionFusionKind.MultiHeadAttention)];
+
     /// <summary>The pass named <paramref name="name"/> (case-insensitive), for `--fusions LayerNormalization,BiasGelu`.</summary>
     public static IFusionPass Find(string name) =>
-        AllPasses.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown fusion '{name}'; expected one of {string.Join(", ", AllPasses.Select(p => p.Name))}.", nameof(name));
+        SelectablePasses.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown fusion '{name}'; expected one of {string.Join(", ", SelectablePasses.Select(p => p.Name))}.", nameof(name));
 
     private static void RequireOpsets(ModelProto model)
     {
