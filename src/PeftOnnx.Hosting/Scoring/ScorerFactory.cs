@@ -69,6 +69,7 @@ public static class ScorerFactory
             Device = device,
             CudaDeviceId = worker.DeviceId,
             GpuMemoryLimit = worker.GpuMemoryLimitMb > 0 ? worker.GpuMemoryLimitMb * 1024 * 1024 : null,
+            AllowSpinning = worker.SpinThreads,
         };
     }
 }

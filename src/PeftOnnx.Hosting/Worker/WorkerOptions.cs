@@ -27,6 +27,12 @@ public sealed class WorkerOptions
     public int DeviceId { get; set; }
     /// <summary>CUDA memory arena limit in MiB (0: ONNX Runtime's default).</summary>
     public long GpuMemoryLimitMb { get; set; }
+
+    /// <summary>
+    /// CPU: let ONNX Runtime's idle threads spin. Off by default in the server, where HTTP handling, file reading and
+    /// tokenization run on the same cores as the model.
+    /// </summary>
+    public bool SpinThreads { get; set; }
     /// <summary>How the windows of a long document combine: Mean (of logits, the default), Max or First.</summary>
     public WindowAggregation Aggregation { get; set; } = WindowAggregation.Mean;
     /// <summary>Tokens shared by consecutive windows of a long document.</summary>

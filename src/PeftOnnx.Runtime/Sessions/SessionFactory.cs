@@ -67,7 +67,9 @@ public sealed class SessionFactory
         options.IntraOpNumThreads = threads;
         options.InterOpNumThreads = 1;
         options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
-        _logger.LogInformation("Running {Model} on CPU with {Threads} intra-op threads", modelPath, threads);
+        if (!settings.AllowSpinning)
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        _logger.LogInformation("Running {Model} on CPU with {Threads} intra-op threads{Spin}", modelPath, threads, settings.AllowSpinning ? "" : " (no spinning)");
         return new ModelSession(new InferenceSession(modelPath, options), DeviceKind.Cpu, threads);
     }
 

@@ -14,5 +14,12 @@ public sealed record SessionSettings
     /// <summary>Intra-op threads on CPU; null means one per physical core (hyper-threads slow BERT matmuls down).</summary>
     public int? IntraOpThreads { get; init; }
 
+    /// <summary>
+    /// Let idle intra-op threads spin between kernels (ONNX Runtime's default): best latency when the model has the
+    /// cores to itself; turn off in servers where request handling and tokenization share the cores, or spinning
+    /// threads steal their time.
+    /// </summary>
+    public bool AllowSpinning { get; init; } = true;
+
     public static SessionSettings Default { get; } = new();
 }

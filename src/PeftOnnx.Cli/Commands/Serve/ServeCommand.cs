@@ -23,6 +23,7 @@ internal static class ServeCommand
         var device = new Option<string?>("--device") { Description = "auto (CUDA if it loads, else CPU, with the reason logged), cpu or cuda. Worker:Device." };
         var deviceId = new Option<int?>("--device-id") { Description = "CUDA device ordinal. Worker:DeviceId." };
         var gpuMemory = new Option<long?>("--gpu-mem-limit-mb") { Description = "CUDA memory arena limit in MiB. Worker:GpuMemoryLimitMb." };
+        var spin = new Option<bool?>("--spin-threads") { Description = "CPU: let idle ONNX Runtime threads spin (off by default: the server's other work shares the cores). Worker:SpinThreads." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Documents per model call. Worker:BatchSize." };
         var labels = new Option<string?>("--labels") { Description = "Comma-separated labels for zero-shot classification with a base model. Worker:ZeroShotLabels." };
         var redis = new Option<string?>("--redis") { Description = "Consume jobs from this Redis (host:port), as one consumer of the group. Queue:Redis." };
@@ -35,7 +36,7 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run the worker: score documents dropped into inbox folders, consume a Redis queue, and answer HTTP (POST /v1/classify, /v1/embed; GET /v1/adapters, /healthz, /readyz, /metrics).")
         {
-            model, adapter, adaptersDir, inbox, outbox, urls, format, processed, device, deviceId, gpuMemory, batchSize, labels, redis, consumer, config, scorer,
+            model, adapter, adaptersDir, inbox, outbox, urls, format, processed, device, deviceId, gpuMemory, spin, batchSize, labels, redis, consumer, config, scorer,
         };
         // Unrecognised tokens are configuration arguments (--Worker:RescanSeconds=5, --Http:MaxBatch=64).
         command.TreatUnmatchedTokensAsErrors = false;
@@ -59,6 +60,7 @@ internal static class ServeCommand
             Set("Worker:Device", result.GetValue(device));
             Set("Worker:DeviceId", result.GetValue(deviceId)?.ToString());
             Set("Worker:GpuMemoryLimitMb", result.GetValue(gpuMemory)?.ToString());
+            Set("Worker:SpinThreads", result.GetValue(spin)?.ToString());
             Set("Worker:BatchSize", result.GetValue(batchSize)?.ToString());
             Set("Worker:Scorer", result.GetValue(scorer));
             var zeroShot = result.GetValue(labels)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
