@@ -5,9 +5,9 @@ using PeftOnnx.Runtime.Scoring;
 namespace PeftOnnx.Cli.Commands.Score;
 
 /// <summary>
-/// The scoring pipeline shared by `score` and `demo`: a reader task walks the inputs and reads documents
-/// into a bounded channel while the scorer works on the previous group; results come back in input order,
-/// skipped documents included.
+/// The scoring pipeline shared by `score` and `demo`: a reader task walks the inputs, reads and tokenizes
+/// documents into a bounded channel while the scorer runs the model on the previous group (so I/O and
+/// tokenization hide behind inference); results come back in input order, skipped documents included.
 /// </summary>
 internal static class DocumentScoring
 {
@@ -21,7 +21,7 @@ internal static class DocumentScoring
         bool includeEmbeddings,
         CancellationToken cancellationToken)
     {
-        var documents = Channel.CreateBounded<DocumentText>(new BoundedChannelOptions(4 * DocumentsPerCall) { SingleReader = true, SingleWriter = true });
+        var documents = Channel.CreateBounded<ReadDocument>(new BoundedChannelOptions(4 * DocumentsPerCall) { SingleReader = true, SingleWriter = true });
         // Stops the reader task when scoring fails, so it is not left blocked on a full channel.
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var producer = Task.Run(async () =>
@@ -31,7 +31,7 @@ internal static class DocumentScoring
                 foreach (var path in DocumentWalker.Walk(inputs))
                 {
                     foreach (var document in reader.Read(path))
-                        await documents.Writer.WriteAsync(document, stopReading.Token);
+                        await documents.Writer.WriteAsync(new ReadDocument(document, document.IsSkipped ? null : scorer.Prepare(document.Text!)), stopReading.Token);
                 }
                 documents.Writer.Complete();
             }
@@ -43,12 +43,12 @@ internal static class DocumentScoring
 
         try
         {
-            var pending = new List<DocumentText>();
+            var pending = new List<ReadDocument>();
             var readyCount = 0;
             await foreach (var document in documents.Reader.ReadAllAsync(cancellationToken))
             {
                 pending.Add(document);
-                if (!document.IsSkipped && ++readyCount == DocumentsPerCall)
+                if (document.Prepared is not null && ++readyCount == DocumentsPerCall)
                 {
                     Flush(pending, scorer, onResult, includeEmbeddings, cancellationToken);
                     readyCount = 0;
@@ -63,14 +63,15 @@ internal static class DocumentScoring
         }
     }
 
-    private static void Flush(List<DocumentText> pending, ITextScorer scorer, Action<ScoreLine> onResult, bool includeEmbeddings, CancellationToken cancellationToken)
+    private static void Flush(List<ReadDocument> pending, ITextScorer scorer, Action<ScoreLine> onResult, bool includeEmbeddings, CancellationToken cancellationToken)
     {
-        var texts = pending.Where(d => !d.IsSkipped).Select(d => d.Text!).ToList();
+        var ready = pending.Where(d => d.Prepared is not null).ToList();
+        var prepared = ready.Select(d => d.Prepared!).ToList();
         var scores = scorer is Runtime.Adapters.IRoutedTextScorer routed
-            ? routed.Score(texts, [.. pending.Where(d => !d.IsSkipped).Select(d => routed.Router.Route(d.Path))], cancellationToken)
-            : scorer.Score(texts, cancellationToken);
+            ? routed.Score(prepared, [.. ready.Select(d => routed.Router.Route(d.Document.Path))], cancellationToken)
+            : scorer.Score(prepared, cancellationToken);
         var next = 0;
-        foreach (var document in pending)
+        foreach (var document in pending.Select(d => d.Document))
         {
             if (document.IsSkipped)
             {
@@ -90,4 +91,7 @@ internal static class DocumentScoring
         }
         pending.Clear();
     }
+
+    /// <summary>A document as read, with its windows when it is scorable.</summary>
+    private sealed record ReadDocument(DocumentText Document, PreparedText? Prepared);
 }
