@@ -96,7 +96,7 @@ public sealed class OnnxTextScorer : ITextScorer
     {
         var results = new float[windows.Count][];
         var lengths = windows.Select(w => w.Length).ToArray();
-        foreach (var batchIndices in LengthBuckets.Plan(lengths, _options.BatchSize))
+        foreach (var batchIndices in LengthBuckets.Plan(lengths, _options.BatchSize, _model.Device == Sessions.DeviceKind.Cpu ? _options.MinBatchFill : 0))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = TokenBatch.Create(batchIndices.Select(i => windows[i]).ToList(), _model.Tokenizer.PadId);

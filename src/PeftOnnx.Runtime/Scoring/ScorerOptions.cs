@@ -6,6 +6,12 @@ public sealed record ScorerOptions
     /// <summary>Windows per ONNX Runtime call; windows are sorted by length first so padding stays small.</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>
+    /// On CPU, a row shorter than this fraction of its batch's longest row starts a new batch instead of being padded
+    /// (0 turns splitting off; GPUs always batch up to <see cref="BatchSize"/>).
+    /// </summary>
+    public double MinBatchFill { get; init; } = 0.5;
+
     /// <summary>Window length in tokens including [CLS] and [SEP]; null means the model's max length.</summary>
     public int? MaxLength { get; init; }
 
@@ -37,6 +43,8 @@ public sealed record ScorerOptions
     {
         if (BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), $"Batch size must be at least 1, got {BatchSize}.");
+        if (MinBatchFill is < 0 or > 1 || double.IsNaN(MinBatchFill))
+            throw new ArgumentOutOfRangeException(nameof(MinBatchFill), $"MinBatchFill must be in [0, 1], got {MinBatchFill}.");
         if (MaxLength is < 3)
             throw new ArgumentOutOfRangeException(nameof(MaxLength), $"Max length must leave room for [CLS], [SEP] and one token (>= 3), got {MaxLength}.");
         if (WindowOverlap < 0 || (MaxLength is { } max && WindowOverlap >= max - 2))

@@ -36,6 +36,16 @@ public sealed class LengthBucketsTests
     }
 
     [Fact]
+    public void Min_fill_starts_a_new_batch_before_a_row_shorter_than_that_fraction_of_the_longest()
+    {
+        int[] lengths = [30, 120, 100, 59, 61];
+        var plan = LengthBuckets.Plan(lengths, 32, minFill: 0.5);
+        Assert.Equal(new[] { new[] { 1, 2, 4 }, new[] { 3, 0 } }, plan);
+        Assert.True(LengthBuckets.PaddedTokens(lengths, plan) < LengthBuckets.PaddedTokens(lengths, LengthBuckets.Plan(lengths, 32)));
+        Assert.Equal(Enumerable.Range(0, 5), LengthBuckets.Plan(lengths, 2, minFill: 0.9).SelectMany(b => b).Order());
+    }
+
+    [Fact]
     public void Batch_size_below_one_is_rejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => LengthBuckets.Plan([1, 2], 0));
