@@ -11,7 +11,7 @@ namespace PeftOnnx.Training.Encoder;
 public sealed class BertForSequenceClassification : nn.Module
 {
     private readonly BertModel bert;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
     private readonly Linear classifier;
 
     public BertForSequenceClassification(BertConfig config, int numLabels, Pooling pooling = Pooling.Pooler) : base(nameof(BertForSequenceClassification))
@@ -19,7 +19,7 @@ public sealed class BertForSequenceClassification : nn.Module
         if (numLabels < 2)
             throw new ArgumentOutOfRangeException(nameof(numLabels), numLabels, "a classifier needs at least 2 labels.");
         bert = new BertModel(config);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new FastDropout(config.HiddenDropoutProb);
         classifier = nn.Linear(config.HiddenSize, numLabels);
         // transformers' _init_weights: classifier weight ~ N(0, 0.02), bias 0.
         using (no_grad())

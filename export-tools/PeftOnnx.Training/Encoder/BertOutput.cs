@@ -9,7 +9,7 @@ public sealed class BertOutput : nn.Module
 {
     private nn.Module<Tensor, Tensor> dense;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
     // Houlsby and Pfeiffer adapters sit here: after the projection, before the residual and LayerNorm. Null without one.
 #pragma warning disable CS0649 // assigned by ModuleSurgery.Replace when an adapter is inserted
     private nn.Module<Tensor, Tensor>? adapter;
@@ -19,7 +19,7 @@ public sealed class BertOutput : nn.Module
     {
         dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new FastDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

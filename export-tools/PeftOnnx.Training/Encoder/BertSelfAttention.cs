@@ -41,7 +41,19 @@ public sealed class BertSelfAttention : nn.Module
             k = cat([p.Key, k], 2); // (B, heads, P+T, d)
             v = cat([p.Value, v], 2);
         }
-        var context = nn.functional.scaled_dot_product_attention(q, k, v, additiveMask, training ? dropoutProb : 0.0, false); // (B, heads, T, d)
+        Tensor context;
+        if (training && dropoutProb > 0)
+        {
+            // What scaled_dot_product_attention's math path does when it has to drop probabilities (CPU has no fused
+            // kernel with dropout), with the fast dropout mask.
+            var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headDim)).add_(additiveMask); // (B, heads, T, P+T)
+            var probabilities = FastDropout.Apply(scores.softmax(-1), dropoutProb);
+            context = probabilities.matmul(v); // (B, heads, T, d)
+        }
+        else
+        {
+            context = nn.functional.scaled_dot_product_attention(q, k, v, additiveMask, 0.0, false); // (B, heads, T, d)
+        }
         return context.transpose(1, 2).reshape(batch, length, heads * headDim).MoveToOuterDisposeScope(); // (B, T, H)
     }
 

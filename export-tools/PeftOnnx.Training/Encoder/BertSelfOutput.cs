@@ -9,7 +9,7 @@ public sealed class BertSelfOutput : nn.Module
 {
     private nn.Module<Tensor, Tensor> dense;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
     // Houlsby adapters sit here: after the projection, before the residual and LayerNorm. Null without one.
 #pragma warning disable CS0649 // assigned by ModuleSurgery.Replace when an adapter is inserted
     private nn.Module<Tensor, Tensor>? adapter;
@@ -19,7 +19,7 @@ public sealed class BertSelfOutput : nn.Module
     {
         dense = nn.Linear(config.HiddenSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new FastDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using PeftOnnx.Training.Encoder;
 using PeftOnnx.Training.Methods.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -14,7 +15,7 @@ public sealed class DoraLinear : nn.Module<Tensor, Tensor>
     private readonly Linear base_layer;
     private readonly Linear lora_A;
     private readonly Linear lora_B;
-    private readonly Dropout lora_dropout;
+    private readonly FastDropout lora_dropout;
     private readonly Parameter lora_magnitude_vector;
 
     public DoraLinear(Linear baseLayer, int r, double scaling, double dropout) : base(nameof(DoraLinear))
@@ -23,7 +24,7 @@ public sealed class DoraLinear : nn.Module<Tensor, Tensor>
         (lora_A, lora_B) = LoraLinear.CreateFactors(baseLayer, r, "DoRA");
         using (no_grad())
             lora_magnitude_vector = nn.Parameter(linalg.vector_norm(baseLayer.weight!, dims: [1]).detach().clone()); // (out)
-        lora_dropout = nn.Dropout(dropout);
+        lora_dropout = new FastDropout(dropout);
         Scaling = scaling;
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using PeftOnnx.Training.Encoder;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,13 +14,13 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     private readonly Linear base_layer;
     private readonly Linear lora_A;
     private readonly Linear lora_B;
-    private readonly Dropout lora_dropout;
+    private readonly FastDropout lora_dropout;
 
     public LoraLinear(Linear baseLayer, int r, double scaling, double dropout) : base(nameof(LoraLinear))
     {
         base_layer = baseLayer;
         (lora_A, lora_B) = CreateFactors(baseLayer, r, "LoRA");
-        lora_dropout = nn.Dropout(dropout);
+        lora_dropout = new FastDropout(dropout);
         Scaling = scaling;
         RegisterComponents();
     }
