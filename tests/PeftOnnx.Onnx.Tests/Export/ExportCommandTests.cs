@@ -30,6 +30,21 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void Without_label_options_the_labels_come_from_the_trainers_training_json()
+    {
+        // A trained adapter folder: the golden adapter plus the training.json `peftonnx-export train` writes.
+        var adapter = _tmp.File("trained");
+        Directory.CreateDirectory(adapter);
+        foreach (var file in Directory.GetFiles(AdapterFixtures.Golden("seqcls_lora_qv_r8")))
+            File.Copy(file, Path.Combine(adapter, Path.GetFileName(file)));
+        string[] labels = ["admin", "database", "editors", "electronics", "games", "graphics", "mail", "math", "net", "science", "sound", "video"];
+        File.WriteAllText(Path.Combine(adapter, "training.json"), $$"""{"method": "lora", "labels": [{{string.Join(",", labels.Select(l => $"\"{l}\""))}}]}""");
+        var output = _tmp.File("bundle");
+        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", output));
+        Assert.Equal(labels, PeftJson.Load<BundleManifest>(Path.Combine(output, BundleManifest.FileName)).Labels);
+    }
+
+    [Fact]
     public void Failed_export_exits_1_and_leaves_nothing()
     {
         var output = _tmp.File("bundle");

@@ -44,13 +44,13 @@ internal static class ExportCommand
             {
                 if (side.Requested(parseResult))
                     return side.Run(parseResult, parseResult.GetValue(baseModel)!, parseResult.GetValue(adapter)!, parseResult.GetValue(output)!,
-                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile)), parseResult.GetValue(name), parseResult.GetValue(force), stderr);
+                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(force), stderr);
                 var options = new BundleExportOptions
                 {
                     BaseDirectory = parseResult.GetValue(baseModel)!,
                     AdapterDirectory = parseResult.GetValue(adapter)!,
                     OutputDirectory = parseResult.GetValue(output)!,
-                    Labels = ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile)),
+                    Labels = ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr),
                     Precision = parseResult.GetValue(precision)!,
                     Quantize = parseResult.GetValue(quantize)!,
                     Name = parseResult.GetValue(name),
@@ -72,6 +72,37 @@ internal static class ExportCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// "a,b,c" or a file with one label per line (blank lines skipped, duplicates refused); without either, the labels
+    /// `peftonnx-export train` recorded in the adapter's training.json, so a trained adapter exports with its names.
+    /// </summary>
+    internal static IReadOnlyList<string>? ReadLabels(string? inline, FileInfo? file, string adapterDirectory, IAnsiConsole stderr)
+    {
+        var labels = ReadLabels(inline, file);
+        if (labels is not null || TrainedLabels(adapterDirectory) is not { } trained)
+            return labels;
+        stderr.MarkupLineInterpolated($"[grey]labels from {Path.Combine(adapterDirectory, "training.json")}: {string.Join(",", trained)}[/]");
+        return ReadLabels(string.Join(',', trained), null);
+    }
+
+    private static string[]? TrainedLabels(string adapterDirectory)
+    {
+        var path = Path.Combine(adapterDirectory, "training.json");
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+            return doc.RootElement.TryGetProperty("labels", out var array) && array.ValueKind == System.Text.Json.JsonValueKind.Array
+                ? [.. array.EnumerateArray().Select(e => e.GetString() ?? throw new InvalidDataException($"{path}: a label is not a string."))]
+                : null;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not valid JSON ({e.Message}); pass --labels instead.", e);
+        }
     }
 
     /// <summary>"a,b,c" or a file with one label per line; blank lines are skipped, duplicates refused.</summary>
