@@ -43,6 +43,9 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
 
         var (manifest, modelPath, vocabPath) = BaseModelFolder.Read(options.BaseDirectory);
 
+        if (FineTunedModelFolder.IsFineTunedModel(options.AdapterDirectory))
+            return ExportFineTuned(options, output, manifest, modelPath, vocabPath);
+
         progress?.Report($"reading adapter {options.AdapterDirectory}");
         var adapter = PeftAdapter.Load(options.AdapterDirectory);
         var merge = AdapterMerge.For(adapter);
@@ -106,6 +109,53 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         return new BundleExportResult(output, bundle, merged, warnings);
     }
 
+
+    /// <summary>A full fine-tune or linear probe (transformers folder): its weights replace the base graph's, its classifier is the head.</summary>
+    private BundleExportResult ExportFineTuned(BundleExportOptions options, string output, ModelManifest manifest, string modelPath, string vocabPath)
+    {
+        var folder = FineTunedModelFolder.Open(options.AdapterDirectory);
+        progress?.Report($"reading base model {modelPath}");
+        var model = OnnxModelFile.Load(modelPath);
+        var baseSha256 = FileSha256.Of(modelPath);
+        if (!manifest.Outputs.ContainsKey(PoolerOutput))
+            throw new InvalidDataException($"{manifest.Name} has no pooler output; a fine-tuned BertForSequenceClassification needs it.");
+        progress?.Report($"replacing the encoder weights with {folder.WeightsPath}");
+        var head = folder.ApplyTo(model, options.Labels, HeadPooling.Pooler);
+        progress?.Report($"appending classifier ({head.LabelCount} labels, pooler)");
+        new ClassificationHeadPass(head).Apply(model, manifest.Outputs.GetValueOrDefault(LastHiddenState, LastHiddenState), manifest.Outputs[PoolerOutput]);
+        var precision = ApplyPrecision(model, options);
+        var bundle = new BundleManifest
+        {
+            Name = options.Name ?? Path.GetFileName(output),
+            Task = BundleTask.SequenceClassification,
+            Tokenizer = manifest.Tokenizer with { Vocab = Path.GetFileName(vocabPath) },
+            Labels = head.Labels,
+            Pooling = "pooler",
+            Normalize = false,
+            Precision = precision,
+            Outputs = new Dictionary<string, string> { ["logits"] = ClassificationHeadPass.LogitsOutput, ["probabilities"] = ClassificationHeadPass.ProbabilitiesOutput },
+            Mode = "merged",
+            Provenance = new BundleProvenance
+            {
+                BaseModel = manifest.Name,
+                BaseSha256 = baseSha256,
+                AdapterSha256 = FileSha256.Of(folder.WeightsPath),
+                PeftType = "FULL_FINE_TUNE",
+                AdapterConfig = (JsonObject)folder.Config.DeepClone(),
+                Tool = ToolName,
+                CreatedAt = DateTimeOffset.UtcNow,
+            },
+        };
+        WriteMetadata(model, bundle);
+        progress?.Report($"writing {output}");
+        BundleFolder.Write(output, options.Force, tmp =>
+        {
+            OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
+            File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));
+            PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
+        });
+        return new BundleExportResult(output, bundle, [], []);
+    }
 
     /// <summary>The classifier saved through modules_to_save, with its labels; null for a feature-extraction adapter.</summary>
     private static ClassificationHead? ReadHead(PeftAdapter adapter, IReadOnlyList<string>? labels, ModelManifest manifest, List<string> warnings)

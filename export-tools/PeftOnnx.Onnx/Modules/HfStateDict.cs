@@ -37,6 +37,41 @@ public static class HfStateDict
         return state;
     }
 
+    /// <summary>
+    /// The inverse of <see cref="FromModel"/>: puts each parameter of <paramref name="state"/> (same keys and torch
+    /// layouts) back into the initializer it came from, as float32 (MatMul weights transposed back to [in, out]).
+    /// </summary>
+    public static void Write(ModelProto model, IReadOnlyDictionary<string, (float[] Data, long[] Shape)> state)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(state);
+        var map = ModuleMap.Build(model);
+        var replacements = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
+        void Put(string initializer, string key, ReadOnlySpan<float> values, long[] dims)
+        {
+            if (state.ContainsKey(key))
+                replacements[initializer] = TensorData.FromFloat32(initializer, values, dims);
+        }
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (var parameter in map.NamedParameters.Where(p => state.ContainsKey(p.Key)))
+            Put(parameter.Key, parameter.Key, state[parameter.Key].Data, [.. initializers[parameter.Key].Dims]);
+        foreach (var linear in map.Linears)
+        {
+            if (state.TryGetValue(linear.WeightKey, out var weight))
+            {
+                var values = linear.Layout == WeightLayout.InOut ? Transpose(weight.Data, linear.OutFeatures, linear.InFeatures) : weight.Data;
+                Put(linear.WeightInitializer, linear.WeightKey, values, [.. initializers[linear.WeightInitializer].Dims]);
+            }
+            if (linear.BiasInitializer is not null)
+                Put(linear.BiasInitializer, linear.BiasKey, state.TryGetValue(linear.BiasKey, out var b) ? b.Data : [], [.. initializers[linear.BiasInitializer].Dims]);
+        }
+        for (var i = 0; i < model.Graph.Initializer.Count; i++)
+        {
+            if (replacements.TryGetValue(model.Graph.Initializer[i].Name, out var tensor))
+                model.Graph.Initializer[i] = tensor;
+        }
+    }
+
     /// <summary>[rows, cols] row-major to [cols, rows] row-major.</summary>
     public static float[] Transpose(float[] matrix, int rows, int cols)
     {
