@@ -61,6 +61,17 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         progress?.Report($"merging {merge.Modules.Count} modules ({adapter.Config.PeftType}) in float64");
         var merged = new AdapterMergePass(merge, manifest.Name).Apply(model, modules);
 
+        var bundle = WriteBundle(options, output, manifest, vocabPath, model, head, baseSha256, adapter.WeightsSha256, adapter.Config.PeftType, adapter.RawConfig);
+        return new BundleExportResult(output, bundle, merged, warnings);
+    }
+
+    /// <summary>
+    /// What every merged export ends with: the classifier head (if any) appended, the precision applied, bundle.json
+    /// and ONNX metadata with provenance, and the folder written atomically.
+    /// </summary>
+    private BundleManifest WriteBundle(BundleExportOptions options, string output, ModelManifest manifest, string vocabPath, ModelProto model,
+        ClassificationHead? head, string baseSha256, string weightsSha256, string peftType, JsonObject sourceConfig)
+    {
         var outputs = new Dictionary<string, string>(manifest.Outputs);
         if (head is not null)
         {
@@ -90,9 +101,9 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             {
                 BaseModel = manifest.Name,
                 BaseSha256 = baseSha256,
-                AdapterSha256 = adapter.WeightsSha256,
-                PeftType = adapter.Config.PeftType,
-                AdapterConfig = (JsonObject)adapter.RawConfig.DeepClone(),
+                AdapterSha256 = weightsSha256,
+                PeftType = peftType,
+                AdapterConfig = (JsonObject)sourceConfig.DeepClone(),
                 Tool = ToolName,
                 CreatedAt = DateTimeOffset.UtcNow,
             },
@@ -106,54 +117,22 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));
             PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
         });
-        return new BundleExportResult(output, bundle, merged, warnings);
+        return bundle;
     }
 
 
     /// <summary>A full fine-tune or linear probe (transformers folder): its weights replace the base graph's, its classifier is the head.</summary>
     private BundleExportResult ExportFineTuned(BundleExportOptions options, string output, ModelManifest manifest, string modelPath, string vocabPath)
     {
+        if (!manifest.Outputs.ContainsKey(PoolerOutput))
+            throw new InvalidDataException($"{manifest.Name} has no pooler output; a fine-tuned BertForSequenceClassification needs it.");
         var folder = FineTunedModelFolder.Open(options.AdapterDirectory);
         progress?.Report($"reading base model {modelPath}");
         var model = OnnxModelFile.Load(modelPath);
         var baseSha256 = FileSha256.Of(modelPath);
-        if (!manifest.Outputs.ContainsKey(PoolerOutput))
-            throw new InvalidDataException($"{manifest.Name} has no pooler output; a fine-tuned BertForSequenceClassification needs it.");
         progress?.Report($"replacing the encoder weights with {folder.WeightsPath}");
         var head = folder.ApplyTo(model, options.Labels, HeadPooling.Pooler);
-        progress?.Report($"appending classifier ({head.LabelCount} labels, pooler)");
-        new ClassificationHeadPass(head).Apply(model, manifest.Outputs.GetValueOrDefault(LastHiddenState, LastHiddenState), manifest.Outputs[PoolerOutput]);
-        var precision = ApplyPrecision(model, options);
-        var bundle = new BundleManifest
-        {
-            Name = options.Name ?? Path.GetFileName(output),
-            Task = BundleTask.SequenceClassification,
-            Tokenizer = manifest.Tokenizer with { Vocab = Path.GetFileName(vocabPath) },
-            Labels = head.Labels,
-            Pooling = "pooler",
-            Normalize = false,
-            Precision = precision,
-            Outputs = new Dictionary<string, string> { ["logits"] = ClassificationHeadPass.LogitsOutput, ["probabilities"] = ClassificationHeadPass.ProbabilitiesOutput },
-            Mode = "merged",
-            Provenance = new BundleProvenance
-            {
-                BaseModel = manifest.Name,
-                BaseSha256 = baseSha256,
-                AdapterSha256 = FileSha256.Of(folder.WeightsPath),
-                PeftType = "FULL_FINE_TUNE",
-                AdapterConfig = (JsonObject)folder.Config.DeepClone(),
-                Tool = ToolName,
-                CreatedAt = DateTimeOffset.UtcNow,
-            },
-        };
-        WriteMetadata(model, bundle);
-        progress?.Report($"writing {output}");
-        BundleFolder.Write(output, options.Force, tmp =>
-        {
-            OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
-            File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));
-            PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
-        });
+        var bundle = WriteBundle(options, output, manifest, vocabPath, model, head, baseSha256, FileSha256.Of(folder.WeightsPath), "FULL_FINE_TUNE", folder.Config);
         return new BundleExportResult(output, bundle, [], []);
     }
 

@@ -38,7 +38,7 @@ public static class TrainingThroughputBenchmark
         using var optimizer = optim.AdamW(trainable, 1e-4, 0.9, 0.999, 1e-8, 0.01, false, false);
         model.Bert.Encoder.GradientCheckpointing = gradientCheckpointing;
         GC.Collect();
-        var loaded = CurrentResidentBytes();
+        var loaded = PeakMemory.CurrentBytes();
 
         // Memory first, on the longest batch and before ONNX Runtime allocates anything: two steps, so AdamW's state
         // and the allocator's reuse are in the peak.
@@ -91,12 +91,6 @@ public static class TrainingThroughputBenchmark
         loss.backward();
         nn.utils.clip_grad_norm_(trainable, 1.0);
         optimizer.step();
-    }
-
-    private static long CurrentResidentBytes()
-    {
-        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)) : null;
-        return line is null ? Environment.WorkingSet : long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
     /// <returns>The padded token count of the batch.</returns>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Core.Bundles;
 using Spectre.Console;
@@ -28,7 +27,6 @@ internal static class DemoBundle
             return null;
         }
 
-        var labels = ReadLabels(Path.Combine(adapter, "training.json"));
         context.Progress.MarkupLine($"Set-up (once): merging [bold]{Markup.Escape(DemoDefaults.AdapterFolder)}[/] into the base model -> {Markup.Escape(DemoDefaults.BundleFolder)}");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -39,7 +37,7 @@ internal static class DemoBundle
         foreach (var arg in new[]
                  {
                      "run", "--project", exporter, "-c", "Release", "--",
-                     "export", "--base", baseModelDir, "--adapter", adapter, "--out", bundle, "--labels", string.Join(',', labels),
+                     "export", "--base", baseModelDir, "--adapter", adapter, "--out", bundle, // labels: the exporter reads the adapter's training.json
                  })
             start.ArgumentList.Add(arg);
 
@@ -51,11 +49,5 @@ internal static class DemoBundle
             throw new InvalidOperationException(
                 $"Building the demo bundle failed (exit {process.ExitCode}): dotnet {string.Join(' ', start.ArgumentList)}\n{await stderr}{await stdout}");
         return bundle;
-    }
-
-    private static string[] ReadLabels(string trainingJson)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(trainingJson));
-        return doc.RootElement.GetProperty("labels").EnumerateArray().Select(e => e.GetString()!).ToArray();
     }
 }
