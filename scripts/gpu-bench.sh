@@ -6,6 +6,9 @@
 #   fp16.onnx               peftonnx-export optimize model.onnx fp16.onnx --fusions none --fp16
 #   fused-fp16.onnx         peftonnx-export optimize model.onnx fused-fp16.onnx --fp16
 #   fused-pooled-fp16.onnx  peftonnx-export optimize model.onnx fused-pooled-fp16.onnx --pooled-only --fp16
+# and, optional, two classifier bundles of the shipped adapter (section 3 runs when both are there):
+#   cls-fused-fp16.onnx     peftonnx-export export ... --out b-cls; peftonnx-export optimize b-cls/model.onnx cls-fused-fp16.onnx --fp16
+#   full-fused-fp16.onnx    the same from an export with --full-last-layer
 # Prints the tables and writes them (markdown sections for docs/PERFORMANCE.md) under $OUT (default ./gpu-bench-out).
 set -uo pipefail
 out=${OUT:-./gpu-bench-out}; mkdir -p "$out"
@@ -30,3 +33,14 @@ timeout 150 $bench --batch-sizes 1 8 32 128 256 --sequences 64 128 256 --rounds 
   --title "GPU matrix: plain ONNX Runtime fp32 vs fused fp16 with pooled output (IOBinding, CUDA graph)" \
   -v base=plain:$m/model.onnx -v pooled16=bound:$m/fused-pooled-fp16.onnx -v pooled16-graph=graph:$m/fused-pooled-fp16.onnx \
   --markdown "$out/PERFORMANCE.gpu.md" --section gpu-matrix 2>&1 | grep -v '^batch .* \.\.\.$' | tee "$out/gpu-matrix.txt"
+
+# 3. Classifier bundles (logits out): the [CLS]-only last layer vs the full one, fused fp16, CUDA graphs.
+if [[ -f $m/cls-fused-fp16.onnx && -f $m/full-fused-fp16.onnx ]]; then
+  timeout 150 $bench --batch-sizes 1 32 256 --sequences 128 --rounds 5 --calls 20 --warmup 3 --budget-seconds 5 \
+    --title "GPU, sequence 128: classifier bundles, fused fp16, full vs [CLS]-only last layer" \
+    -v base=plain:$m/model.onnx \
+    -v full16-graph=graph:$m/full-fused-fp16.onnx \
+    -v cls16=bound:$m/cls-fused-fp16.onnx \
+    -v cls16-graph=graph:$m/cls-fused-fp16.onnx \
+    --markdown "$out/PERFORMANCE.gpu.md" --section gpu-classifier 2>&1 | grep -v '^batch .* \.\.\.$' | tee "$out/gpu-classifier.txt"
+fi

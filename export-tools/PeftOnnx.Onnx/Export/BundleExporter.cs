@@ -83,6 +83,12 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
                 ["logits"] = ClassificationHeadPass.LogitsOutput,
                 ["probabilities"] = ClassificationHeadPass.ProbabilitiesOutput,
             };
+            if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler)
+            {
+                var pruning = new ClsOnlyLastLayerPass();
+                var summary = pruning.Apply(model);
+                progress?.Report($"{pruning.Name}: {summary}");
+            }
         }
 
         var precision = ApplyPrecision(model, options);

@@ -23,12 +23,15 @@ internal static class LinearMatcher
     //   x ──> MatMul(x, W[in,out]) ──> Add(bias[out]) ──>          W an initializer: layout InOut
     //   x ──> MatMul(x, Transpose(W[out,in])) ──> Add(bias) ──>    W behind Transpose perm=[1,0]: layout OutIn
     //   a ──> MatMul(a, b) ──>                                      both activations (Q·Kᵀ, P·V): not a module
+    //   a ──> MatMul(a, C[heads, ·, ·]) ──>                          a per-head product (ClsOnlyLastLayerPass): not a module
     private static LinearUse? MatchMatMul(NodeProto node, GraphIndex index)
     {
         if (node.Input.Count != 2)
             throw Unhandled(node, $"MatMul has {node.Input.Count} inputs, expected 2");
         if (index.Initializer(node.Input[0]) is { } left)
             throw Unhandled(node, $"the constant '{left.Name}' [{string.Join(", ", left.Dims)}] is the left operand (W·x); torch Linear exports put the weight on the right");
+        if (index.Initializer(node.Input[1]) is { Dims.Count: 3 })
+            return null;
         if (index.Initializer(node.Input[1]) is { } weight)
         {
             RequireMatrix(node, weight);

@@ -30,6 +30,22 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_pooler_classifier_computes_the_cls_row_only_unless_full_last_layer_is_given()
+    {
+        var adapter = AdapterFixtures.Golden("seqcls_lora_qv_r8");
+        var pruned = _tmp.File("pruned");
+        var full = _tmp.File("full");
+        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", pruned));
+        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", full, "--full-last-layer"));
+
+        static IEnumerable<string> LastLayerProjections(string bundle) =>
+            PeftOnnx.Onnx.Modules.ModuleMap.Build(OnnxModelFile.Load(Path.Combine(bundle, "model.onnx"))).Linears
+                .Select(l => l.Name).Where(n => n.StartsWith("encoder.layer.5.attention.self.", StringComparison.Ordinal)).Order();
+        Assert.Equal(["encoder.layer.5.attention.self.query"], LastLayerProjections(pruned));
+        Assert.Equal(["encoder.layer.5.attention.self.key", "encoder.layer.5.attention.self.query", "encoder.layer.5.attention.self.value"], LastLayerProjections(full));
+    }
+
+    [Fact]
     public void Without_label_options_the_labels_come_from_the_trainers_training_json()
     {
         // A trained adapter folder: the golden adapter plus the training.json `peftonnx-export train` writes.

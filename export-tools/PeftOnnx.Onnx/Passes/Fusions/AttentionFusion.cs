@@ -1,5 +1,6 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
+using PeftOnnx.Onnx.Passes.Patterns;
 using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
 
 namespace PeftOnnx.Onnx.Passes.Fusions;
@@ -52,44 +53,14 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
         foreach (var softmax in graph.Node.Where(n => n.OpType == "Softmax").ToList())
         {
             var where = $"attention at {GraphIndex.Describe(softmax)}";
-            var scores = MatchParentPath(index, softmax, ["Add", "Div", "MatMul"], [0, 0, 0]);
-            var context = OnlyChild(index, softmax.Output[0], "MatMul");
-            var merge = context is null ? null : OnlyChild(index, context.Output[0], "Transpose");
-            var output = merge is null ? null : Child(index, merge.Output[0], "Reshape");
-            if (scores is null || context is null || merge is null || output is null)
+            var block = SelfAttentionBlock.Match(index, softmax, out var reason);
+            if (block is null)
             {
-                unhandled.Add($"{where}: not MatMul(q, k) / scale + mask -> Softmax -> MatMul(v) -> Transpose -> Reshape");
+                unhandled.Add($"{where}: {reason}");
                 continue;
             }
-            var (maskAdd, scale, qk) = (scores[0], scores[1], scores[2]);
-            var q = Projection(index, qk, 0, [0, 2, 1, 3]);
-            var k = Projection(index, qk, 1, [0, 2, 3, 1]);
-            var v = Projection(index, context, 1, [0, 2, 1, 3]);
-            if (q is null || k is null || v is null)
-            {
-                unhandled.Add($"{where}: a Q/K/V projection is not MatMul(x, W) + b -> Reshape -> Transpose (an adapter side-graph?)");
-                continue;
-            }
-            if (q.Input != k.Input || q.Input != v.Input)
-            {
-                unhandled.Add($"{where}: Q, K and V read different inputs ({q.Input}, {k.Input}, {v.Input})");
-                continue;
-            }
-            if (!SameOrder(merge, [0, 2, 1, 3]))
-            {
-                unhandled.Add($"{where}: the context transpose is not (0, 2, 1, 3)");
-                continue;
-            }
-            var heads = HeadShape(index, q.Reshape);
-            var divisor = Scalar(index, scale.Input[1]);
-            var weights = index.Initializer(q.Weight)!;
-            var hidden = weights.Dims[1];
-            if (heads is not { } shape || shape.Heads * shape.HeadSize != hidden || divisor is not > 0f)
-            {
-                unhandled.Add($"{where}: head count/size cannot be read from the Q reshape (hidden {hidden}) or the score scale is not a positive constant");
-                continue;
-            }
-            var mask = MaskSource(index, maskAdd);
+            var (q, k, v, output) = (block.Query, block.Key, block.Value, block.Output);
+            var mask = MaskSource(index, block.MaskAdd);
             if (mask is null || (maskInput is not null && mask != maskInput))
             {
                 unhandled.Add($"{where}: the additive mask is not (1 - attention_mask) * c broadcast from a graph input");
@@ -97,8 +68,8 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
             }
             maskInput = mask;
 
-            NodeProto[] matched = [.. q.Nodes, .. k.Nodes, .. v.Nodes, qk, scale, maskAdd, softmax, context, merge];
-            if (matched.Any(rewrite.IsClaimed) || !OnlyShapeReadersOutside(index, matched))
+            var matched = block.Nodes;
+            if (matched.Any(rewrite.IsClaimed) || !block.OnlyShapeReadersOutside(index))
             {
                 unhandled.Add($"{where}: an intermediate value is used outside the attention block");
                 continue;
@@ -107,10 +78,10 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
             if (Kind == AttentionFusionKind.MultiHeadAttention)
             {
                 // Keep each projection's MatMul + Add; their (B, S, H) outputs are MultiHeadAttention's query, key, value.
-                NodeProto[] attentionCore = [.. new[] { q, k, v }.SelectMany(p => p.Nodes.Skip(2)), qk, scale, maskAdd, softmax, context, merge];
-                var mhaAttributes = new List<AttributeProto> { IntAttribute("num_heads", shape.Heads) };
-                if (Math.Abs(divisor.Value - MathF.Sqrt(shape.HeadSize)) > 1e-3f)
-                    mhaAttributes.Add(FloatAttribute("scale", 1f / divisor.Value));
+                NodeProto[] attentionCore = [.. new[] { q, k, v }.SelectMany(p => p.Nodes.Skip(2)), block.Scores, block.Scale, block.MaskAdd, softmax, block.Context, block.Merge];
+                var mhaAttributes = new List<AttributeProto> { IntAttribute("num_heads", block.Heads) };
+                if (Math.Abs(block.Divisor - MathF.Sqrt(block.HeadSize)) > 1e-3f)
+                    mhaAttributes.Add(FloatAttribute("scale", 1f / block.Divisor));
                 string[] mhaInputs = [q.Nodes[1].Output[0], k.Nodes[1].Output[0], v.Nodes[1].Output[0], "", KeyPaddingMask];
                 rewrite.Replace(attentionCore, output, Node("MultiHeadAttention", $"MultiHeadAttention_{layer}", "com.microsoft", mhaInputs, [output.Output[0]], [.. mhaAttributes]));
                 continue;
@@ -119,10 +90,10 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
             var packedBias = $"Attention_{layer}_qkv_bias";
             rewrite.AddInitializer(PackWeights(index, packedWeight, q.Weight, k.Weight, v.Weight));
             rewrite.AddInitializer(PackBias(index, packedBias, q.Bias, k.Bias, v.Bias));
-            var attributes = new List<AttributeProto> { IntAttribute("num_heads", shape.Heads) };
+            var attributes = new List<AttributeProto> { IntAttribute("num_heads", block.Heads) };
             // Attention scales by 1/√D unless told otherwise.
-            if (Math.Abs(divisor.Value - MathF.Sqrt(shape.HeadSize)) > 1e-3f)
-                attributes.Add(FloatAttribute("scale", 1f / divisor.Value));
+            if (Math.Abs(block.Divisor - MathF.Sqrt(block.HeadSize)) > 1e-3f)
+                attributes.Add(FloatAttribute("scale", 1f / block.Divisor));
             var fused = Node("Attention", $"Attention_{layer}", "com.microsoft", [q.Input, packedWeight, packedBias, MaskIndex], [output.Output[0]], [.. attributes]);
             rewrite.Replace(matched, output, fused);
         }
@@ -144,38 +115,6 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
         return new FusionResult(Name, rewrite.Count, unhandled);
     }
 
-    /// <summary>One matched Q, K or V projection and its nodes.</summary>
-    private sealed record ProjectionMatch(string Input, string Weight, string Bias, NodeProto Reshape, NodeProto[] Nodes);
-
-    /// <summary>MatMul(x, W) + b -> Reshape -> Transpose(perm), feeding input <paramref name="inputIndex"/> of <paramref name="consumer"/>.</summary>
-    private static ProjectionMatch? Projection(GraphIndex index, NodeProto consumer, int inputIndex, long[] perm)
-    {
-        var path = MatchParentPath(index, consumer, ["Transpose", "Reshape", "Add"], [inputIndex, 0, 0]);
-        if (path is null || !SameOrder(path[0], perm))
-            return null;
-        var add = path[2];
-        if (SplitConstant(index, add) is not { } split || index.Producer(split.Other) is not { OpType: "MatMul" } matMul)
-            return null;
-        var weight = matMul.Input[1];
-        if (index.Initializer(weight) is not { Dims.Count: 2 } || index.Initializer(split.Constant) is not { Dims.Count: 1 })
-            return null;
-        return new ProjectionMatch(matMul.Input[0], weight, split.Constant, path[1], [matMul, add, path[1], path[0]]);
-    }
-
-    private static bool SameOrder(NodeProto transpose, long[] perm) => Ints(transpose, "perm") is { } actual && actual.SequenceEqual(perm);
-
-    /// <summary>(heads, head size) from the Q reshape's target shape: a constant, or a Concat whose last two parts are constants.</summary>
-    private static (long Heads, long HeadSize)? HeadShape(GraphIndex index, NodeProto reshape)
-    {
-        if (Constant(index, reshape.Input[1]) is { } constant && TensorData.ToInt64(constant) is [_, _, var n, var d])
-            return (n, d);
-        if (index.Producer(reshape.Input[1]) is { OpType: "Concat", Input.Count: 4 } concat
-            && Constant(index, concat.Input[2]) is { } heads && Constant(index, concat.Input[3]) is { } size
-            && TensorData.ToInt64(heads) is [var h] && TensorData.ToInt64(size) is [var s])
-            return (h, s);
-        return null;
-    }
-
     /// <summary>
     /// The graph input behind the additive mask: (1 - Cast(Unsqueeze(Unsqueeze(attention_mask)))) * c, as BERT's
     /// get_extended_attention_mask exports it.
@@ -187,23 +126,6 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
             return null;
         var source = path[4].Input[0];
         return index.Graph.Input.Any(i => i.Name == source) ? source : null;
-    }
-
-    /// <summary>True when values made inside the block are read outside it only by Shape nodes (the dynamic reshape arithmetic that dies with it).</summary>
-    private static bool OnlyShapeReadersOutside(GraphIndex index, NodeProto[] matched)
-    {
-        var inside = new HashSet<NodeProto>(matched, ReferenceEqualityComparer.Instance);
-        foreach (var node in matched)
-        {
-            foreach (var value in node.Output)
-            {
-                if (index.GraphOutputs.Contains(value))
-                    return false;
-                if (index.Consumers(value).Any(c => !inside.Contains(c) && c.OpType != "Shape" && c.OpType != "Reshape"))
-                    return false;
-            }
-        }
-        return true;
     }
 
     /// <summary>[in, 3·out]: row i is Wq[i, :] | Wk[i, :] | Wv[i, :] (MatMul weights are stored [in, out]).</summary>
