@@ -9,6 +9,8 @@
 # and, optional, two classifier bundles of the shipped adapter (section 3 runs when both are there):
 #   cls-fused-fp16.onnx     peftonnx-export export ... --out b-cls; peftonnx-export optimize b-cls/model.onnx cls-fused-fp16.onnx --fp16
 #   full-fused-fp16.onnx    the same from an export with --full-last-layer
+#   cls-eln-fp16.onnx       optional: optimize b-cls/model.onnx cls-eln-fp16.onnx --fp16 \
+#                             --fusions LayerNormalization,SkipLayerNormalization,BiasGelu,Attention,EmbedLayerNormalization
 # Prints the tables and writes them (markdown sections for docs/PERFORMANCE.md) under $OUT (default ./gpu-bench-out).
 set -uo pipefail
 out=${OUT:-./gpu-bench-out}; mkdir -p "$out"
@@ -36,11 +38,12 @@ timeout 150 $bench --batch-sizes 1 8 32 128 256 --sequences 64 128 256 --rounds 
 
 # 3. Classifier bundles (logits out): the [CLS]-only last layer vs the full one, fused fp16, CUDA graphs.
 if [[ -f $m/cls-fused-fp16.onnx && -f $m/full-fused-fp16.onnx ]]; then
+  eln=(); [[ -f $m/cls-eln-fp16.onnx ]] && eln=(-v cls16-eln-graph=graph:$m/cls-eln-fp16.onnx)
   timeout 150 $bench --batch-sizes 1 32 256 --sequences 128 --rounds 5 --calls 20 --warmup 3 --budget-seconds 5 \
     --title "GPU, sequence 128: classifier bundles, fused fp16, full vs [CLS]-only last layer" \
     -v base=plain:$m/model.onnx \
     -v full16-graph=graph:$m/full-fused-fp16.onnx \
     -v cls16=bound:$m/cls-fused-fp16.onnx \
-    -v cls16-graph=graph:$m/cls-fused-fp16.onnx \
+    -v cls16-graph=graph:$m/cls-fused-fp16.onnx "${eln[@]}" \
     --markdown "$out/PERFORMANCE.gpu.md" --section gpu-classifier 2>&1 | grep -v '^batch .* \.\.\.$' | tee "$out/gpu-classifier.txt"
 fi

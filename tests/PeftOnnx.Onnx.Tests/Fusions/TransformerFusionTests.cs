@@ -13,6 +13,7 @@ public sealed class TransformerFusionTests(ITestOutputHelper output)
     [InlineData("BiasGelu", 6)]
     [InlineData("Attention", 6)]
     [InlineData("MultiHeadAttention", 6)]
+    [InlineData("LayerNormalization,EmbedLayerNormalization", 1)]
     public void Each_fusion_matches_the_unfused_graph(string passNames, int expectedLastPassFusions)
     {
         var passes = passNames.Split(',').Select(TransformerFusion.Find).ToList();
@@ -48,6 +49,23 @@ public sealed class TransformerFusionTests(ITestOutputHelper output)
         Assert.False(ops.ContainsKey("Erf"));
         Assert.Contains(fused.OpsetImport, o => o.Domain == TransformerFusion.MicrosoftDomain);
         Assert.True(diff <= Tolerance, $"max abs diff {diff} exceeds {Tolerance}");
+    }
+
+    [Fact]
+    public void Embeddings_with_positions_not_counting_from_zero_stay_unfused()
+    {
+        // ONNX Runtime's kernel numbers positions 0..S-1 itself; a position buffer that does not is left alone.
+        var model = MiniLm.Clone();
+        var buffer = model.Graph.Initializer.Single(t => t.Name == "embeddings.position_ids");
+        var shifted = TensorData.ToInt64(buffer).Select(p => p + 2).ToArray();
+        model.Graph.Initializer.Remove(buffer);
+        model.Graph.Initializer.Add(TensorData.FromInt64("embeddings.position_ids", shifted, 1, shifted.Length));
+
+        var results = TransformerFusion.Apply(model, [new LayerNormFusion(), new EmbedLayerNormFusion()]);
+
+        output.WriteLine(results[^1].ToString());
+        Assert.Equal(0, results[^1].Fused);
+        Assert.Single(results[^1].Unhandled);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ internal static class OptimizeCommand
         var output = new Argument<FileInfo>("output") { Description = "Where to write the optimized model (written atomically)." };
         var fusions = new Option<string[]>("--fusions")
         {
-            Description = $"Fusions to apply, comma-separated, in pipeline order: {string.Join(", ", TransformerFusion.SelectablePasses.Select(p => p.Name))}; 'none' for none (default: all but MultiHeadAttention).",
+            Description = $"Fusions to apply, comma-separated, in pipeline order: {string.Join(", ", TransformerFusion.SelectablePasses.Select(p => p.Name))}; 'none' for none (default: {string.Join(", ", TransformerFusion.AllPasses.Select(p => p.Name))}).",
             AllowMultipleArgumentsPerToken = true,
         };
         var pooled = new Option<bool>("--pooled-output") { Description = $"Add a '{PooledOutputPass.OutputName}' output: masked mean of last_hidden_state, L2-normalised (sentence-transformers pooling)." };

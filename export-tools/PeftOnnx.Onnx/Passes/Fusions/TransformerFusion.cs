@@ -28,10 +28,11 @@ public static class TransformerFusion
 
     /// <summary>
     /// Every selectable pass in pipeline order: <see cref="AllPasses"/> plus the MultiHeadAttention form of the attention
-    /// fusion (an alternative to Attention, for graphs whose Q/K/V projections are quantized separately).
+    /// fusion (an alternative to Attention, for graphs whose Q/K/V projections are quantized separately) and the
+    /// embeddings fusion (after LayerNormalization; no gain measured on CPU, see docs/PERFORMANCE.md).
     /// </summary>
     public static IReadOnlyList<IFusionPass> SelectablePasses { get; } =
-        [.. AllPasses, new AttentionFusion(AttentionFusionKind.MultiHeadAttention)];
+        [.. AllPasses, new AttentionFusion(AttentionFusionKind.MultiHeadAttention), new EmbedLayerNormFusion()];
 
     /// <summary>The pass named <paramref name="name"/> (case-insensitive), for `--fusions LayerNormalization,BiasGelu`.</summary>
     public static IFusionPass Find(string name) =>
