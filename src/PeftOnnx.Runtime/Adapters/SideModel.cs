@@ -43,6 +43,9 @@ public sealed class SideModel : IDisposable
 
     public bool IsMixed => Side.Form == SideGraphManifest.MixedForm;
 
+    /// <summary>Where the session runs: <see cref="Sessions.DeviceKind.Cpu"/> or <see cref="Sessions.DeviceKind.Cuda"/>.</summary>
+    public Sessions.DeviceKind Device => _session.Device;
+
     public bool IsClassifier => Manifest.Task == BundleTask.SequenceClassification;
 
     /// <summary>The output a score reads: logits for a classifier, last_hidden_state otherwise.</summary>

@@ -111,13 +111,16 @@ public sealed class SideTextScorer : IRoutedTextScorer
         return results;
     }
 
+    /// <summary>On CPU a batch ends before a row shorter than this share of its longest (as <see cref="OnnxTextScorer"/>); a GPU pads.</summary>
+    private double MinBatchFill => _model.Device == Sessions.DeviceKind.Cpu ? _options.MinBatchFill : 0;
+
     private float[][] RunGrouped(List<TokenizedText> windows, List<string?> adapters, CancellationToken cancellationToken)
     {
         var results = new float[windows.Count][];
         foreach (var group in Enumerable.Range(0, windows.Count).GroupBy(i => adapters[i]))
         {
             var members = group.ToArray();
-            foreach (var bucket in LengthBuckets.Plan([.. members.Select(i => windows[i].Length)], _options.BatchSize))
+            foreach (var bucket in LengthBuckets.Plan([.. members.Select(i => windows[i].Length)], _options.BatchSize, MinBatchFill))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var rows = bucket.Select(b => members[b]).ToArray();
@@ -133,7 +136,7 @@ public sealed class SideTextScorer : IRoutedTextScorer
     private float[][] RunMixed(List<TokenizedText> windows, List<string?> adapters, CancellationToken cancellationToken)
     {
         var results = new float[windows.Count][];
-        foreach (var bucket in LengthBuckets.Plan([.. windows.Select(w => w.Length)], _options.BatchSize))
+        foreach (var bucket in LengthBuckets.Plan([.. windows.Select(w => w.Length)], _options.BatchSize, MinBatchFill))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = TokenBatch.Create([.. bucket.Select(i => windows[i])], _model.Tokenizer.PadId);
