@@ -66,6 +66,12 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             new ClassificationHeadPass(head).Apply(model, hidden, manifest.Outputs.GetValueOrDefault(BundleExporter.PoolerOutput));
             var headSlots = mixed ? AdapterHeadPass.Stack(model, MixedLoraPass.AdapterIndexInput) : AdapterHeadPass.MakeOverridable(model);
             side = side with { Parameters = [.. side.Parameters, .. headSlots] };
+            if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler)
+            {
+                var pruning = new ClsOnlyLastLayerPass();
+                var summary = pruning.Apply(model);
+                progress?.Report($"{pruning.Name}: {summary}");
+            }
             outputs = new Dictionary<string, string>
             {
                 ["logits"] = ClassificationHeadPass.LogitsOutput,

@@ -23,5 +23,8 @@ public sealed record SideBundleOptions
 
     public bool Force { get; init; }
 
+    /// <summary>With a pooler head, let the last layer compute only the [CLS] row (<see cref="Passes.ClsOnlyLastLayerPass"/>).</summary>
+    public bool ClsOnlyLastLayer { get; init; } = true;
+
     public string? Name { get; init; }
 }

@@ -34,7 +34,8 @@ public sealed class ClsOnlyLastLayerPassTests(ITestOutputHelper output)
     {
         var full = Classifier(HeadPooling.Pooler);
         var pruned = full.Clone();
-        Assert.True(ClsOnlyLastLayerPass.TryApply(pruned, out _));
+        Assert.True(ClsOnlyLastLayerPass.TryApply(pruned, out var how));
+        Assert.Contains("folded", how, StringComparison.Ordinal);
 
         // Per-token projections are MatMuls by a 2-D weight: Q, K, V, output, intermediate, output dense per layer.
         Assert.Equal(36, WeightMatMuls(full));

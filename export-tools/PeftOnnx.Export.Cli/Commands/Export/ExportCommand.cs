@@ -45,7 +45,7 @@ internal static class ExportCommand
             {
                 if (side.Requested(parseResult))
                     return side.Run(parseResult, parseResult.GetValue(baseModel)!, parseResult.GetValue(adapter)!, parseResult.GetValue(output)!,
-                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(force), stderr);
+                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(force), !parseResult.GetValue(fullLastLayer), stderr);
                 var options = new BundleExportOptions
                 {
                     BaseDirectory = parseResult.GetValue(baseModel)!,

@@ -44,16 +44,9 @@ public sealed record SelfAttentionBlock(
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(softmax);
-        var scores = MatchParentPath(index, softmax, ["Add", "Div", "MatMul"], [0, 0, 0]);
-        var context = OnlyChild(index, softmax.Output[0], "MatMul");
-        var merge = context is null ? null : OnlyChild(index, context.Output[0], "Transpose");
-        var output = merge is null ? null : Child(index, merge.Output[0], "Reshape");
-        if (scores is null || context is null || merge is null || output is null)
-        {
-            reason = "not MatMul(q, k) / scale + mask -> Softmax -> MatMul(v) -> Transpose -> Reshape";
+        if (AttentionCore.Match(index, softmax, out reason) is not { } core)
             return null;
-        }
-        var (maskAdd, scale, qk) = (scores[0], scores[1], scores[2]);
+        var (scale, maskAdd, qk, context, merge, output) = (core.Scale, core.MaskAdd, core.Scores, core.Context, core.Merge, core.Output);
         var q = Projection(index, qk, 0, [0, 2, 1, 3]);
         var k = Projection(index, qk, 1, [0, 2, 3, 1]);
         var v = Projection(index, context, 1, [0, 2, 1, 3]);
@@ -67,11 +60,6 @@ public sealed record SelfAttentionBlock(
             reason = $"Q, K and V read different inputs ({q.Input}, {k.Input}, {v.Input})";
             return null;
         }
-        if (!SameOrder(merge, [0, 2, 1, 3]))
-        {
-            reason = "the context transpose is not (0, 2, 1, 3)";
-            return null;
-        }
         var heads = HeadShape(index, q.Reshape);
         var divisor = Scalar(index, scale.Input[1]);
         var hidden = index.Initializer(q.Weight)!.Dims[1];
@@ -80,14 +68,8 @@ public sealed record SelfAttentionBlock(
             reason = $"head count/size cannot be read from the Q reshape (hidden {hidden}) or the score scale is not a positive constant";
             return null;
         }
-        var additiveMask = OtherInput(maskAdd, scale.Output[0]);
-        if (additiveMask is null)
-        {
-            reason = "the mask Add does not add the scaled scores to a mask";
-            return null;
-        }
         reason = null;
-        return new SelfAttentionBlock(q, k, v, qk, scale, divisor.Value, maskAdd, additiveMask, softmax, context, merge, output, shape.Heads, shape.HeadSize);
+        return new SelfAttentionBlock(q, k, v, qk, scale, divisor.Value, maskAdd, core.AdditiveMask, softmax, context, merge, output, shape.Heads, shape.HeadSize);
     }
 
     /// <summary>True when values made inside the block are read outside it only by Shape and Reshape nodes (the dynamic reshape arithmetic that dies with it).</summary>
@@ -124,7 +106,7 @@ public sealed record SelfAttentionBlock(
         return new AttentionProjection(matMul.Input[0], weight, split.Constant, path[1], [matMul, add, path[1], path[0]]);
     }
 
-    private static bool SameOrder(NodeProto transpose, long[] perm) => Ints(transpose, "perm") is { } actual && actual.SequenceEqual(perm);
+    internal static bool SameOrder(NodeProto transpose, long[] perm) => Ints(transpose, "perm") is { } actual && actual.SequenceEqual(perm);
 
     /// <summary>(heads, head size) from the Q reshape's target shape: a constant, or a Concat whose last two parts are constants.</summary>
     private static (long Heads, long HeadSize)? HeadShape(GraphIndex index, NodeProto reshape)

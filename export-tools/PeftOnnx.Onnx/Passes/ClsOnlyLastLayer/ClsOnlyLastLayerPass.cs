@@ -1,0 +1,194 @@
+using Onnx;
+using PeftOnnx.Onnx.Graph;
+using PeftOnnx.Onnx.Passes.Fusions;
+using PeftOnnx.Onnx.Passes.Patterns;
+using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
+
+namespace PeftOnnx.Onnx.Passes;
+
+/// <summary>
+/// A pooler head reads only h[:, 0] of the last layer, so the last layer computes only that row: its query, output
+/// projection, residual, LayerNorms and feed-forward run on one token instead of S; keys and values still see every
+/// token. About a sixth of a 6-layer encoder's work goes away; the outputs are the same up to float rounding.
+/// <list type="bullet">
+/// <item>Plain projections (merged bundles): the keys and values are folded away too (<see cref="FoldedQueryAttention"/>).</item>
+/// <item>Anything else that computes the query row by row (LoRA side-graphs, mixed adapter stacks) keeps its nodes;
+/// the query branch reads x[:, 0:1] instead of x, and the reshapes, which take their shapes from the tensors they
+/// reshape, follow. Keys and values stay as they are (prefix tuning's concatenated slots included).</item>
+/// </list>
+/// The pass checks that everything after the attention block is per token and that only Gather(h, 0, axis=1) reads
+/// the result; where the graph does not have that shape (mean pooling, the hidden states as an output) it leaves the
+/// model alone and says why.
+/// </summary>
+public sealed class ClsOnlyLastLayerPass : IModelPass
+{
+    internal const string Prefix = "cls_last_layer/";
+
+    public string Name => "cls-only-last-layer";
+
+    /// <summary>Rewrites the last layer when the graph allows it; the summary says what happened either way.</summary>
+    public string Apply(ModelProto model) =>
+        TryApply(model, out var reason) ? $"last layer computes the [CLS] row only ({reason})" : $"left as is: {reason}";
+
+    /// <summary>
+    /// True when the last layer was rewritten (<paramref name="reason"/> then says how); otherwise the model is
+    /// unchanged and <paramref name="reason"/> says why.
+    /// </summary>
+    public static bool TryApply(ModelProto model, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var graph = model.Graph;
+        var opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
+        if (opset < 10)
+        {
+            reason = $"opset {opset} has no Slice with tensor inputs (10+)";
+            return false;
+        }
+        var index = new GraphIndex(graph);
+        var softmax = graph.Node.LastOrDefault(n => n.OpType == "Softmax" && AttentionCore.Match(index, n, out _) is not null);
+        if (softmax is null)
+        {
+            reason = "no self-attention block (MatMul(q, k) / c + mask -> Softmax -> MatMul(v)) was found";
+            return false;
+        }
+        var rows = new TokenRows(index);
+        var block = SelfAttentionBlock.Match(index, softmax, out _);
+        if (block is not null && block.OnlyShapeReadersOutside(index) && FoldedQueryAttention.Refusal(index, block) is null)
+            return TryFold(index, rows, block, out reason);
+        return TrySliceQuery(index, rows, AttentionCore.Match(index, softmax, out _)!, out reason);
+    }
+
+    private static bool TryFold(GraphIndex index, TokenRows rows, SelfAttentionBlock block, out string reason)
+    {
+        var tail = rows.Tail(block.Output.Output[0], block.Input, out reason);
+        if (tail is null)
+            return false;
+        var graph = index.Graph;
+        var rewrite = new GraphRewrite();
+        var x0 = P("x0");
+        Rename(tail, block.Input, x0);
+        rewrite.Replace(block.Nodes, block.Output, [.. FoldedQueryAttention.Build(index, block, x0, rewrite)]);
+        rewrite.Apply(graph);
+        GraphRewrite.PruneDeadNodes(graph);
+        ForgetShapes(graph, tail.SelectMany(n => n.Output).Append(block.Output.Output[0]));
+        reason = "keys and values folded into the query";
+        return true;
+    }
+
+    /// <summary>The query branch reads row 0 of the layer input; the attention nodes stay and take their shapes from it.</summary>
+    private static bool TrySliceQuery(GraphIndex index, TokenRows rows, AttentionCore core, out string reason)
+    {
+        // Qh = Transpose(0,2,1,3)(Reshape(q, (B, S, N, D))): the scores' left operand.
+        var heads = MatchParentPath(index, core.Scores, ["Transpose", "Reshape"], [0, 0]);
+        if (heads is null || !SelfAttentionBlock.SameOrder(heads[0], [0, 2, 1, 3]))
+        {
+            reason = "the scores' query operand is not Transpose(0,2,1,3)(Reshape(q))";
+            return false;
+        }
+        var (queryReshape, query) = (heads[1], heads[1].Input[0]);
+
+        // The query branch: row-wise nodes from q back to the one value the keys also read, x (the layer input).
+        var keySide = rows.Ancestors(core.Scores.Input[1]);
+        var branch = new List<NodeProto>();
+        string? x = null;
+        var pending = new Stack<string>([query]);
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        while (pending.TryPop(out var value))
+        {
+            if (!visited.Add(value) || !rows.IsSequential(value))
+                continue; // weights, adapter factors: the same for every row
+            if (keySide.Contains(value))
+            {
+                if (x is not null && x != value)
+                {
+                    reason = $"the query reads two values the keys also read ({x}, {value})";
+                    return false;
+                }
+                x = value;
+                continue;
+            }
+            if (index.Producer(value) is not { } producer)
+            {
+                reason = $"the query reads the graph input '{value}' directly";
+                return false;
+            }
+            branch.Add(producer);
+            foreach (var input in producer.Input.Where(i => i.Length > 0))
+                pending.Push(input);
+        }
+        if (x is null || branch.Count == 0)
+        {
+            reason = "the query does not come from the layer input the keys read";
+            return false;
+        }
+        var branchValues = new HashSet<string>(branch.SelectMany(n => n.Output), StringComparer.Ordinal);
+        if (branch.FirstOrDefault(n => !rows.IsRowwise(n, v => branchValues.Contains(v) || v == x)) is { } mixer)
+        {
+            reason = $"{GraphIndex.Describe(mixer)} ({mixer.OpType}) in the query branch is not a per-token operation";
+            return false;
+        }
+        var inside = new HashSet<NodeProto>(branch, ReferenceEqualityComparer.Instance) { queryReshape };
+        if (branchValues.SelectMany(index.Consumers).FirstOrDefault(c => !inside.Contains(c) && c.OpType != "Shape") is { } reader)
+        {
+            reason = $"{GraphIndex.Describe(reader)} reads the query branch from outside it";
+            return false;
+        }
+        if (!rows.ShapeFollows(queryReshape.Input[1], query) || !rows.ShapeFollows(core.Output.Input[1], core.Merge.Output[0]))
+        {
+            reason = "a head reshape takes its shape from another tensor than the one it reshapes, so it would not follow one row";
+            return false;
+        }
+        var tail = rows.Tail(core.Output.Output[0], x, out reason);
+        if (tail is null)
+            return false;
+
+        var graph = index.Graph;
+        var x0 = P("x0");
+        var mask0 = P("mask_row0");
+        Rename(branch, x, x0);
+        Rename(tail, x, x0);
+        core.MaskAdd.Input[core.MaskAdd.Input.IndexOf(core.AdditiveMask)] = mask0;
+        var rewrite = new GraphRewrite();
+        var rowSlice = RowZero(rewrite, x, x0, axis: 1, "x0");
+        var maskSlice = RowZero(rewrite, core.AdditiveMask, mask0, axis: 2, "mask"); // (B, 1, 1, S) stays; a per-query (B, 1, S, S) mask keeps row 0
+        rewrite.Apply(graph); // the slices' constants
+        // Each slice goes just before its first reader: the node list stays topologically sorted.
+        graph.Node.Insert(graph.Node.IndexOf(graph.Node.First(n => n.Input.Contains(x0))), rowSlice);
+        graph.Node.Insert(graph.Node.IndexOf(core.MaskAdd), maskSlice);
+        ForgetShapes(graph, branch.Concat(tail).SelectMany(n => n.Output).Concat(core.Scores.Output).Concat(core.Softmax.Output)
+            .Concat(core.Context.Output).Concat(core.Merge.Output).Concat(core.Output.Output).Concat(queryReshape.Output));
+        reason = "query branch reads row 0";
+        return true;
+    }
+
+    /// <summary>output = input[..., 0:1, ...] along <paramref name="axis"/>; its constants go into <paramref name="rewrite"/>.</summary>
+    internal static NodeProto RowZero(GraphRewrite rewrite, string input, string output, long axis, string name)
+    {
+        rewrite.AddInitializer(TensorData.FromInt64(P($"{name}_start"), [0], 1));
+        rewrite.AddInitializer(TensorData.FromInt64(P($"{name}_end"), [1], 1));
+        rewrite.AddInitializer(TensorData.FromInt64(P($"{name}_axis"), [axis], 1));
+        return Node("Slice", P($"{name}_slice"), "", [input, P($"{name}_start"), P($"{name}_end"), P($"{name}_axis")], [output]);
+    }
+
+    private static void Rename(IEnumerable<NodeProto> nodes, string from, string to)
+    {
+        foreach (var node in nodes)
+        {
+            for (var i = 0; i < node.Input.Count; i++)
+            {
+                if (node.Input[i] == from)
+                    node.Input[i] = to;
+            }
+        }
+    }
+
+    /// <summary>Their value infos say S rows; they now have one.</summary>
+    private static void ForgetShapes(GraphProto graph, IEnumerable<string> values)
+    {
+        var resized = new HashSet<string>(values, StringComparer.Ordinal);
+        foreach (var info in graph.ValueInfo.Where(v => resized.Contains(v.Name)).ToList())
+            graph.ValueInfo.Remove(info);
+    }
+
+    private static string P(string name) => Prefix + name;
+}
