@@ -50,7 +50,8 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
         var rewrite = new GraphRewrite();
         var unhandled = new List<string>();
         string? maskInput = null;
-        foreach (var softmax in graph.Node.Where(n => n.OpType == "Softmax").ToList())
+        // A Softmax whose probabilities weigh no values (a classifier's) is not attention: nothing to report.
+        foreach (var softmax in graph.Node.Where(n => n.OpType == "Softmax" && index.Consumers(n.Output[0]).Any(c => c.OpType == "MatMul")).ToList())
         {
             var where = $"attention at {GraphIndex.Describe(softmax)}";
             var block = SelfAttentionBlock.Match(index, softmax, out var reason);
