@@ -5,12 +5,28 @@ namespace PeftOnnx.Onnx.Tests.Commands;
 public sealed class QuantizeCommandTests
 {
     [Fact]
-    public void Int8_writes_a_quarter_size_model_and_reports_the_pass()
+    public void Int8_writes_a_quarter_size_unfused_model_by_default()
     {
         using var dir = new TempDir();
         var output = dir.File("int8.onnx");
 
         var (code, stdout, stderr) = CliRunner.Invoke("quantize", MiniLm.ModelPath, "--to", "int8", "--output", output);
+
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("Attention: fused", stdout, StringComparison.Ordinal);
+        Assert.True(new FileInfo(output).Length < new FileInfo(MiniLm.ModelPath).Length * 0.3);
+        var nodes = OnnxModelFile.Load(output).Graph.Node;
+        Assert.Contains(nodes, n => n.OpType == "DynamicQuantizeMatMul");
+        Assert.DoesNotContain(nodes, n => n.OpType == "QAttention");
+    }
+
+    [Fact]
+    public void Int8_with_fuse_turns_attention_into_QAttention()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("int8.onnx");
+
+        var (code, stdout, stderr) = CliRunner.Invoke("quantize", MiniLm.ModelPath, "--to", "int8", "--fuse", "--output", output);
 
         Assert.True(code == 0, stderr);
         Assert.Contains("Attention: fused 6", stdout);

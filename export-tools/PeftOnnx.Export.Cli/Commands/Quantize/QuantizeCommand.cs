@@ -23,11 +23,12 @@ public static class QuantizeCommand
             DefaultValueFactory = _ => "dqmm",
         };
         format.AcceptOnlyFromAmong("dqmm", "matmul-integer");
-        var noFusions = new Option<bool>("--no-fusions")
+        var fuse = new Option<bool>("--fuse")
         {
-            Description = "int8: skip the transformer fusions (LayerNorm, SkipLayerNorm, BiasGelu, Attention) that run first; fused Attention becomes QAttention, the fastest CPU graph.",
+            Description = "int8: run the transformer fusions (LayerNorm, SkipLayerNorm, BiasGelu, Attention) first, so Attention becomes QAttention. " +
+                          "Off by default: on AVX-512/VNNI CPUs the unfused int8 graph measured faster at batch 8 and up (2.41x vs 1.76x fp32 at batch 32) and the same at batch 1.",
         };
-        var command = new Command("quantize", "Convert a float32 model to int8 (dynamic quantization, CPU) or fp16 (GPU).") { model, to, output, format, noFusions };
+        var command = new Command("quantize", "Convert a float32 model to int8 (dynamic quantization, CPU) or fp16 (GPU).") { model, to, output, format, fuse };
         command.SetAction(parseResult =>
         {
             var input = parseResult.GetValue(model)!;
@@ -42,7 +43,7 @@ public static class QuantizeCommand
             {
                 var onnx = OnnxModelFile.Load(input.FullName);
                 var stdout = parseResult.InvocationConfiguration.Output;
-                if (pass is DynamicInt8QuantizationPass && !parseResult.GetValue(noFusions))
+                if (pass is DynamicInt8QuantizationPass && parseResult.GetValue(fuse))
                 {
                     foreach (var fusion in TransformerFusion.Apply(onnx))
                         stdout.WriteLine(fusion);
