@@ -53,7 +53,7 @@ public sealed class ClsOnlyLastLayerPass : IModelPass
         }
         var rows = new TokenRows(index);
         var block = SelfAttentionBlock.Match(index, softmax, out _);
-        if (block is not null && block.OnlyShapeReadersOutside(index) && FoldedQueryAttention.Refusal(index, block) is null)
+        if (block is not null && block.OnlyShapeReadersOutside(index) && FoldedQueryAttention.CanFold(index, block))
             return TryFold(index, rows, block, out reason);
         return TrySliceQuery(index, rows, AttentionCore.Match(index, softmax, out _)!, out reason);
     }

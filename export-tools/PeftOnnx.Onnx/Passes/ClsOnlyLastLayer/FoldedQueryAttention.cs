@@ -19,12 +19,11 @@ internal static class FoldedQueryAttention
 {
     private const string Prefix = ClsOnlyLastLayerPass.Prefix;
 
-    /// <summary>Why the block cannot be folded (its K or V weights are adapter inputs a session may replace), or null.</summary>
-    public static string? Refusal(GraphIndex index, SelfAttentionBlock block)
+    /// <summary>False when a K or V weight or bias is a graph input: an adapter may replace it at run time, so it cannot be baked in.</summary>
+    public static bool CanFold(GraphIndex index, SelfAttentionBlock block)
     {
         string[] folded = [block.Key.Weight, block.Key.Bias, block.Value.Weight, block.Value.Bias];
-        var replaceable = folded.FirstOrDefault(w => index.Graph.Input.Any(i => i.Name == w));
-        return replaceable is null ? null : $"'{replaceable}' is a graph input (an adapter may replace it), so it cannot be folded";
+        return !folded.Any(w => index.Graph.Input.Any(i => i.Name == w));
     }
 
     /// <summary>The attention block for query row 0 only; its output keeps the block's output name, now (B, 1, H).</summary>
