@@ -90,6 +90,7 @@ public sealed class ClsOnlyLastLayerPass : IModelPass
         // The query branch: row-wise nodes from q back to the one value the keys also read, x (the layer input).
         var keySide = rows.Ancestors(core.Scores.Input[1]);
         var branch = new List<NodeProto>();
+        var inBranch = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance); // protobuf messages compare by value
         string? x = null;
         var pending = new Stack<string>([query]);
         var visited = new HashSet<string>(StringComparer.Ordinal);
@@ -112,6 +113,8 @@ public sealed class ClsOnlyLastLayerPass : IModelPass
                 reason = $"the query reads the graph input '{value}' directly";
                 return false;
             }
+            if (!inBranch.Add(producer))
+                continue; // a node with several outputs in the branch
             branch.Add(producer);
             foreach (var input in producer.Input.Where(i => i.Length > 0))
                 pending.Push(input);
