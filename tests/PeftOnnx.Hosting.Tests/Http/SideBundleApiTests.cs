@@ -6,6 +6,7 @@ using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Scoring;
 using Xunit.Abstractions;
 using static PeftOnnx.Hosting.Tests.Support.SideBundleFixture;
+using static PeftOnnx.Tests.ReversedTenant;
 
 namespace PeftOnnx.Hosting.Tests.Http;
 
@@ -13,16 +14,6 @@ namespace PeftOnnx.Hosting.Tests.Http;
 [Collection("side-bundle")]
 public sealed class SideBundleApiTests(SideBundleFixture bundle, ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly string[] Texts =
-    [
-        "The kernel scheduler handles processes on many CPUs.",
-        "A video player with subtitles and playlists.",
-        "Python library for parsing XML documents quickly.",
-        "Fonts for Devanagari and Tamil scripts.",
-        "An email client with PGP support.",
-        "Tools to inspect and repair ext4 file systems.",
-    ];
-
     private ServeHostFixture _host = null!;
 
     public async Task InitializeAsync() => _host = await ServeHostFixture.StartAsync(new Dictionary<string, string?>

@@ -26,9 +26,7 @@ public sealed class SideBundleFixture : IDisposable
             OutputDirectory = _temp.Combine("mixed"),
             Form = SideGraphManifest.MixedForm,
         }).Directory;
-        var primary = OrtAdapterFile.Load(AdapterPath(Primary));
-        var reversed = primary.Parameters.Select(p => p.Name.StartsWith("classifier.", StringComparison.Ordinal) ? ReverseRows(p) : p).ToList();
-        new OrtAdapterFile(reversed).Save(AdapterPath(Reversed));
+        ReversedTenant.Of(OrtAdapterFile.Load(AdapterPath(Primary))).Save(AdapterPath(Reversed));
     }
 
     public string Directory { get; }
@@ -36,16 +34,6 @@ public sealed class SideBundleFixture : IDisposable
     public string AdapterPath(string name) => Path.Combine(Directory, SideGraphManifest.AdapterFolder, name + OrtAdapterFile.Extension);
 
     public void Dispose() => _temp.Dispose();
-
-    private static OrtAdapterParameter ReverseRows(OrtAdapterParameter weight)
-    {
-        var values = weight.ToFloat32();
-        var (rows, cols) = ((int)weight.Dims[0], weight.Dims.Length == 2 ? (int)weight.Dims[1] : 1);
-        var reversed = new float[values.Length];
-        for (var r = 0; r < rows; r++)
-            Array.Copy(values, (rows - 1 - r) * cols, reversed, r * cols, cols);
-        return OrtAdapterParameter.FromFloat32(weight.Name, reversed, weight.Dims);
-    }
 }
 
 /// <summary>Test classes that share one exported side bundle (exporting takes a few seconds).</summary>

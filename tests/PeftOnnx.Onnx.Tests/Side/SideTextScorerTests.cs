@@ -4,22 +4,14 @@ using PeftOnnx.Onnx.Export;
 using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Scoring;
 using Xunit.Abstractions;
+using PeftOnnx.Tests;
 using static PeftOnnx.Onnx.Tests.Side.SideBundles;
+using static PeftOnnx.Tests.ReversedTenant;
 
 namespace PeftOnnx.Onnx.Tests.Side;
 
 public sealed class SideTextScorerTests(ITestOutputHelper output)
 {
-    private static readonly string[] Texts =
-    [
-        "The kernel scheduler handles processes on many CPUs.",
-        "A video player with subtitles and playlists.",
-        "Python library for parsing XML documents quickly.",
-        "Fonts for Devanagari and Tamil scripts.",
-        "An email client with PGP support.",
-        "Tools to inspect and repair ext4 file systems.",
-    ];
-
     [Fact]
     public void Grouped_and_mixed_batching_give_the_same_scores_and_both_get_measured()
     {
@@ -27,9 +19,7 @@ public sealed class SideTextScorerTests(ITestOutputHelper output)
         var bundle = ExportSide(temp, SideGraphManifest.MixedForm, "seqcls_lora_qv_r8");
         var folder = Path.Combine(bundle, SideGraphManifest.AdapterFolder);
         var second = OrtAdapterFile.Load(Path.Combine(folder, "seqcls_lora_qv_r8" + OrtAdapterFile.Extension));
-        // A second tenant: same LoRA, classifier rows (weight and bias) reversed, so its label order is reversed.
-        var reversed = second.Parameters.Select(p => p.Name.StartsWith("classifier.", StringComparison.Ordinal) ? Reverse(p) : p).ToList();
-        new OrtAdapterFile(reversed).Save(Path.Combine(folder, "tenant2" + OrtAdapterFile.Extension));
+        ReversedTenant.Of(second).Save(Path.Combine(folder, "tenant2" + OrtAdapterFile.Extension));
 
         using var model = SideModel.Load(bundle, Cpu, watch: false);
         var scorer = new SideTextScorer(model, "seqcls_lora_qv_r8", new ScorerOptions { BatchSize = 4 });
@@ -90,15 +80,5 @@ public sealed class SideTextScorerTests(ITestOutputHelper output)
         Assert.Null(router.Route(Path.Combine(root, "initech", "b.txt")));
         Assert.Null(router.Route(Path.Combine(root, "c.txt")));
         Assert.Null(router.Route(temp.File("elsewhere/acme/d.txt")));
-    }
-
-    private static OrtAdapterParameter Reverse(OrtAdapterParameter weight)
-    {
-        var values = weight.ToFloat32();
-        var (rows, cols) = ((int)weight.Dims[0], weight.Dims.Length == 2 ? (int)weight.Dims[1] : 1);
-        var reversed = new float[values.Length];
-        for (var r = 0; r < rows; r++)
-            Array.Copy(values, (rows - 1 - r) * cols, reversed, r * cols, cols);
-        return OrtAdapterParameter.FromFloat32(weight.Name, reversed, weight.Dims);
     }
 }
