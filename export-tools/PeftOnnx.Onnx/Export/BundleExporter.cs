@@ -84,11 +84,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
                 ["probabilities"] = ClassificationHeadPass.ProbabilitiesOutput,
             };
             if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler)
-            {
-                var pruning = new ClsOnlyLastLayerPass();
-                var summary = pruning.Apply(model);
-                progress?.Report($"{pruning.Name}: {summary}");
-            }
+                ApplyClsOnlyLastLayer(model, progress);
         }
 
         var precision = ApplyPrecision(model, options);
@@ -190,6 +186,14 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         var unmatched = matcher?.UnmatchedEntries(modules.Linears.Select(l => l.Name)) ?? [];
         if (unmatched.Count > 0)
             warnings.Add($"target_modules entries {string.Join(", ", unmatched)} match no Linear module of {baseName}.");
+    }
+
+    /// <summary>The [CLS]-only last layer for a pooler head (merged and side bundles); the log says whether it applied.</summary>
+    internal static void ApplyClsOnlyLastLayer(ModelProto model, IProgress<string>? progress)
+    {
+        var pass = new ClsOnlyLastLayerPass();
+        var summary = pass.Apply(model); // not inside progress?.Report(...): a null progress would skip the call
+        progress?.Report($"{pass.Name}: {summary}");
     }
 
     /// <summary>The edge passes, after merging and the head: fp16 weights and compute, or int8 dynamic quantization.</summary>

@@ -67,11 +67,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             var headSlots = mixed ? AdapterHeadPass.Stack(model, MixedLoraPass.AdapterIndexInput) : AdapterHeadPass.MakeOverridable(model);
             side = side with { Parameters = [.. side.Parameters, .. headSlots] };
             if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler)
-            {
-                var pruning = new ClsOnlyLastLayerPass();
-                var summary = pruning.Apply(model);
-                progress?.Report($"{pruning.Name}: {summary}");
-            }
+                BundleExporter.ApplyClsOnlyLastLayer(model, progress);
             outputs = new Dictionary<string, string>
             {
                 ["logits"] = ClassificationHeadPass.LogitsOutput,

@@ -45,17 +45,17 @@ public sealed class ClsOnlyLastLayerPass : IModelPass
             return false;
         }
         var index = new GraphIndex(graph);
-        var softmax = graph.Node.LastOrDefault(n => n.OpType == "Softmax" && AttentionCore.Match(index, n, out _) is not null);
-        if (softmax is null)
+        var core = graph.Node.Where(n => n.OpType == "Softmax").Select(n => AttentionCore.Match(index, n, out _)).LastOrDefault(c => c is not null);
+        if (core is null)
         {
             reason = "no self-attention block (MatMul(q, k) / c + mask -> Softmax -> MatMul(v)) was found";
             return false;
         }
         var rows = new TokenRows(index);
-        var block = SelfAttentionBlock.Match(index, softmax, out _);
+        var block = SelfAttentionBlock.Match(index, core.Softmax, out _);
         if (block is not null && block.OnlyShapeReadersOutside(index) && FoldedQueryAttention.CanFold(index, block))
             return TryFold(index, rows, block, out reason);
-        return TrySliceQuery(index, rows, AttentionCore.Match(index, softmax, out _)!, out reason);
+        return TrySliceQuery(index, rows, core, out reason);
     }
 
     private static bool TryFold(GraphIndex index, TokenRows rows, SelfAttentionBlock block, out string reason)
