@@ -6,7 +6,9 @@ namespace PeftOnnx.Hosting.Tests.Support;
 
 /// <summary>
 /// A throw-away redis-server on a free loopback port, without persistence, killed on dispose. The binary comes from
-/// Debian's redis-server package (.ci/run installs it when missing).
+/// Debian's redis-server package (.ci/run installs it when missing). Where it is missing, a test that starts one is
+/// skipped with the reason (use <c>[SkippableFact]</c>); under CI (<c>CI=true</c>) a missing server is a failure, so
+/// CI can never skip the scale-out tests silently.
 /// </summary>
 internal sealed class RedisServer : IDisposable
 {
@@ -24,10 +26,13 @@ internal sealed class RedisServer : IDisposable
 
     public static async Task<RedisServer> StartAsync()
     {
-        var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("redis-server is not installed; `apt-get install -y redis-server` (.ci/run does it).");
+        var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
+        const string missing = "redis-server is not installed (`apt-get update && apt-get install -y redis-server`; .ci/run does it)";
+        if (binary is null && string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException(missing + ", and CI must run the Redis tests.");
+        Skip.If(binary is null, missing + ": Redis scale-out test skipped.");
         var port = FreePort();
-        var info = new ProcessStartInfo(binary)
+        var info = new ProcessStartInfo(binary!)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
