@@ -1,3 +1,4 @@
+using PeftOnnx.Runtime.Evaluation;
 using PeftOnnx.Runtime.Tokenization;
 using PeftOnnx.Training.Data;
 using PeftOnnx.Training.Encoder;

@@ -1,3 +1,5 @@
+using System.Globalization;
+using PeftOnnx.Runtime.Evaluation;
 using PeftOnnx.Training.Data;
 using PeftOnnx.Training.Encoder;
 using TorchSharp;
@@ -32,6 +34,10 @@ public static class Evaluator
         return predictions;
     }
 
-    public static ClassificationMetrics Evaluate(BertForSequenceClassification model, IReadOnlyList<TokenizedExample> examples, int batchSize, int padId, Device device) =>
-        ClassificationMetrics.Compute(Predict(model, examples, batchSize, padId, device), examples.Select(e => e.Label).ToArray(), model.NumLabels);
+    /// <summary>Accuracy and macro-F1 of the model on the examples; labels are named by class index.</summary>
+    public static ClassificationMetrics Evaluate(BertForSequenceClassification model, IReadOnlyList<TokenizedExample> examples, int batchSize, int padId, Device device)
+    {
+        var labels = Enumerable.Range(0, model.NumLabels).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        return ClassificationMetrics.Compute(labels, examples.Select(e => e.Label).ToArray(), Predict(model, examples, batchSize, padId, device));
+    }
 }

@@ -133,7 +133,7 @@ public sealed class Trainer
                 break;
             }
             var devMetrics = Evaluator.Evaluate(_model, dev, _options.EvalBatchSize, _padId, _device);
-            var metric = devMetrics.Get(_options.SelectionMetric);
+            var metric = _options.SelectionMetric == "macro_f1" ? devMetrics.MacroF1 : devMetrics.Accuracy;
             var improved = metric > state.BestMetric;
             var elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
             var summary = new EpochSummary

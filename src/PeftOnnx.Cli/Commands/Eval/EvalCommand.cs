@@ -108,6 +108,9 @@ internal static class EvalCommand
         writer.WriteLine($"examples: {metrics.Count}");
         writer.WriteLine($"accuracy: {metrics.Accuracy:P2}");
         writer.WriteLine($"macro-F1: {metrics.MacroF1:F4}");
+        var absent = metrics.PerLabel.Where(m => !m.Counted).Select(m => m.Label).ToList();
+        if (absent.Count > 0)
+            writer.WriteLine($"  (not averaged, in neither gold nor predictions: {string.Join(", ", absent)})");
 
         var perLabel = new Table().AddColumns("label", "precision", "recall", "F1", "support");
         foreach (var m in metrics.PerLabel)
