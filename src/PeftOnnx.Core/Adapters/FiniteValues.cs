@@ -34,6 +34,20 @@ public static class FiniteValues
         }
     }
 
+    /// <summary>Throws <see cref="InvalidDataException"/> naming <paramref name="what"/> and the first bad element.</summary>
+    public static void Require(ReadOnlySpan<float> values, string what)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                throw new InvalidDataException(
+                    $"{what} contains {Describe(values[i])} at index {i} (length {values.Length}); " +
+                    "the adapter is broken: retrain it or export it again from a finite checkpoint.");
+            }
+        }
+    }
+
     private static int FirstNonFinite(ReadOnlySpan<double> values)
     {
         for (var i = 0; i < values.Length; i++)

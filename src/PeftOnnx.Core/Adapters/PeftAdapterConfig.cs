@@ -7,6 +7,7 @@ using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Core.Adapters.PrefixTuning;
 using PeftOnnx.Core.Adapters.PromptTuning;
 using PeftOnnx.Core.Json;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Core.Adapters;
 
@@ -57,7 +58,7 @@ public abstract record PeftAdapterConfig
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            node = JsonNode.Parse(RegularFile.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException e)
         {

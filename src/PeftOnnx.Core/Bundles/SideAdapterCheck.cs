@@ -1,3 +1,4 @@
+using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.OrtAdapters;
 
 namespace PeftOnnx.Core.Bundles;
@@ -5,7 +6,7 @@ namespace PeftOnnx.Core.Bundles;
 /// <summary>
 /// Checks an adapter file against a side-graph bundle before anything runs it: every parameter must name an adapter
 /// input of the graph, with the graph's feature sizes, a rank within <see cref="SideGraphManifest.MaxRank"/> and float32
-/// data. Errors name the parameter, both shapes and what to do.
+/// data with finite values that cannot overflow float32. Errors name the parameter, both shapes and what to do.
 /// </summary>
 public static class SideAdapterCheck
 {
@@ -54,7 +55,58 @@ public static class SideAdapterCheck
         var half = ranks.Keys.FirstOrDefault(m => adapter.Parameters.Count(p => p.Name == SideName(Slot(side, m).AInput) || p.Name == SideName(Slot(side, m).BInput)) != 2);
         if (half is not null)
             throw new InvalidDataException($"{source}: {half} has only one of lora_A and lora_B; an adapter sets both.");
+        CheckValues(side, adapter, source);
         return maxRank;
+    }
+
+    /// <summary>
+    /// Largest input magnitude a LoRA branch must carry without overflowing float32: the hidden states it reads
+    /// (after LayerNorm or GELU) stay within ±100 in BERT-family encoders; this leaves a factor of 100 to spare.
+    /// </summary>
+    public const double ActivationBound = 1e4;
+
+    /// <summary>
+    /// Refuses NaN/Inf values (PEFT's safe_merge rule, as every merge here) and LoRA pairs whose update B·A can carry
+    /// an input of <see cref="ActivationBound"/> past float32's range: such an adapter answers NaN for every text.
+    /// </summary>
+    private static void CheckValues(SideGraphManifest side, OrtAdapterFile adapter, string source)
+    {
+        var values = adapter.Parameters.ToDictionary(p => p.Name, p => p.ToFloat32(), StringComparer.Ordinal);
+        foreach (var (name, data) in values)
+            FiniteValues.Require(data, $"{source}: parameter {name}");
+        foreach (var slot in side.Lora)
+        {
+            if (!values.TryGetValue(SideName(slot.AInput), out var a) || !values.TryGetValue(SideName(slot.BInput), out var b))
+                continue;
+            var gain = Gain(a, b, slot.InFeatures, slot.OutFeatures);
+            if (gain * ActivationBound > float.MaxValue)
+            {
+                throw new InvalidDataException(
+                    $"{source}: the LoRA update of {slot.Module} multiplies its input by up to {gain:E2}, so inputs above {float.MaxValue / gain:E2} overflow float32 " +
+                    $"(the limit is {float.MaxValue / ActivationBound:E2}); the adapter is broken: retrain it or export it again from a sane checkpoint.");
+            }
+        }
+    }
+
+    /// <summary>An upper bound of max_j Σ_i |(A·B)_ij| for A [in, r] and B [r, out] (row-major), in float64.</summary>
+    private static double Gain(float[] a, float[] b, int inFeatures, int outFeatures)
+    {
+        var rank = a.Length / Math.Max(inFeatures, 1);
+        var columnSums = new double[rank]; // Σ_i |A_ik|
+        for (var i = 0; i < inFeatures; i++)
+        {
+            for (var k = 0; k < rank; k++)
+                columnSums[k] += Math.Abs(a[i * rank + k]);
+        }
+        var gain = 0.0;
+        for (var j = 0; j < outFeatures; j++)
+        {
+            var sum = 0.0;
+            for (var k = 0; k < rank; k++)
+                sum += columnSums[k] * Math.Abs(b[k * outFeatures + j]);
+            gain = Math.Max(gain, sum);
+        }
+        return gain;
     }
 
     /// <summary>The per-run input name of a slot: the mixed form's stacked inputs end in "_stack", the adapter file names the plain one.</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Core.Hashing;
 
@@ -7,7 +8,7 @@ public static class FileSha256
 {
     public static string Of(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        using var stream = RegularFile.OpenRead(path, 1 << 20);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Core.Json;
 
@@ -23,7 +24,7 @@ public static class PeftJson
             throw new FileNotFoundException($"{path} does not exist.", path);
         try
         {
-            using var stream = File.OpenRead(path);
+            using var stream = RegularFile.OpenRead(path);
             return JsonSerializer.Deserialize<T>(stream, Options)
                 ?? throw new InvalidDataException($"{path} holds JSON null, expected a {typeof(T).Name}.");
         }

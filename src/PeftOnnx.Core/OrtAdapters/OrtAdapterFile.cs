@@ -1,12 +1,13 @@
 using System.Text;
 using Google.FlatBuffers;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Core.OrtAdapters;
 
 /// <summary>
 /// ONNX Runtime's <c>.onnx_adapter</c> file (onnxruntime/lora/adapter_format/adapter_schema.fbs, format version 1),
-/// read and written with a hand-written FlatBuffers table layout over Google.FlatBuffers' builder and Table accessors
-/// (no flatc step: the schema has two tables):
+/// written with Google.FlatBuffers' builder and read with bounds-checked reads (<see cref="FlatBufferView"/>), by a
+/// hand-written table layout (no flatc step: the schema has two tables):
 /// <code>
 ///   table Parameter { name:string; dims:[int64]; data_type:TensorDataType(int32); raw_data:[uint8] (force_align: 8); }
 ///   table Adapter   { format_version:int; adapter_version:int; model_version:int; parameters:[Parameter]; }
@@ -19,6 +20,8 @@ public sealed class OrtAdapterFile
     public const string Extension = ".onnx_adapter";
     public const string FileIdentifier = "TORT";
     public const int FormatVersion = 1;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     // vtable slots: 4 + 2 * field index
     private const int ParameterName = 4, ParameterDims = 6, ParameterDataType = 8, ParameterRawData = 10;
@@ -83,15 +86,19 @@ public sealed class OrtAdapterFile
         }
     }
 
+    /// <summary>Reads and parses a file; anything but a regular file (a FIFO, a device) is refused without blocking.</summary>
     public static OrtAdapterFile Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"adapter file {path} does not exist.", path);
-        return Parse(File.ReadAllBytes(path), path);
+        return Parse(RegularFile.ReadAllBytes(path), path);
     }
 
-    /// <summary>Parses and checks a file's bytes; <paramref name="source"/> names it in errors.</summary>
+    /// <summary>
+    /// Parses and checks a file's bytes; <paramref name="source"/> names it in errors. Every count, dimension and offset
+    /// is checked against the buffer before use, so any input yields either the adapter or an
+    /// <see cref="InvalidDataException"/> (the project's format error), nothing else; the data copied out never exceeds
+    /// the buffer's own size.
+    /// </summary>
     public static OrtAdapterFile Parse(byte[] bytes, string source)
     {
         ArgumentNullException.ThrowIfNull(bytes);
@@ -100,31 +107,26 @@ public sealed class OrtAdapterFile
         var identifier = Encoding.ASCII.GetString(bytes, 4, 4);
         if (identifier != FileIdentifier)
             throw new InvalidDataException($"{source} is not an ONNX Runtime adapter: its file identifier is \"{Printable(identifier)}\", expected \"{FileIdentifier}\".");
-        try
+        var view = new FlatBufferView(bytes, source);
+        var root = view.Root();
+        var format = view.Int(root, AdapterFormatVersion, 0, "the adapter table");
+        if (format != FormatVersion)
+            throw new InvalidDataException($"{source} has adapter format version {format}; this reader knows version {FormatVersion}.");
+        var (start, count) = view.Vector(root, AdapterParameters, sizeof(int), "the parameter list");
+        var parameters = new List<OrtAdapterParameter>(count);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long copied = 0; // FlatBuffers may share vectors between tables: cap what all parameters copy out at the file's size
+        for (var i = 0; i < count; i++)
         {
-            var buffer = new ByteBuffer(bytes);
-            var root = new Table(buffer.GetInt(0), buffer);
-            var format = Int(root, AdapterFormatVersion);
-            if (format != FormatVersion)
-                throw new InvalidDataException($"{source} has adapter format version {format}; this reader knows version {FormatVersion}.");
-            var parameters = new List<OrtAdapterParameter>();
-            var vector = root.__offset(AdapterParameters);
-            if (vector != 0)
-            {
-                var start = root.__vector(vector);
-                var count = root.__vector_len(vector);
-                for (var i = 0; i < count; i++)
-                {
-                    var position = root.__indirect(start + i * sizeof(int));
-                    parameters.Add(ReadParameter(new Table(position, buffer), source));
-                }
-            }
-            return new OrtAdapterFile(parameters, Int(root, AdapterAdapterVersion), Int(root, AdapterModelVersion));
+            var parameter = ReadParameter(view, view.Follow(start + (long)i * sizeof(int), $"parameter {i}"), i, source);
+            copied += parameter.RawData.Length + parameter.Dims.Length * sizeof(long) + parameter.Name.Length;
+            if (copied > bytes.Length)
+                throw view.Damaged($"its parameters share data: they hold more than the file's {bytes.Length:N0} bytes");
+            if (!names.Add(parameter.Name))
+                throw view.Damaged($"parameter {parameter.Name} appears twice");
+            parameters.Add(parameter);
         }
-        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException or ArgumentException)
-        {
-            throw new InvalidDataException($"{source} is a damaged ONNX Runtime adapter file ({e.Message}).", e);
-        }
+        return new OrtAdapterFile(parameters, view.Int(root, AdapterAdapterVersion, 0, "the adapter table"), view.Int(root, AdapterModelVersion, 0, "the adapter table"));
     }
 
     private static Offset<Table> WriteParameter(FlatBufferBuilder builder, OrtAdapterParameter parameter)
@@ -151,44 +153,53 @@ public sealed class OrtAdapterFile
         return new Offset<Table>(builder.EndTable());
     }
 
-    private static OrtAdapterParameter ReadParameter(Table table, string source)
+    private static OrtAdapterParameter ReadParameter(FlatBufferView view, long table, int index, string source)
     {
-        var nameOffset = table.__offset(ParameterName);
-        if (nameOffset == 0)
-            throw new InvalidDataException($"{source}: a parameter has no name.");
-        var name = table.__string(table.bb_pos + nameOffset);
-        var dims = new List<long>();
-        var dimsOffset = table.__offset(ParameterDims);
-        if (dimsOffset != 0)
+        var what = $"parameter {index}";
+        var (nameStart, nameLength) = view.Vector(table, ParameterName, 1, $"the name of {what}");
+        if (nameLength == 0)
+            throw view.Damaged($"{what} has no name");
+        string name;
+        try
         {
-            var start = table.__vector(dimsOffset);
-            for (var i = 0; i < table.__vector_len(dimsOffset); i++)
-                dims.Add(table.bb.GetLong(start + i * sizeof(long)));
+            name = StrictUtf8.GetString(view.Bytes(nameStart, nameLength));
         }
-        var type = (OrtAdapterDataType)Int(table, ParameterDataType);
-        var rawOffset = table.__offset(ParameterRawData);
-        var raw = rawOffset == 0 ? [] : table.bb.ToArray<byte>(table.__vector(rawOffset), table.__vector_len(rawOffset));
-        var parameter = new OrtAdapterParameter(name, [.. dims], type, raw);
-        var expected = parameter.ElementCount * ElementSize(type, name);
-        if (raw.Length != expected)
-            throw new InvalidDataException($"{source}: parameter {name} {parameter.ShapeText} ({type}) has {raw.Length} bytes of data, expected {expected}.");
-        return parameter;
+        catch (DecoderFallbackException)
+        {
+            throw view.Damaged($"the name of {what} is not UTF-8");
+        }
+        what = $"parameter {name}";
+        var (dimsStart, rank) = view.Vector(table, ParameterDims, sizeof(long), $"the dims of {what}");
+        var dims = new long[rank];
+        long elements = 1;
+        for (var d = 0; d < rank; d++)
+        {
+            dims[d] = view.I64(dimsStart + (long)d * sizeof(long), $"the dims of {what}");
+            if (dims[d] < 0)
+                throw view.Damaged($"{what} has dimension {d} = {dims[d]}");
+            // Beyond the file's size the data cannot be there; stopping here also keeps the product from overflowing.
+            elements = dims[d] == 0 ? 0 : elements > view.Length / dims[d] ? view.Length + 1L : elements * dims[d];
+        }
+        var type = (OrtAdapterDataType)view.Int(table, ParameterDataType, 0, what);
+        var size = TrySize(type) ?? throw view.Damaged($"{what} has data type {(int)type} ({type}), which has no fixed element size");
+        var (rawStart, rawLength) = view.Vector(table, ParameterRawData, 1, $"the data of {what}");
+        var shape = "[" + string.Join(", ", dims) + "]";
+        if (elements > view.Length || elements * size != rawLength)
+            throw new InvalidDataException($"{source}: parameter {name} {shape} ({type}) has {rawLength:N0} bytes of data, expected {(elements > view.Length ? "more than the file holds" : (elements * size).ToString("N0"))}.");
+        return new OrtAdapterParameter(name, dims, type, view.Bytes(rawStart, rawLength).ToArray());
     }
 
-    private static int Int(Table table, int slot)
-    {
-        var offset = table.__offset(slot);
-        return offset == 0 ? 0 : table.bb.GetInt(table.bb_pos + offset);
-    }
+    private static int ElementSize(OrtAdapterDataType type, string name) =>
+        TrySize(type) ?? throw new ArgumentException($"adapter parameter {name} has data type {type}, which has no fixed element size.", nameof(type));
 
-    private static int ElementSize(OrtAdapterDataType type, string name) => type switch
+    private static int? TrySize(OrtAdapterDataType type) => type switch
     {
         OrtAdapterDataType.UInt8 or OrtAdapterDataType.Int8 or OrtAdapterDataType.Bool => 1,
         OrtAdapterDataType.UInt16 or OrtAdapterDataType.Int16 or OrtAdapterDataType.Float16 or OrtAdapterDataType.BFloat16 => 2,
         OrtAdapterDataType.Float or OrtAdapterDataType.Int32 or OrtAdapterDataType.UInt32 => 4,
         OrtAdapterDataType.Int64 or OrtAdapterDataType.Double or OrtAdapterDataType.UInt64 or OrtAdapterDataType.Complex64 => 8,
         OrtAdapterDataType.Complex128 => 16,
-        _ => throw new InvalidDataException($"adapter parameter {name} has data type {type}, which has no fixed element size."),
+        _ => null,
     };
 
     private static string Printable(string text) => new([.. text.Select(c => char.IsControl(c) ? '?' : c)]);

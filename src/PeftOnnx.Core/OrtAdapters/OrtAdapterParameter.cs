@@ -6,7 +6,7 @@ namespace PeftOnnx.Core.OrtAdapters;
 /// </summary>
 public sealed record OrtAdapterParameter(string Name, long[] Dims, OrtAdapterDataType DataType, byte[] RawData)
 {
-    public long ElementCount => Dims.Aggregate(1L, (n, d) => checked(n * d));
+    public long ElementCount => Dims.Contains(0) ? 0 : Dims.Aggregate(1L, (n, d) => checked(n * d));
 
     public string ShapeText => "[" + string.Join(", ", Dims) + "]";
 

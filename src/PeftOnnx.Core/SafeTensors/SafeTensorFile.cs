@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Core.SafeTensors;
 
@@ -47,7 +48,7 @@ public sealed class SafeTensorFile : IDisposable
 
     public static SafeTensorFile Open(string path)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var handle = RegularFile.OpenHandle(path);
         try
         {
             var (tensors, metadata, dataStart) = ReadHeader(path, handle);

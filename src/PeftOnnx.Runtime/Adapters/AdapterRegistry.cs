@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.Files;
 using PeftOnnx.Core.OrtAdapters;
 
 namespace PeftOnnx.Runtime.Adapters;
@@ -11,7 +12,8 @@ namespace PeftOnnx.Runtime.Adapters;
 /// A folder of <c>.onnx_adapter</c> files served by name (file name without the extension). New files are loaded,
 /// changed ones reloaded, removed ones unloaded, with no restart and no session reload: a FileSystemWatcher triggers a
 /// rescan, and <see cref="Rescan"/> can be called directly. Every file is checked against the bundle's side.json
-/// first; a refused file is logged and listed in <see cref="Errors"/> while the other adapters keep serving.
+/// first (only regular files are opened; a FIFO or device is refused without blocking); a refused file is logged once
+/// and listed in <see cref="Errors"/> while the other adapters keep serving, and no exception ever leaves a rescan.
 /// Lookups read an immutable snapshot, so switching adapters per run costs a dictionary lookup.
 /// </summary>
 public sealed class AdapterRegistry : IDisposable
@@ -22,7 +24,7 @@ public sealed class AdapterRegistry : IDisposable
     private readonly FileSystemWatcher? _watcher;
     private readonly Timer _debounce;
     private volatile ImmutableDictionary<string, LoadedAdapter> _adapters = ImmutableDictionary.Create<string, LoadedAdapter>(StringComparer.Ordinal);
-    private ImmutableDictionary<string, string> _errors = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
+    private ImmutableDictionary<string, Refusal> _errors = ImmutableDictionary.Create<string, Refusal>(StringComparer.Ordinal);
     private bool _disposed;
 
     public AdapterRegistry(string directory, SideGraphManifest side, bool watch = true, ILogger? logger = null)
@@ -53,7 +55,7 @@ public sealed class AdapterRegistry : IDisposable
     public IReadOnlyDictionary<string, LoadedAdapter> Adapters => _adapters;
 
     /// <summary>Refused files by adapter name, with the reason.</summary>
-    public IReadOnlyDictionary<string, string> Errors => _errors;
+    public IReadOnlyDictionary<string, string> Errors => _errors.ToImmutableDictionary(e => e.Key, e => e.Value.Reason, StringComparer.Ordinal);
 
     /// <summary>A lease on adapter <paramref name="name"/> for one run; throws <see cref="AdapterNotFoundException"/> naming what is served.</summary>
     public AdapterLease Acquire(string name)
@@ -78,7 +80,7 @@ public sealed class AdapterRegistry : IDisposable
     public AdapterNotFoundException NotFound(string name)
     {
         if (_errors.TryGetValue(name, out var error))
-            return new AdapterNotFoundException($"adapter \"{name}\" is not served: {error}");
+            return new AdapterNotFoundException($"adapter \"{name}\" is not served: {error.Reason}");
         var served = _adapters.Keys.Order(StringComparer.Ordinal).ToList();
         return new AdapterNotFoundException(
             $"no adapter \"{name}\" in {Directory} (serving {(served.Count == 0 ? "none" : string.Join(", ", served))}); add {name}{OrtAdapterFile.Extension} there or pick a served name.");
@@ -124,6 +126,8 @@ public sealed class AdapterRegistry : IDisposable
                 }
                 if (adapters.TryGetValue(name, out var current) && current.LastWriteUtc == info.LastWriteTimeUtc && current.Length == info.Length)
                     continue;
+                if (errors.TryGetValue(name, out var refused) && refused.LastWriteUtc == info.LastWriteTimeUtc && refused.Length == info.Length)
+                    continue; // refused as it is now: logged once, tried again when it changes
                 try
                 {
                     var loaded = Load(name, path, info);
@@ -134,11 +138,11 @@ public sealed class AdapterRegistry : IDisposable
                     changed.Add(name);
                     _logger.LogInformation("Adapter {Adapter} loaded from {Path} (rank {Rank})", name, path, loaded.Rank);
                 }
-                catch (Exception e) when (e is InvalidDataException or IOException or OnnxRuntimeException or UnauthorizedAccessException)
+                catch (Exception e)
                 {
-                    if (!errors.TryGetValue(name, out var previous) || previous != e.Message)
-                        _logger.LogWarning("Adapter {Adapter} refused: {Reason}", name, e.Message);
-                    errors = errors.SetItem(name, e.Message);
+                    // Whatever a file holds, it costs only itself: the adapters already served keep serving.
+                    _logger.LogWarning("Adapter {Adapter} refused: {Reason}", name, e.Message);
+                    errors = errors.SetItem(name, new Refusal(e.Message, info.LastWriteTimeUtc, info.Length));
                 }
             }
             if (changed.Count > 0)
@@ -153,7 +157,7 @@ public sealed class AdapterRegistry : IDisposable
 
     private LoadedAdapter Load(string name, string path, FileInfo info)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = RegularFile.ReadAllBytes(path);
         var file = OrtAdapterFile.Parse(bytes, path);
         var rank = SideAdapterCheck.Validate(_side, file, path);
         var native = OrtLoraAdapter.Create(bytes, null);
@@ -173,11 +177,15 @@ public sealed class AdapterRegistry : IDisposable
             if (!_disposed)
                 Rescan();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception e)
         {
+            // A timer callback that throws ends the process: log and wait for the next change instead.
             _logger.LogWarning("Adapter folder {Directory} rescan failed: {Reason}", Directory, e.Message);
         }
     }
+
+    /// <summary>Why a file was refused, and the version of it that was.</summary>
+    private sealed record Refusal(string Reason, DateTime LastWriteUtc, long Length);
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Runtime.Documents;
 
@@ -57,7 +58,7 @@ public sealed class DocumentReader
         byte[] bytes;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            using var stream = RegularFile.OpenRead(path, 1); // a FIFO swapped in after the check above is refused, not waited on
             if (stream.CanSeek && stream.Length > _options.MaxBytes)
             {
                 skip = DocumentText.Skipped(path, $"too large ({stream.Length:N0} bytes; the limit is {_options.MaxBytes:N0})");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Runtime.Sessions;
 
@@ -23,6 +24,7 @@ public sealed class SessionFactory
     {
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"ONNX model {modelPath} does not exist.", modelPath);
+        RegularFile.Require(modelPath); // ONNX Runtime opens it itself, and would block on a FIFO
 
         if (settings.Device is DeviceKind.Cuda or DeviceKind.Auto)
         {

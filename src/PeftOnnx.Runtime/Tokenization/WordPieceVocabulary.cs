@@ -1,4 +1,5 @@
 using System.Text;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Runtime.Tokenization;
 
@@ -44,7 +45,7 @@ internal sealed class WordPieceVocabulary
         string content;
         try
         {
-            content = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path));
+            content = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(RegularFile.ReadAllBytes(path));
         }
         catch (DecoderFallbackException e)
         {

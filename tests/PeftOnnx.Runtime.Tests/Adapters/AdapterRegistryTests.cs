@@ -1,6 +1,7 @@
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.OrtAdapters;
 using PeftOnnx.Runtime.Adapters;
+using PeftOnnx.Tests;
 using Xunit.Abstractions;
 
 namespace PeftOnnx.Runtime.Tests.Adapters;
@@ -106,19 +107,31 @@ public sealed class AdapterRegistryTests(ITestOutputHelper output) : IDisposable
     [InlineData("unknown-module", "matches no adapter input")]
     [InlineData("not-an-adapter", "is not an ONNX Runtime adapter")]
     [InlineData("labels", "shape mismatch at classifier.weight")]
+    [InlineData("huge-dims", "[1099511627776, 1099511627776] (Float) has 64 bytes of data, expected more than the file holds")]
+    [InlineData("truncated", "is a damaged ONNX Runtime adapter file")]
+    [InlineData("fifo", "is not a regular file (a FIFO)")]
+    [InlineData("nan", "parameter encoder.layer.0.attention.self.value.lora_B contains NaN at index 3")]
+    [InlineData("overflow", "the LoRA update of encoder.layer.0.attention.self.query multiplies its input by up to")]
     public void Bad_files_are_refused_with_the_reason_and_the_others_keep_serving(string kind, string expected)
     {
+        if (kind == "fifo" && !OperatingSystem.IsLinux())
+            return;
         Write("good", Lora(rank: 2));
         var path = Path.Combine(_folder, kind + OrtAdapterFile.Extension);
         switch (kind)
         {
+            case "huge-dims": File.WriteAllBytes(path, WithHugeDims(Lora(rank: 2).ToBytes())); break;
+            case "truncated": File.WriteAllBytes(path, Lora(rank: 2).ToBytes()[..200]); break;
+            case "fifo": SpecialFiles.Fifo(path); break;
+            case "nan": Write(kind, With(Lora(rank: 2), "encoder.layer.0.attention.self.value.lora_B", 3, float.NaN)); break;
+            case "overflow": Write(kind, With(Lora(rank: 2), "encoder.layer.0.attention.self.query.lora_B", 0, 3e38f)); break;
             case "wrong-base": Write(kind, Lora(rank: 2, inFeatures: 16)); break;
             case "rank-too-high": Write(kind, Lora(rank: 5)); break;
             case "unknown-module": Write(kind, new OrtAdapterFile([Float("encoder.layer.9.attention.self.query.lora_A", In, 2)])); break;
             case "not-an-adapter": File.WriteAllText(path, "this is not a flatbuffer"); break;
             case "labels": Write(kind, new OrtAdapterFile([.. Lora(rank: 2).Parameters.SkipLast(1), Float("classifier.weight", 5, Out)])); break;
         }
-        using var registry = new AdapterRegistry(_folder, Side, watch: false);
+        using var registry = SpecialFiles.Promptly(() => new AdapterRegistry(_folder, Side, watch: false));
         Assert.Equal(["good"], registry.Adapters.Keys);
         output.WriteLine(registry.Errors[kind]);
         Assert.Contains(expected, registry.Errors[kind], StringComparison.Ordinal);
@@ -126,6 +139,36 @@ public sealed class AdapterRegistryTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         using var lease = registry.Acquire("good");
         Assert.False(lease.Adapter.IsReleased);
+    }
+
+    [Fact]
+    public void A_refused_file_is_not_read_again_until_it_changes()
+    {
+        var logger = new ListLogger();
+        File.WriteAllText(Path.Combine(_folder, "bad" + OrtAdapterFile.Extension), "garbage");
+        using var registry = new AdapterRegistry(_folder, Side, watch: false, logger);
+        registry.Rescan();
+        registry.Rescan();
+        var warning = Assert.Single(logger.Messages, m => m.StartsWith("Warning", StringComparison.Ordinal));
+        output.WriteLine(warning);
+        Write("bad", Lora(rank: 2));
+        File.SetLastWriteTimeUtc(Path.Combine(_folder, "bad" + OrtAdapterFile.Extension), DateTime.UtcNow.AddSeconds(5));
+        Assert.Equal(["bad"], registry.Rescan());
+        Assert.Empty(registry.Errors);
+    }
+
+    [Fact]
+    public void Bad_files_dropped_into_a_watched_folder_never_stop_it()
+    {
+        Write("good", Lora(rank: 2));
+        using var registry = new AdapterRegistry(_folder, Side, watch: true);
+        File.WriteAllBytes(Path.Combine(_folder, "huge" + OrtAdapterFile.Extension), WithHugeDims(Lora(rank: 2).ToBytes()));
+        if (OperatingSystem.IsLinux())
+            SpecialFiles.Fifo(Path.Combine(_folder, "pipe" + OrtAdapterFile.Extension));
+        Lora(rank: 1).Save(Path.Combine(_folder, "late" + OrtAdapterFile.Extension));
+        Assert.True(SpinWait.SpinUntil(() => registry.Adapters.ContainsKey("late") && registry.Errors.ContainsKey("huge"), TimeSpan.FromSeconds(10)),
+            "the watcher stopped after a bad file");
+        Assert.Equal(["good", "late"], registry.Adapters.Keys.Order());
     }
 
     [Fact]
@@ -146,6 +189,31 @@ public sealed class AdapterRegistryTests(ITestOutputHelper output) : IDisposable
         .. Side.Lora.SelectMany(slot => new[] { Float(slot.AInput, inFeatures, rank), Float(slot.BInput, rank, Out) }),
         Float("classifier.weight", 3, Out),
     ]);
+
+    private static OrtAdapterFile With(OrtAdapterFile file, string parameter, int index, float value) => new(
+    [
+        .. file.Parameters.Select(p =>
+        {
+            if (p.Name != parameter)
+                return p;
+            var values = p.ToFloat32();
+            values[index] = value;
+            return OrtAdapterParameter.FromFloat32(p.Name, values, p.Dims);
+        }),
+    ]);
+
+    /// <summary>The first lora_A's dims [8, 2] rewritten to [2^40, 2^40] in the file's bytes, its data left as it was.</summary>
+    private static byte[] WithHugeDims(byte[] bytes)
+    {
+        var dims = new byte[16];
+        BitConverter.TryWriteBytes(dims.AsSpan(0, 8), (long)In);
+        BitConverter.TryWriteBytes(dims.AsSpan(8, 8), 2L);
+        var at = bytes.AsSpan().IndexOf(dims);
+        Assert.True(at > 0);
+        BitConverter.TryWriteBytes(bytes.AsSpan(at, 8), 1L << 40);
+        BitConverter.TryWriteBytes(bytes.AsSpan(at + 8, 8), 1L << 40);
+        return bytes;
+    }
 
     private static OrtAdapterParameter Float(string name, long rows, long cols) =>
         OrtAdapterParameter.FromFloat32(name, [.. Enumerable.Range(0, (int)(rows * cols)).Select(i => i * 0.01f)], rows, cols);

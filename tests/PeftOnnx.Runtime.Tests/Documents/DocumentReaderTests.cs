@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using PeftOnnx.Runtime.Documents;
+using PeftOnnx.Tests;
 
 namespace PeftOnnx.Runtime.Tests.Documents;
 
@@ -71,11 +71,8 @@ public sealed class DocumentReaderTests : IDisposable
     {
         if (!OperatingSystem.IsLinux())
             return;
-        var fifo = Path.Combine(_folder.Path, "pipe.txt");
-        using (var mkfifo = Process.Start("mkfifo", fifo))
-            mkfifo.WaitForExit();
-        Assert.True(File.Exists(fifo));
-        Assert.Equal("not a regular file (fifo)", Single(fifo).SkipReason);
+        var fifo = SpecialFiles.Fifo(Path.Combine(_folder.Path, "pipe.txt"));
+        Assert.Equal("not a regular file (fifo)", SpecialFiles.Promptly(() => Single(fifo)).SkipReason);
     }
 
     [Fact]

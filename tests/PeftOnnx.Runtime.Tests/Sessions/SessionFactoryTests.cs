@@ -63,17 +63,4 @@ public sealed class SessionFactoryTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new SessionFactory().Create(ModelPath, new SessionSettings { Device = DeviceKind.Cpu, IntraOpThreads = 0 }));
     }
-
-    private sealed class ListLogger : ILogger
-    {
-        public List<string> Messages { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Messages.Add($"{logLevel}: {formatter(state, exception)}");
-    }
 }

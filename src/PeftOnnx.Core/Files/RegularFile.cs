@@ -1,0 +1,114 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace PeftOnnx.Core.Files;
+
+/// <summary>
+/// Opens files that come from users or from the network for reading, refusing anything but a regular file: opening a
+/// FIFO blocks until a writer appears, and a device never ends. On Linux the file is opened with O_NONBLOCK (so even a
+/// FIFO swapped in after a check cannot block) and its type is read from the open descriptor, so no check-then-open
+/// race remains. Symbolic links are followed: the target must be a regular file.
+/// </summary>
+public static partial class RegularFile
+{
+    private const int ReadOnly = 0, NonBlocking = 0x800, CloseOnExec = 0x80000; // O_RDONLY, O_NONBLOCK, O_CLOEXEC (Linux)
+    private const int Enoent = 2, Eperm = 1, Eacces = 13, Enotdir = 20;
+
+    /// <summary>An open handle for reading; throws <see cref="IOException"/> naming the kind when the path is not a regular file.</summary>
+    public static SafeFileHandle OpenHandle(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!OperatingSystem.IsLinux())
+        {
+            Require(path);
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        var fd = Open(path, ReadOnly | NonBlocking | CloseOnExec, 0);
+        if (fd < 0)
+            throw OpenError(path, Marshal.GetLastPInvokeError());
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            // O_NONBLOCK changes nothing for a regular file, which is all this lets through.
+            var kind = FileKind.OfDescriptor(fd);
+            if (kind != FileKind.Kind.Regular)
+                throw NotRegular(path, kind);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A read-only stream over <see cref="OpenHandle"/>.</summary>
+    public static FileStream OpenRead(string path, int bufferSize = 4096) => new(OpenHandle(path), FileAccess.Read, bufferSize);
+
+    /// <summary>The whole file, refused before allocating when it is longer than <paramref name="maxBytes"/>.</summary>
+    public static byte[] ReadAllBytes(string path, long maxBytes = int.MaxValue)
+    {
+        using var handle = OpenHandle(path);
+        var length = RandomAccess.GetLength(handle);
+        if (length > Math.Min(maxBytes, Array.MaxLength))
+            throw new IOException($"{path} is {length:N0} bytes, more than the limit of {Math.Min(maxBytes, Array.MaxLength):N0} bytes for this kind of file.");
+        var bytes = new byte[length];
+        var done = 0;
+        while (done < bytes.Length)
+        {
+            var read = RandomAccess.Read(handle, bytes.AsSpan(done), done);
+            if (read == 0)
+                throw new IOException($"{path} shrank while it was read ({done:N0} of {length:N0} bytes); try again once it is written.");
+            done += read;
+        }
+        return bytes;
+    }
+
+    /// <summary>The whole file as UTF-8 text (a byte order mark is skipped, invalid bytes become U+FFFD as File.ReadAllText does).</summary>
+    public static string ReadAllText(string path, long maxBytes = int.MaxValue)
+    {
+        var bytes = ReadAllBytes(path, maxBytes);
+        var body = bytes.AsSpan();
+        if (body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+            body = body[3..];
+        return Encoding.UTF8.GetString(body);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="path"/> is a regular file: for paths handed to native code that opens them itself
+    /// (ONNX Runtime and model.onnx), where the check is all that can be done.
+    /// </summary>
+    public static void Require(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var kind = FileKind.Of(path);
+        if (kind == FileKind.Kind.Missing)
+            throw new FileNotFoundException($"{path} does not exist.", path);
+        if (kind != FileKind.Kind.Regular)
+            throw NotRegular(path, kind);
+    }
+
+    private static IOException NotRegular(string path, FileKind.Kind kind) =>
+        new($"{path} is not a regular file ({Describe(kind)}); only regular files are read, so replace it with the file itself.");
+
+    private static string Describe(FileKind.Kind kind) => kind switch
+    {
+        FileKind.Kind.Fifo => "a FIFO",
+        FileKind.Kind.Socket => "a socket",
+        FileKind.Kind.CharacterDevice => "a character device",
+        FileKind.Kind.BlockDevice => "a block device",
+        FileKind.Kind.Directory => "a directory",
+        _ => "an unknown kind of file",
+    };
+
+    private static Exception OpenError(string path, int errno) => errno switch
+    {
+        Enoent or Enotdir => new FileNotFoundException($"{path} does not exist.", path),
+        Eacces or Eperm => new UnauthorizedAccessException($"{path} cannot be read: {Marshal.GetPInvokeErrorMessage(errno)}."),
+        _ => new IOException($"{path} cannot be opened: {Marshal.GetPInvokeErrorMessage(errno)}."),
+    };
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags, int mode);
+}
