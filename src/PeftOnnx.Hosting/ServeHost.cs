@@ -58,6 +58,7 @@ public static class ServeHost
         var queue = builder.Configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();
         worker.Validate();
         http.Validate();
+        var apiKeys = http.Enabled ? ApiKeys.From(http) : null;
         if (worker.Inbox.Length == 0 && !queue.Enabled && !http.Enabled)
             throw new InvalidOperationException("nothing to serve: give an inbox (--inbox), a queue (--redis) or keep the HTTP API enabled.");
         if ((worker.Inbox.Length > 0 || queue.Enabled) && worker.Outbox is null)
@@ -104,8 +105,7 @@ public static class ServeHost
             if (string.IsNullOrEmpty(builder.Configuration["Urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
                 builder.WebHost.UseUrls(DefaultUrl);
             builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestBytes);
-            builder.Services.AddSingleton(sp => new MicroBatcher(
-                sp.GetRequiredService<ITextScorer>(), http.MaxBatch, TimeSpan.FromMilliseconds(http.MaxWaitMs), sp.GetRequiredService<HostingMetrics>()));
+            builder.Services.AddSingleton(sp => new MicroBatcher(sp.GetRequiredService<ITextScorer>(), http, sp.GetRequiredService<HostingMetrics>()));
             builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
                 .AddMeter(HostingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                 .AddPrometheusExporter());
@@ -136,9 +136,18 @@ public static class ServeHost
         app.Logger.LogInformation("Serving {ModelId}", scorer.ModelId);
         if (http.Enabled)
         {
+            var urls = app.Configuration["Urls"] is { Length: > 0 } configured ? configured : app.Configuration["ASPNETCORE_URLS"] is { Length: > 0 } env ? env : DefaultUrl;
+            if (!apiKeys!.Required && !ListensOnLoopbackOnly(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+                app.Logger.LogWarning("The HTTP API listens on {Urls} without API keys: whoever reaches it can use it. Set --api-key-file (Http:ApiKeyFile).", urls);
+            app.UseJsonStatusPages();
+            app.UseApiKeys(apiKeys, http);
             app.MapPeftOnnxApi();
             app.MapPrometheusScrapingEndpoint("/metrics");
         }
         return app;
     }
+
+    private static bool ListensOnLoopbackOnly(IEnumerable<string> urls) => urls.All(url =>
+        Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+        && uri.IsLoopback);
 }

@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using System.Text.Json;
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 using PeftOnnx.Hosting.Metrics;
-using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Worker;
 using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Scoring;
@@ -14,9 +14,10 @@ using PeftOnnx.Runtime.Scoring;
 namespace PeftOnnx.Hosting.Http;
 
 /// <summary>
-/// The HTTP API: POST /v1/classify, POST /v1/embed, GET /v1/adapters, GET /healthz, GET /readyz. Bodies are read by
-/// hand so that malformed JSON, too many texts, too-long texts and unknown adapters all get a JSON error body
-/// (400 / 404 / 413) naming the problem.
+/// The HTTP API: POST /v1/classify, POST /v1/embed, GET /v1/adapters, GET /healthz, GET /readyz. POST bodies must be
+/// application/json (415 otherwise) and are read by hand (<see cref="TextsRequestParser"/>), so that malformed JSON,
+/// too many texts, tokens or characters, unknown adapters and a full queue all get a JSON error body (400 / 404 / 413 /
+/// 429 with Retry-After) naming the problem. The client's going away cancels its queued texts.
 /// </summary>
 public static class ApiEndpoints
 {
@@ -26,11 +27,11 @@ public static class ApiEndpoints
         app.MapPost("/v1/embed", (Delegate)((HttpContext context) => HandleAsync(context, "embed", Embed)));
         app.MapGet("/v1/adapters", (ITextScorer scorer) => Results.Json(scorer is IRoutedTextScorer routed
             ? new AdaptersResponse(scorer.ModelId, routed.DefaultAdapter, routed.Adapters)
-            : new AdaptersResponse(scorer.ModelId, null, []), ResultJson.Compact));
-        app.MapGet("/healthz", () => Results.Json(new { status = "alive" }));
+            : new AdaptersResponse(scorer.ModelId, null, []), ApiJson.Options));
+        app.MapGet("/healthz", () => Results.Json(new { status = "alive" }, ApiJson.Options));
         app.MapGet("/readyz", (Readiness readiness, ITextScorer scorer) => readiness.IsReady
-            ? Results.Json(new { status = "ready", model_id = scorer.ModelId }, ResultJson.Compact)
-            : Results.Json(new { status = "starting", pending = readiness.Pending }, ResultJson.Compact, statusCode: StatusCodes.Status503ServiceUnavailable));
+            ? Results.Json(new { status = "ready", model_id = scorer.ModelId }, ApiJson.Options)
+            : Results.Json(new { status = "starting", pending = readiness.Pending }, ApiJson.Options, statusCode: StatusCodes.Status503ServiceUnavailable));
         return app;
     }
 
@@ -52,41 +53,22 @@ public static class ApiEndpoints
     {
         var limits = services.GetRequiredService<IOptions<HttpApiOptions>>().Value;
         var scorer = services.GetRequiredService<ITextScorer>();
-        TextsRequest? request;
         try
         {
-            request = await JsonSerializer.DeserializeAsync<TextsRequest>(context.Request.Body, ResultJson.Compact, context.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            return Error(StatusCodes.Status400BadRequest, "malformed_json", $"the body is not valid JSON for {{\"texts\": [...]}}: {e.Message}");
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return Error(StatusCodes.Status413PayloadTooLarge, "body_too_large", $"the request body is larger than {limits.MaxRequestBytes} bytes.");
-        }
-
-        if (request?.Texts is not { Count: > 0 } texts)
-            return Error(StatusCodes.Status400BadRequest, "no_texts", "texts must be a non-empty array of strings, e.g. {\"texts\": [\"first document\"]}.");
-        if (texts.Count > limits.MaxTextsPerRequest)
-            return Error(StatusCodes.Status413PayloadTooLarge, "too_many_texts",
-                $"{texts.Count} texts in one request; the limit is {limits.MaxTextsPerRequest}. Split the request.");
-        for (var i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null)
-                return Error(StatusCodes.Status400BadRequest, "null_text", $"texts[{i}] is null; every text must be a string.");
-            if (texts[i]!.Length > limits.MaxCharsPerText)
-                return Error(StatusCodes.Status413PayloadTooLarge, "text_too_long",
-                    $"texts[{i}] has {texts[i]!.Length} characters; the limit is {limits.MaxCharsPerText}.");
-        }
-        if (SelectAdapter(scorer, request.Adapter, out var adapter, out var used) is { } refused)
-            return refused;
-
-        var batcher = services.GetRequiredService<MicroBatcher>();
-        try
-        {
-            var scores = await batcher.ScoreAsync(texts!, adapter, context.RequestAborted);
+            RequireJson(context.Request);
+            var body = await ReadBodyAsync(context.Request, limits.MaxRequestBytes, context.RequestAborted);
+            var request = TextsRequestParser.Parse(body.Span, limits);
+            if (SelectAdapter(scorer, request.Adapter, out var adapter, out var used) is { } refused)
+                return refused;
+            var batcher = services.GetRequiredService<MicroBatcher>();
+            var scores = await batcher.ScoreAsync(request.Texts, adapter, context.RequestAborted);
             return respond(scorer, used, scores);
+        }
+        catch (ApiRequestException e)
+        {
+            if (e.RetryAfter is { } retry)
+                context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Error(e.StatusCode, e.Code, e.Message);
         }
         catch (AdapterNotFoundException e)
         {
@@ -105,6 +87,48 @@ public static class ApiEndpoints
         {
             return Error(StatusCodes.Status500InternalServerError, "scoring_failed", $"{endpoint} failed: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// Only application/json (UTF-8) bodies: the types a browser may post cross-site without asking (text/plain, forms)
+    /// are refused before the body is read.
+    /// </summary>
+    private static void RequireJson(HttpRequest request)
+    {
+        if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            && type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            && (type.Charset.Length == 0 || type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+        {
+            return;
+        }
+        throw new ApiRequestException(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
+            $"the body's Content-Type is '{request.ContentType ?? "(none)"}'; send JSON as application/json (UTF-8).");
+    }
+
+    /// <summary>The whole body, refused with 413 once it passes <paramref name="maxBytes"/> (Kestrel enforces the same limit).</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
+        var tooLarge = new ApiRequestException(StatusCodes.Status413PayloadTooLarge, "body_too_large",
+            $"the request body is larger than {maxBytes} bytes (Http:MaxRequestBytes).");
+        if (request.ContentLength > maxBytes)
+            throw tooLarge;
+        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 4096, maxBytes));
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > maxBytes)
+                    throw tooLarge;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw tooLarge;
+        }
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     /// <summary>
@@ -144,16 +168,16 @@ public static class ApiEndpoints
             return Error(StatusCodes.Status400BadRequest, "not_a_classifier", $"{scorer.ModelId} is an embedding model; use POST /v1/embed.");
         var results = scores.Select(s => new ClassifyResult(
             s.Label!, s.Score, labels.Select((label, i) => (label, s.Probabilities![i])).ToDictionary(x => x.label, x => x.Item2), s.Chunks)).ToArray();
-        return Results.Json(new ClassifyResponse(scorer.ModelId, adapter, results), ResultJson.Compact);
+        return Results.Json(new ClassifyResponse(scorer.ModelId, adapter, results), ApiJson.Options);
     }
 
     private static IResult Embed(ITextScorer scorer, string? adapter, IReadOnlyList<TextScore> scores)
     {
         if (scores.Any(s => s.Embedding is null))
             return Error(StatusCodes.Status400BadRequest, "no_embeddings", $"{scorer.ModelId} does not produce embeddings; use POST /v1/classify.");
-        return Results.Json(new EmbedResponse(scorer.ModelId, adapter, scores.Select(s => s.Embedding!).ToArray()), ResultJson.Compact);
+        return Results.Json(new EmbedResponse(scorer.ModelId, adapter, scores.Select(s => s.Embedding!).ToArray()), ApiJson.Options);
     }
 
     private static IResult Error(int status, string code, string message, IReadOnlyList<string>? adapters = null) =>
-        Results.Json(ApiError.Of(code, message, adapters), ResultJson.Compact, statusCode: status);
+        Results.Json(ApiError.Of(code, message, adapters), ApiJson.Options, statusCode: status);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using PeftOnnx.Hosting.Metrics;
 using PeftOnnx.Runtime.Adapters;
@@ -6,37 +7,64 @@ using PeftOnnx.Runtime.Scoring;
 namespace PeftOnnx.Hosting.Http;
 
 /// <summary>
-/// Combines the texts of concurrent HTTP requests into model calls of up to MaxBatch texts: the first waiting text
-/// holds the batch open for at most MaxWait, then one call scores everyone's texts and each request gets its slice.
-/// One loop calls the scorer, so a burst of requests costs a few large calls instead of many small ones. Texts are
-/// tokenized on the requests' threads before they queue, so tokenizing overlaps the model's work on earlier batches.
-/// With an adapter scorer (<see cref="IRoutedTextScorer"/>) each request brings its adapter and one call serves them all.
+/// Combines the texts of concurrent HTTP requests into model calls of up to MaxBatch texts and MaxBatchTokens tokens:
+/// the first waiting text holds the batch open for at most MaxWait, then one call scores everyone's texts and each
+/// request gets its results. Texts are tokenized on the requests' threads before they queue, so tokenizing overlaps
+/// the model's work on earlier batches. With an adapter scorer (<see cref="IRoutedTextScorer"/>) each text keeps its
+/// request's adapter and one call serves them all.
+/// <para>
+/// Admission: a request costing more than MaxTokensPerRequest tokens is refused (413), and one that would take the
+/// queue past MaxQueuedTokens is refused with a retry time (429) instead of queueing without bound. A request whose
+/// caller cancels (the client went away) leaves the queue at once and its texts are never scored; a model call whose
+/// every request has gone is cancelled too.
+/// </para>
+/// <para>
+/// Fairness: texts are served in self-clocked fair queuing order (Golestani 1994), each request a flow. A text's tag is
+/// the virtual time when its request arrived (the tag of the text last taken into a batch) plus its tokens, added up
+/// over the request's texts; the smallest tag goes first. A short request arriving behind long ones is scored in the
+/// next batch, and a long one waits at most for about its own cost of later work, so nothing starves.
+/// </para>
 /// </summary>
 public sealed class MicroBatcher : IAsyncDisposable
 {
     private readonly ITextScorer _scorer;
     private readonly IRoutedTextScorer? _routed;
     private readonly int _maxBatch;
+    private readonly int _maxBatchTokens;
+    private readonly int _maxTokensPerRequest;
+    private readonly int _maxQueuedTokens;
     private readonly TimeSpan _maxWait;
     private readonly HostingMetrics? _metrics;
-    private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _gate = new();
+    private readonly PriorityQueue<Item, (long Tag, long Seq)> _queue = new();
+    // One pending wake-up at most: the loop looks at the queue itself.
+    private readonly Channel<bool> _pulse = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Task _loop;
-    private int _waitingTexts;
+    private long _virtualTime;
+    private long _seq;
+    private int _queuedTexts;
+    private long _queuedTokens;
+    private double _tokensPerSecond;
+    private bool _closed;
 
-    public MicroBatcher(ITextScorer scorer, int maxBatch, TimeSpan maxWait, HostingMetrics? metrics = null)
+    public MicroBatcher(ITextScorer scorer, HttpApiOptions options, HostingMetrics? metrics = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         _scorer = scorer;
         _routed = scorer as IRoutedTextScorer;
-        _maxBatch = maxBatch;
-        _maxWait = maxWait;
+        _maxBatch = options.MaxBatch;
+        _maxBatchTokens = options.MaxBatchTokens;
+        _maxTokensPerRequest = options.MaxTokensPerRequest;
+        _maxQueuedTokens = options.MaxQueuedTokens;
+        _maxWait = TimeSpan.FromMilliseconds(options.MaxWaitMs);
         _metrics = metrics;
-        metrics?.TrackQueueDepth(() => Volatile.Read(ref _waitingTexts));
+        metrics?.TrackQueueDepth(() => Volatile.Read(ref _queuedTexts));
         _loop = Task.Run(RunAsync);
     }
 
     /// <summary>Texts waiting for a model call.</summary>
-    public int QueueDepth => Volatile.Read(ref _waitingTexts);
+    public int QueueDepth => Volatile.Read(ref _queuedTexts);
 
     /// <summary>Scores <paramref name="texts"/> (with the default adapter, if any) as part of whatever batch is forming; result i belongs to text i.</summary>
     public Task<IReadOnlyList<TextScore>> ScoreAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
@@ -44,128 +72,292 @@ public sealed class MicroBatcher : IAsyncDisposable
 
     /// <summary>
     /// Scores <paramref name="texts"/> with <paramref name="adapter"/> (null: the scorer's default) as part of whatever batch
-    /// is forming, whatever adapters its other requests use; result i belongs to text i.
+    /// is forming, whatever adapters its other requests use; result i belongs to text i. Throws
+    /// <see cref="ApiRequestException"/> (synchronously, before queueing) when the texts cost more tokens than one request
+    /// may (413) or the queue is full (429); cancelling <paramref name="cancellationToken"/> takes the request's unscored
+    /// texts out of the queue.
     /// </summary>
     public Task<IReadOnlyList<TextScore>> ScoreAsync(IReadOnlyList<string> texts, string? adapter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (adapter is not null && _routed is null)
             throw new ArgumentException($"{_scorer.ModelId} serves no adapters; score without one.", nameof(adapter));
-        var prepared = _scorer.PrepareAll(texts, cancellationToken);
-        var request = new Request(prepared, adapter, new TaskCompletionSource<IReadOnlyList<TextScore>>(TaskCreationOptions.RunContinuationsAsynchronously));
-        Interlocked.Add(ref _waitingTexts, texts.Count);
-        if (!_requests.Writer.TryWrite(request))
-        {
-            Interlocked.Add(ref _waitingTexts, -texts.Count);
-            throw new ObjectDisposedException(nameof(MicroBatcher), "the server is shutting down");
-        }
-        return request.Result.Task.WaitAsync(cancellationToken);
+        if (texts.Count == 0)
+            return Task.FromResult<IReadOnlyList<TextScore>>([]);
+        var request = new Request(Prepare(texts, cancellationToken), adapter, cancellationToken);
+        Enqueue(request);
+        return WaitAsync(request, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        _requests.Writer.TryComplete();
+        lock (_gate)
+        {
+            _closed = true;
+            _pulse.Writer.TryComplete();
+        }
         await _loop;
+    }
+
+    /// <summary>Tokenizes every text on all cores, stopping as soon as the request is over its token limit.</summary>
+    private PreparedText[] Prepare(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        var prepared = new PreparedText[texts.Count];
+        long tokens = 0;
+        var loop = Parallel.For(0, texts.Count, new ParallelOptions { CancellationToken = cancellationToken }, (i, state) =>
+        {
+            prepared[i] = _scorer.Prepare(texts[i]);
+            if (Interlocked.Add(ref tokens, prepared[i].Tokens) > _maxTokensPerRequest)
+                state.Stop();
+        });
+        if (!loop.IsCompleted)
+        {
+            throw new ApiRequestException(413, "too_many_tokens",
+                $"the texts come to at least {Interlocked.Read(ref tokens)} tokens (all windows, [CLS] and [SEP] included); the limit is {_maxTokensPerRequest} per request (Http:MaxTokensPerRequest). Send fewer or shorter texts.");
+        }
+        return prepared;
+    }
+
+    private void Enqueue(Request request)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            var cost = request.Texts.Sum(t => (long)Cost(t));
+            if (_queuedTokens + cost > _maxQueuedTokens)
+            {
+                var retry = RetryAfterLocked();
+                throw new ApiRequestException(429, "queue_full",
+                    $"{_queuedTokens} tokens are waiting and this request adds {cost}; the queue holds {_maxQueuedTokens} (Http:MaxQueuedTokens). Retry after {retry.TotalSeconds:F0} s.",
+                    retry);
+            }
+            var tag = _virtualTime;
+            for (var i = 0; i < request.Texts.Length; i++)
+            {
+                tag += Cost(request.Texts[i]);
+                _queue.Enqueue(new Item(request, i), (tag, _seq++));
+            }
+            request.QueuedTexts = request.Texts.Length;
+            request.QueuedTokens = cost;
+            _queuedTexts += request.Texts.Length;
+            _queuedTokens += cost;
+            _pulse.Writer.TryWrite(true);
+        }
+    }
+
+    private async Task<IReadOnlyList<TextScore>> WaitAsync(Request request, CancellationToken cancellationToken)
+    {
+        using var abandon = cancellationToken.Register(() => Abandon(request, cancellationToken));
+        return await request.Result.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Takes the request's unscored texts out of the queue (they are skipped when reached) and ends its wait.</summary>
+    private void Abandon(Request request, CancellationToken token)
+    {
+        lock (_gate)
+            Release(request);
+        request.Result.TrySetCanceled(token);
+    }
+
+    private void Fail(Request request, Exception error)
+    {
+        lock (_gate)
+            Release(request);
+        request.Result.TrySetException(error);
+    }
+
+    private void Release(Request request)
+    {
+        request.Dropped = true;
+        _queuedTexts -= request.QueuedTexts;
+        _queuedTokens -= request.QueuedTokens;
+        request.QueuedTexts = 0;
+        request.QueuedTokens = 0;
     }
 
     private async Task RunAsync()
     {
-        var reader = _requests.Reader;
-        Request? carried = null;
-        while (carried is not null || await reader.WaitToReadAsync())
+        while (true)
         {
-            var batch = new List<Request>();
-            var texts = 0;
-            if (carried is not null)
-            {
-                batch.Add(carried);
-                texts = carried.Texts.Count;
-                carried = null;
-            }
-            using (var wait = new CancellationTokenSource(_maxWait))
-            {
-                try
-                {
-                    while (texts < _maxBatch)
-                    {
-                        if (!reader.TryRead(out var next))
-                        {
-                            if (batch.Count > 0 && _maxWait == TimeSpan.Zero)
-                                break;
-                            if (!await reader.WaitToReadAsync(batch.Count == 0 ? CancellationToken.None : wait.Token))
-                                break;
-                            continue;
-                        }
-                        // A request never splits: one that does not fit opens the next batch (unless the batch is empty).
-                        if (batch.Count > 0 && texts + next.Texts.Count > _maxBatch)
-                        {
-                            carried = next;
-                            break;
-                        }
-                        batch.Add(next);
-                        texts += next.Texts.Count;
-                    }
-                }
-                catch (OperationCanceledException) when (wait.IsCancellationRequested)
-                {
-                }
-            }
+            var batch = TakeBatch();
             if (batch.Count > 0)
-                Score(batch, texts);
+            {
+                Score(batch);
+                continue;
+            }
+            if (!await _pulse.Reader.WaitToReadAsync().ConfigureAwait(false))
+                break;
+            _pulse.Reader.TryRead(out _);
+            await HoldOpenAsync().ConfigureAwait(false);
+        }
+        // Closed: what was queued before is still scored.
+        for (var batch = TakeBatch(); batch.Count > 0; batch = TakeBatch())
+            Score(batch);
+    }
+
+    /// <summary>Waits up to MaxWait for more texts, unless a full batch is already waiting.</summary>
+    private async Task HoldOpenAsync()
+    {
+        if (_maxWait == TimeSpan.Zero)
+            return;
+        using var wait = new CancellationTokenSource(_maxWait);
+        try
+        {
+            while (!BatchFull())
+            {
+                if (!await _pulse.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
+                    return;
+                _pulse.Reader.TryRead(out _);
+            }
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
         }
     }
 
-    private void Score(List<Request> batch, int texts)
+    private bool BatchFull()
     {
-        Interlocked.Add(ref _waitingTexts, -texts);
-        _metrics?.RecordBatch("http", texts);
+        lock (_gate)
+            return _queuedTexts >= _maxBatch || _queuedTokens >= _maxBatchTokens;
+    }
+
+    /// <summary>The smallest-tag texts that fit MaxBatch and MaxBatchTokens (a text bigger than the budget goes alone).</summary>
+    private List<Item> TakeBatch()
+    {
+        var batch = new List<Item>();
+        var tokens = 0L;
+        lock (_gate)
+        {
+            while (batch.Count < _maxBatch && _queue.TryPeek(out var item, out var priority))
+            {
+                if (item.Request.Dropped)
+                {
+                    _queue.Dequeue();
+                    continue;
+                }
+                var cost = Cost(item.Prepared);
+                if (batch.Count > 0 && tokens + cost > _maxBatchTokens)
+                    break;
+                _queue.Dequeue();
+                _virtualTime = priority.Tag;
+                tokens += cost;
+                batch.Add(item);
+                item.Request.QueuedTexts--;
+                item.Request.QueuedTokens -= cost;
+                _queuedTexts--;
+                _queuedTokens -= cost;
+            }
+        }
+        return batch;
+    }
+
+    private void Score(List<Item> batch)
+    {
+        _metrics?.RecordBatch("http", batch.Count);
+        var requests = batch.Select(i => i.Request).Distinct().ToArray();
+        // The model call stops (between model batches) once every request in it has gone: nobody waits for the answer.
+        using var allGone = new CancellationTokenSource();
+        var waiting = requests.Length;
+        var registrations = requests.Select(r => r.Cancellation.Register(() =>
+        {
+            if (Interlocked.Decrement(ref waiting) == 0)
+                allGone.Cancel();
+        })).ToArray();
         try
         {
-            Complete(batch, Run(batch));
+            var started = Stopwatch.GetTimestamp();
+            Complete(batch, Run(batch, allGone.Token));
+            UpdateThroughput(batch.Sum(i => (long)Cost(i.Prepared)), Stopwatch.GetElapsedTime(started));
         }
-        catch (Exception) when (batch.Count > 1)
+        catch (OperationCanceledException) when (allGone.IsCancellationRequested)
+        {
+        }
+        catch (Exception) when (requests.Length > 1)
         {
             // One request's failure (a text the model rejects, its adapter removed meanwhile) must not fail its partners.
-            foreach (var request in batch)
-                ScoreAlone(request);
+            foreach (var group in batch.GroupBy(i => i.Request))
+                ScoreAlone([.. group]);
         }
         catch (Exception e)
         {
-            batch[0].Result.TrySetException(e);
+            Fail(requests[0], e);
+        }
+        finally
+        {
+            foreach (var registration in registrations)
+                registration.Dispose();
         }
     }
 
-    private void ScoreAlone(Request request)
+    private void ScoreAlone(List<Item> items)
     {
+        var request = items[0].Request;
         try
         {
-            Complete([request], Run([request]));
+            Complete(items, Run(items, request.Cancellation));
+        }
+        catch (OperationCanceledException) when (request.Cancellation.IsCancellationRequested)
+        {
         }
         catch (Exception e)
         {
-            request.Result.TrySetException(e);
+            Fail(request, e);
         }
     }
 
-    /// <summary>One scorer call for all texts of <paramref name="requests"/>, each text with its request's adapter.</summary>
-    private IReadOnlyList<TextScore> Run(List<Request> requests)
+    /// <summary>One scorer call for <paramref name="items"/>, each text with its request's adapter.</summary>
+    private IReadOnlyList<TextScore> Run(List<Item> items, CancellationToken cancellationToken)
     {
-        var prepared = requests.SelectMany(r => r.Texts).ToArray();
+        var prepared = items.Select(i => i.Prepared).ToArray();
         if (_routed is null)
-            return _scorer.Score(prepared);
-        var adapters = requests.SelectMany(r => Enumerable.Repeat(r.Adapter, r.Texts.Count)).ToArray();
-        return _routed.Score(prepared, adapters);
+            return _scorer.Score(prepared, cancellationToken);
+        return _routed.Score(prepared, items.Select(i => i.Request.Adapter).ToArray(), cancellationToken);
     }
 
-    private static void Complete(List<Request> requests, IReadOnlyList<TextScore> scores)
+    /// <summary>Hands each text its score; a request is answered when its last text is scored. Only the loop calls this.</summary>
+    private static void Complete(List<Item> items, IReadOnlyList<TextScore> scores)
     {
-        var offset = 0;
-        foreach (var request in requests)
+        for (var i = 0; i < items.Count; i++)
         {
-            request.Result.TrySetResult(scores.Skip(offset).Take(request.Texts.Count).ToArray());
-            offset += request.Texts.Count;
+            var request = items[i].Request;
+            request.Scores[items[i].Index] = scores[i];
+            if (--request.Unscored == 0)
+                request.Result.TrySetResult(request.Scores);
         }
     }
 
-    private sealed record Request(IReadOnlyList<PreparedText> Texts, string? Adapter, TaskCompletionSource<IReadOnlyList<TextScore>> Result);
+    private void UpdateThroughput(long tokens, TimeSpan elapsed)
+    {
+        if (elapsed <= TimeSpan.Zero)
+            return;
+        var rate = tokens / elapsed.TotalSeconds;
+        lock (_gate)
+            _tokensPerSecond = _tokensPerSecond == 0 ? rate : 0.7 * _tokensPerSecond + 0.3 * rate;
+    }
+
+    /// <summary>How long the queued tokens take at the measured rate, 1 to 60 s (1 s before anything was measured).</summary>
+    private TimeSpan RetryAfterLocked() =>
+        TimeSpan.FromSeconds(_tokensPerSecond > 0 ? Math.Clamp(Math.Ceiling(_queuedTokens / _tokensPerSecond), 1, 60) : 1);
+
+    private static int Cost(PreparedText text) => Math.Max(1, text.Tokens);
+
+    private sealed class Request(PreparedText[] texts, string? adapter, CancellationToken cancellation)
+    {
+        public PreparedText[] Texts { get; } = texts;
+        public string? Adapter { get; } = adapter;
+        /// <summary>The caller's token: cancelled when the client goes away.</summary>
+        public CancellationToken Cancellation { get; } = cancellation;
+        public TaskCompletionSource<IReadOnlyList<TextScore>> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TextScore[] Scores { get; } = new TextScore[texts.Length];
+        public int Unscored { get; set; } = texts.Length;
+        // Guarded by the batcher's lock.
+        public int QueuedTexts { get; set; }
+        public long QueuedTokens { get; set; }
+        public bool Dropped { get; set; }
+    }
+
+    private sealed record Item(Request Request, int Index)
+    {
+        public PreparedText Prepared => Request.Texts[Index];
+    }
 }

@@ -14,12 +14,17 @@ public sealed class HashTextScorer(IReadOnlyList<string> labels, TimeSpan delayP
 {
     public static readonly IReadOnlyList<string> DefaultLabels = ["negative", "positive"];
 
+    private int _textsReceived;
+
     public string ModelId => $"hash-scorer/{labels.Count}";
 
     public IReadOnlyList<string>? Labels => labels;
 
     /// <summary>Texts that make scoring throw, to test failure handling (none unless set).</summary>
     public Func<string, bool> FailsOn { get; init; } = _ => false;
+
+    /// <summary>Texts handed to <see cref="Score(IReadOnlyList{PreparedText}, CancellationToken)"/> so far (counted on entry), so tests can tell which work reached the model.</summary>
+    public int TextsReceived => Volatile.Read(ref _textsReceived);
 
     public PreparedText Prepare(string text)
     {
@@ -33,6 +38,7 @@ public sealed class HashTextScorer(IReadOnlyList<string> labels, TimeSpan delayP
 
     public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default)
     {
+        Interlocked.Add(ref _textsReceived, prepared.Count);
         var delay = delayPerBatch + delayPerText * prepared.Count;
         if (delay > TimeSpan.Zero)
             Thread.Sleep(delay);

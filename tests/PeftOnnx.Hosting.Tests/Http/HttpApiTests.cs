@@ -17,6 +17,8 @@ public sealed class HttpApiTests : IAsyncLifetime
         ["Http:MaxTextsPerRequest"] = "4",
         ["Http:MaxCharsPerText"] = "100",
         ["Http:MaxRequestBytes"] = "4096",
+        // The hash scorer counts words + 2: four 5-word texts are 28 tokens.
+        ["Http:MaxTokensPerRequest"] = "20",
     });
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -60,9 +62,56 @@ public sealed class HttpApiTests : IAsyncLifetime
     {
         var response = await _host.Client.PostAsync("/v1/classify", new StringContent(json, Encoding.UTF8, "application/json"));
         Assert.Equal(status, (int)response.StatusCode);
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var raw = await response.Content.ReadAsStringAsync();
+        using var body = JsonDocument.Parse(raw);
         Assert.Equal(code, body.RootElement.GetProperty("error").GetProperty("code").GetString());
         Assert.False(string.IsNullOrEmpty(body.RootElement.GetProperty("error").GetProperty("message").GetString()));
+        Assert.DoesNotContain("\\u0022", raw, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("multipart/form-data; boundary=x")]
+    [InlineData("application/json; charset=utf-16")]
+    [InlineData(null)]
+    public async Task Bodies_that_are_not_application_json_get_415(string? contentType)
+    {
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"texts\": [\"a\"]}"));
+        if (contentType is not null)
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        var response = await _host.Client.PostAsync("/v1/classify", content);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        var raw = await response.Content.ReadAsStringAsync();
+        using var body = JsonDocument.Parse(raw);
+        Assert.Equal("unsupported_media_type", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains($"'{contentType ?? "(none)"}'", raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_request_over_the_token_limit_gets_413_naming_the_limit()
+    {
+        var texts = Enumerable.Repeat("one two three four five", 4).ToArray();
+        var response = await _host.Client.PostAsJsonAsync("/v1/classify", new { texts });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var error = body.RootElement.GetProperty("error");
+        Assert.Equal("too_many_tokens", error.GetProperty("code").GetString());
+        Assert.Contains("the limit is 20 per request (Http:MaxTokensPerRequest)", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.OK, (await _host.Client.PostAsJsonAsync("/v1/classify", new { texts = texts[..2] })).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/nothing", 404, "not_found")]
+    [InlineData("GET", "/v1/classify", 405, "method_not_allowed")]
+    public async Task Requests_no_endpoint_answers_get_a_json_error_body(string method, string path, int status, string code)
+    {
+        var response = await _host.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(code, body.RootElement.GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]

@@ -1,8 +1,11 @@
-using System.Diagnostics;
-using System.Net.Http.Json;
 using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using PeftOnnx.Cli.Commands.Bench;
 using PeftOnnx.Cli.Commands.Common;
+using PeftOnnx.Hosting.Http;
 using Spectre.Console;
 
 namespace PeftOnnx.Cli.Commands.LoadGen;
@@ -22,9 +25,10 @@ internal static class LoadGenCommand
         var textsPerRequest = new Option<int>("--texts-per-request") { Description = "Documents per request.", DefaultValueFactory = _ => 1 };
         var endpoint = new Option<string>("--endpoint") { Description = "classify or embed.", DefaultValueFactory = _ => "classify" };
         var data = new Option<string?>("--data") { Description = "JSONL file with a \"text\" field per line (default: debian-sections test split)." };
+        var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File of API keys as `serve --api-key-file` reads it; the first is sent as Authorization: Bearer." };
         var command = new Command("loadgen", "Benchmark a running `peftonnx serve`: p50/p99 latency and throughput at several concurrency levels.")
         {
-            url, concurrency, duration, textsPerRequest, endpoint, data,
+            url, concurrency, duration, textsPerRequest, endpoint, data, apiKeyFile,
         };
         CliAction.Set(command, async (result, context, cancellationToken) =>
         {
@@ -40,14 +44,20 @@ internal static class LoadGenCommand
                 BaseAddress = new Uri(result.GetValue(url)!),
                 Timeout = TimeSpan.FromSeconds(60),
             };
+            if (result.GetValue(apiKeyFile) is { } keyFile)
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ReadKey(keyFile));
 
             var table = new Table().AddColumns("clients", "requests", "errors", "req/s", "docs/s", "p50 ms", "p99 ms", "max ms");
             foreach (var clients in levels)
             {
                 await RunAsync(client, path, texts, clients, perRequest, TimeSpan.FromSeconds(2), cancellationToken);
-                var (stats, errors, elapsed) = await RunAsync(client, path, texts, clients, perRequest, TimeSpan.FromSeconds(result.GetValue(duration)), cancellationToken);
+                var (stats, errors, lastError, elapsed) = await RunAsync(client, path, texts, clients, perRequest, TimeSpan.FromSeconds(result.GetValue(duration)), cancellationToken);
                 if (stats.Count == 0)
-                    throw new InvalidOperationException($"no request to {client.BaseAddress}{path.TrimStart('/')} succeeded ({errors} errors); is `peftonnx serve` running there?");
+                {
+                    throw new InvalidOperationException(lastError is { } status
+                        ? $"no request to {client.BaseAddress}{path.TrimStart('/')} succeeded ({errors} errors, the last {(int)status} {status}){(status == HttpStatusCode.Unauthorized ? "; the server wants an API key: pass --api-key-file" : "")}."
+                        : $"no request to {client.BaseAddress}{path.TrimStart('/')} succeeded ({errors} errors); is `peftonnx serve` running there?");
+                }
                 table.AddRow(clients.ToString(), stats.Count.ToString(), errors.ToString(), $"{stats.Count / elapsed:F1}",
                     $"{stats.Count * perRequest / elapsed:F1}", $"{stats.Percentile(50):F2}", $"{stats.Percentile(99):F2}", $"{stats.Percentile(100):F2}");
                 context.Progress.MarkupLine($"[grey]{clients} clients: {stats.Count / elapsed:F1} req/s[/]");
@@ -58,11 +68,24 @@ internal static class LoadGenCommand
         return command;
     }
 
-    private static async Task<(LatencyStats Stats, int Errors, double Seconds)> RunAsync(
+    private static string ReadKey(string path)
+    {
+        try
+        {
+            return ApiKeys.ReadFile(path)[0];
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UsageException($"--api-key-file: {e.Message}");
+        }
+    }
+
+    private static async Task<(LatencyStats Stats, int Errors, HttpStatusCode? LastError, double Seconds)> RunAsync(
         HttpClient client, string path, IReadOnlyList<string> texts, int clients, int perRequest, TimeSpan duration, CancellationToken cancellationToken)
     {
         var stats = new LatencyStats();
         var errors = 0;
+        var lastError = 0;
         var next = 0;
         var clock = Stopwatch.StartNew();
         var deadline = clock.Elapsed + duration;
@@ -80,7 +103,10 @@ internal static class LoadGenCommand
                     if (response.IsSuccessStatusCode)
                         local.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     else
+                    {
                         Interlocked.Increment(ref errors);
+                        Volatile.Write(ref lastError, (int)response.StatusCode);
+                    }
                 }
                 catch (HttpRequestException)
                 {
@@ -93,6 +119,6 @@ internal static class LoadGenCommand
         var seconds = clock.Elapsed.TotalSeconds;
         foreach (var sample in samples.SelectMany(s => s))
             stats.Add(sample);
-        return (stats, errors, seconds);
+        return (stats, errors, lastError == 0 ? null : (HttpStatusCode)lastError, seconds);
     }
 }

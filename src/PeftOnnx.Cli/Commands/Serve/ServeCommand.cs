@@ -18,6 +18,7 @@ internal static class ServeCommand
         var inbox = new Option<string[]>("--inbox") { Description = "Inbox folder, watched recursively; repeat for several. Worker:Inbox.", AllowMultipleArgumentsPerToken = false };
         var outbox = new Option<string?>("--outbox") { Description = "Results folder (results.jsonl or results/, processed/, failed/, ledger.db). Worker:Outbox." };
         var urls = new Option<string?>("--urls") { Description = $"HTTP API address (default {ServeHost.DefaultUrl}); 'none' turns the API off. Urls." };
+        var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File of API keys, one a line: HTTP requests must send one (Authorization: Bearer <key> or X-Api-Key). Http:ApiKeyFile." };
         var format = new Option<string?>("--format") { Description = "jsonl (one appended file) or json-files (one file per document; needed for --redis). Worker:OutboxFormat." };
         var processed = new Option<string?>("--processed") { Description = "move (to <outbox>/processed, the default) or mark (leave in place; the ledger marks it). Worker:Processed." };
         var device = new Option<string?>("--device") { Description = "auto (CUDA if it loads, else CPU, with the reason logged), cpu or cuda. Worker:Device." };
@@ -36,7 +37,7 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run the worker: score documents dropped into inbox folders, consume a Redis queue, and answer HTTP (POST /v1/classify, /v1/embed; GET /v1/adapters, /healthz, /readyz, /metrics).")
         {
-            model, adapter, adaptersDir, inbox, outbox, urls, format, processed, device, deviceId, gpuMemory, spin, batchSize, labels, redis, consumer, config, scorer,
+            model, adapter, adaptersDir, inbox, outbox, urls, apiKeyFile, format, processed, device, deviceId, gpuMemory, spin, batchSize, labels, redis, consumer, config, scorer,
         };
         // Unrecognised tokens are configuration arguments (--Worker:RescanSeconds=5, --Http:MaxBatch=64).
         command.TreatUnmatchedTokensAsErrors = false;
@@ -66,6 +67,7 @@ internal static class ServeCommand
             var zeroShot = result.GetValue(labels)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
             for (var i = 0; i < zeroShot.Length; i++)
                 overrides[$"Worker:ZeroShotLabels:{i}"] = zeroShot[i];
+            Set("Http:ApiKeyFile", result.GetValue(apiKeyFile));
             Set("Queue:Redis", result.GetValue(redis));
             Set("Queue:Consumer", result.GetValue(consumer));
             if (result.GetValue(urls) is { } u)
