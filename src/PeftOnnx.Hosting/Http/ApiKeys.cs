@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using PeftOnnx.Core.Files;
 
 namespace PeftOnnx.Hosting.Http;
 
@@ -40,13 +41,17 @@ public sealed class ApiKeys
     public static IReadOnlyList<string> ReadFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var info = new FileInfo(path);
-        if (!info.Exists)
-            throw new InvalidOperationException($"API key file {path} does not exist.");
-        if (info.Length > MaxFileBytes)
-            throw new InvalidOperationException($"API key file {path} is {info.Length:N0} bytes; a key file holds keys, one a line (at most {MaxFileBytes:N0} bytes).");
+        string text;
+        try
+        {
+            text = RegularFile.ReadAllText(path, MaxFileBytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"API key file: {e.Message}", e);
+        }
         var keys = new List<string>();
-        var lines = File.ReadAllLines(path);
+        var lines = text.Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i].Trim();

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using PeftOnnx.Hosting.Http;
 using PeftOnnx.Hosting.Tests.Support;
+using PeftOnnx.Tests;
 
 namespace PeftOnnx.Hosting.Tests.Http;
 
@@ -121,6 +123,14 @@ public sealed class ApiKeyTests : IAsyncLifetime
             ["Http:ApiKeyFile"] = empty,
         }));
         Assert.Contains("holds no key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_key_file_that_is_a_fifo_stops_start_up_without_blocking()
+    {
+        var fifo = SpecialFiles.Fifo(_folder.Combine("keys.fifo"));
+        var error = SpecialFiles.Promptly(() => Assert.Throws<InvalidOperationException>(() => ApiKeys.ReadFile(fifo)));
+        Assert.Contains("not a regular file (a FIFO)", error.Message, StringComparison.Ordinal);
     }
 
     private static HttpRequestMessage Classify() =>
