@@ -59,7 +59,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         WarnUnmatchedTargets(adapter.Config, modules, manifest.Name, warnings);
 
         progress?.Report($"merging {merge.Modules.Count} modules ({adapter.Config.PeftType}) in float64");
-        var merged = new AdapterMergePass(merge, manifest.Name).Apply(model, modules);
+        var merged = model.Applied(new AdapterMergePass(merge, modules, manifest.Name)).Modules;
 
         var bundle = WriteBundle(options, output, manifest, vocabPath, model, head, baseSha256, adapter.WeightsSha256, adapter.Config.PeftType, adapter.RawConfig);
         return new BundleExportResult(output, bundle, merged, warnings);
@@ -77,7 +77,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         {
             progress?.Report($"appending classifier ({head.LabelCount} labels, {head.Pooling.ToString().ToLowerInvariant()} pooling)");
             var hidden = manifest.Outputs.GetValueOrDefault(LastHiddenState, LastHiddenState);
-            new ClassificationHeadPass(head).Apply(model, hidden, manifest.Outputs.GetValueOrDefault(PoolerOutput));
+            model.Apply(new ClassificationHeadPass(head, hidden, manifest.Outputs.GetValueOrDefault(PoolerOutput)));
             outputs = new Dictionary<string, string>
             {
                 ["logits"] = ClassificationHeadPass.LogitsOutput,
@@ -191,15 +191,14 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
     /// <summary>The [CLS]-only last layer for a pooler head (merged and side bundles); the log says whether it applied.</summary>
     internal static void ApplyClsOnlyLastLayer(ModelProto model, IProgress<string>? progress)
     {
-        var pass = new ClsOnlyLastLayerPass();
-        var summary = pass.Apply(model); // not inside progress?.Report(...): a null progress would skip the call
-        progress?.Report($"{pass.Name}: {summary}");
+        var report = model.Apply(new ClsOnlyLastLayerPass()); // not inside progress?.Report(...): a null progress would skip the call
+        progress?.Report(report.ToString());
     }
 
     /// <summary>The edge passes, after merging and the head: fp16 weights and compute, or int8 dynamic quantization.</summary>
     private string ApplyPrecision(ModelProto model, BundleExportOptions options)
     {
-        IModelPass? pass = (options.Precision, options.Quantize) switch
+        IGraphPass? pass = (options.Precision, options.Quantize) switch
         {
             ("fp16", _) => new Fp16ConversionPass(),
             (_, "int8") => new DynamicInt8QuantizationPass(),
@@ -207,8 +206,8 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         };
         if (pass is null)
             return "fp32";
-        var summary = pass.Apply(model); // not inside progress?.Report(...): a null progress would skip the call
-        progress?.Report($"{pass.Name}: {summary}");
+        var report = model.Apply(pass); // not inside progress?.Report(...): a null progress would skip the call
+        progress?.Report(report.ToString());
         return options.Quantize == "int8" ? "int8" : options.Precision;
     }
 

@@ -63,8 +63,8 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
         {
             progress?.Report($"appending per-adapter classifier ({head.LabelCount} labels)");
             var hidden = manifest.Outputs.GetValueOrDefault(BundleExporter.LastHiddenState, BundleExporter.LastHiddenState);
-            new ClassificationHeadPass(head).Apply(model, hidden, manifest.Outputs.GetValueOrDefault(BundleExporter.PoolerOutput));
-            var headSlots = mixed ? AdapterHeadPass.Stack(model, MixedLoraPass.AdapterIndexInput) : AdapterHeadPass.MakeOverridable(model);
+            model.Apply(new ClassificationHeadPass(head, hidden, manifest.Outputs.GetValueOrDefault(BundleExporter.PoolerOutput)));
+            var headSlots = model.Applied(new AdapterHeadPass(head, mixed ? MixedLoraPass.AdapterIndexInput : null)).Slots;
             side = side with { Parameters = [.. side.Parameters, .. headSlots] };
             if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler)
                 BundleExporter.ApplyClsOnlyLastLayer(model, progress);
@@ -160,7 +160,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             throw new ArgumentException($"--max-rank {maxRank} is below the rank {maxAdapterRank} of the adapters being exported.", nameof(options));
         var ordered = map.Linears.Select(l => l.Name).Where(modules.Contains).ToList();
         progress?.Report($"adding {(mixed ? "mixed-batch " : "")}LoRA branches at {ordered.Count} modules (max rank {maxRank})");
-        var slots = mixed ? new MixedLoraPass(ordered).Apply(model, map, baseName) : new LoraSidePass(ordered).Apply(model, map, baseName);
+        var slots = mixed ? model.Applied(new MixedLoraPass(ordered, map, baseName)).Slots : model.Applied(new LoraSidePass(ordered, map, baseName)).Slots;
         return new SideGraphManifest
         {
             Form = options.Form,

@@ -1,4 +1,5 @@
 using Onnx;
+using PeftOnnx.Onnx.Graph;
 
 namespace PeftOnnx.Onnx.Modules;
 
@@ -65,11 +66,10 @@ public static class HfStateDict
             if (linear.BiasInitializer is not null)
                 Put(linear.BiasInitializer, linear.BiasKey, state.TryGetValue(linear.BiasKey, out var b) ? b.Data : [], [.. initializers[linear.BiasInitializer].Dims]);
         }
-        for (var i = 0; i < model.Graph.Initializer.Count; i++)
-        {
-            if (replacements.TryGetValue(model.Graph.Initializer[i].Name, out var tensor))
-                model.Graph.Initializer[i] = tensor;
-        }
+        var rewrite = new GraphRewrite(model);
+        foreach (var tensor in replacements.Values)
+            rewrite.ReplaceInitializer(tensor);
+        rewrite.Apply();
     }
 
     /// <summary>[rows, cols] row-major to [cols, rows] row-major.</summary>

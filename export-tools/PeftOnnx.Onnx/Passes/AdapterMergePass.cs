@@ -1,6 +1,7 @@
 using Onnx;
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Numerics;
+using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Modules;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -16,19 +17,23 @@ namespace PeftOnnx.Onnx.Passes;
 /// </code>
 /// All merged tensors are computed first and replaced together, so a failure leaves the model untouched.
 /// </summary>
-public sealed class AdapterMergePass(IAdapterMerge merge, string baseModelName)
+public sealed class AdapterMergePass(IAdapterMerge merge, ModuleMap modules, string baseModelName) : IGraphPass
 {
-    /// <summary>Applies the merge; returns the modules whose weights changed.</summary>
-    public IReadOnlyList<string> Apply(ModelProto model, ModuleMap modules)
+    public string Name => "adapter-merge";
+
+    /// <summary>The modules whose weights change.</summary>
+    public IReadOnlyList<string> Modules => merge.Modules;
+
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(rewrite);
         ArgumentNullException.ThrowIfNull(modules);
-        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var initializers = rewrite.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var replacements = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
 
         foreach (var name in merge.Modules)
         {
-            var linear = Resolve(modules, name);
+            var linear = Resolve(name);
             var weight = ReadWeight(initializers, linear);
             var bias = linear.BiasInitializer is null ? null : ReadFloat(initializers, linear.BiasInitializer, name);
             var merged = merge.Merge(name, weight, bias);
@@ -43,23 +48,18 @@ public sealed class AdapterMergePass(IAdapterMerge merge, string baseModelName)
 
         foreach (var tensor in merge.Replacements)
         {
-            var (initializer, layout) = ResolveParameter(modules, initializers, tensor);
+            var (initializer, layout) = ResolveParameter(initializers, tensor);
             var values = layout == WeightLayout.InOut ? tensor.AsMatrix().Transpose().Data : tensor.Data;
             FiniteValues.Require(values, $"adapter tensor {tensor.Name}");
             replacements[initializer.Name] = WriteFloat(initializer, values, $"{tensor.Key.Module}.{tensor.Key.Parameter}");
         }
 
-        // Apply together: nothing in the model changes unless every module merged.
-        var graph = model.Graph;
-        for (var i = 0; i < graph.Initializer.Count; i++)
-        {
-            if (replacements.TryGetValue(graph.Initializer[i].Name, out var replacement))
-                graph.Initializer[i] = replacement;
-        }
-        return merge.Modules;
+        foreach (var replacement in replacements.Values)
+            rewrite.ReplaceInitializer(replacement);
+        return PassReport.Of(this, merge.Modules.Count, $"{merge.Modules.Count} modules merged, {replacements.Count} initializers replaced");
     }
 
-    private LinearModule Resolve(ModuleMap modules, string name)
+    private LinearModule Resolve(string name)
     {
         try
         {
@@ -116,7 +116,7 @@ public sealed class AdapterMergePass(IAdapterMerge merge, string baseModelName)
     }
 
     /// <summary>The base initializer an adapter tensor replaces (bias="all" biases, modules_to_save inside the encoder).</summary>
-    private (TensorProto Initializer, WeightLayout Layout) ResolveParameter(ModuleMap modules, Dictionary<string, TensorProto> initializers, AdapterTensor tensor)
+    private (TensorProto Initializer, WeightLayout Layout) ResolveParameter(Dictionary<string, TensorProto> initializers, AdapterTensor tensor)
     {
         var (module, parameter) = (tensor.Key.Module, tensor.Key.Parameter);
         if (modules.TryGet(module, out var linear))

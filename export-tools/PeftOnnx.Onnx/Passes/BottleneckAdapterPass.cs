@@ -1,8 +1,8 @@
-using Onnx;
 using PeftOnnx.Core.Adapters.Bottleneck;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Modules;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 
 namespace PeftOnnx.Onnx.Passes;
 
@@ -16,65 +16,86 @@ namespace PeftOnnx.Onnx.Passes;
 ///                            └─ MatMul(downᵀ) ─ Add(down.b) ─ act ─ MatMul(upᵀ) ─ Add(up.b) ─┘
 /// </code>
 /// </summary>
-public static class BottleneckAdapterPass
+public sealed class BottleneckAdapterPass : IGraphPass
 {
     private const string Prefix = "bottleneck/";
+    private static readonly string[] Parameters = ["down.weight", "down.bias", "up.weight", "up.bias"];
+    private readonly ModuleMap _map;
+    private readonly BottleneckConfig _config;
+    private readonly IReadOnlyDictionary<string, (float[] Data, long[] Shape)> _weights;
 
-    /// <summary>Inserts the adapters; returns their graph inputs.</summary>
-    /// <param name="model">Changed in place.</param>
     /// <param name="map">The base model's modules.</param>
     /// <param name="config">Variant, layers and activation.</param>
     /// <param name="weights">Adapter tensors by slot name (<c>encoder.layer.i.&lt;site&gt;.adapter.down.weight</c>, ...), float32.</param>
-    public static IReadOnlyList<SideParameterSlot> Apply(ModelProto model, ModuleMap map, BottleneckConfig config, IReadOnlyDictionary<string, (float[] Data, long[] Shape)> weights)
+    public BottleneckAdapterPass(ModuleMap map, BottleneckConfig config, IReadOnlyDictionary<string, (float[] Data, long[] Shape)> weights)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
-        var index = new GraphIndex(model.Graph);
-        var patch = new GraphPatch(Prefix);
+        (_map, _config, _weights) = (map, config, weights);
         var slots = new List<SideParameterSlot>();
-        var layers = config.LayersToTransform ?? [.. Enumerable.Range(0, map.LayerCount)];
-        foreach (var layer in layers)
+        foreach (var (layer, siteName) in Sites())
         {
             if (layer >= map.LayerCount)
                 throw new InvalidDataException($"layers_to_transform names layer {layer}, but the base model has {map.LayerCount} layers (0..{map.LayerCount - 1}).");
-            foreach (var siteName in config.Sites)
+            foreach (var parameter in Parameters)
             {
-                var module = BottleneckConfig.AdapterModule(layer, siteName);
-                var site = LinearSite.Find(index, map[$"encoder.layer.{layer}.{siteName}.dense"]);
-                string Input(string parameter)
-                {
-                    var name = $"{module}.{parameter}";
-                    if (!weights.TryGetValue(name, out var tensor))
-                        throw new InvalidDataException($"the bottleneck adapter has no {name}, which a {config.Variant} adapter on layer {layer} needs.");
-                    slots.Add(new SideParameterSlot(name, name, tensor.Shape));
-                    return patch.OverridableInput(TensorData.FromFloat32(name, tensor.Data, tensor.Shape), [.. tensor.Shape.Select(d => (object)d)]);
-                }
-                var downT = patch.Node("Transpose", $"{module}/down_t", [Input("down.weight")], GraphPatch.IntsAttribute("perm", 1, 0)); // (H, r)
-                var down = patch.Node("Add", $"{module}/down", [patch.Node("MatMul", $"{module}/down_mm", [site.Output, downT]), Input("down.bias")]); // (B, S, r)
-                var act = Activation(patch, module, config.NonLinearity, down);
-                var upT = patch.Node("Transpose", $"{module}/up_t", [Input("up.weight")], GraphPatch.IntsAttribute("perm", 1, 0)); // (r, H)
-                var up = patch.Node("Add", $"{module}/up", [patch.Node("MatMul", $"{module}/up_mm", [act, upT]), Input("up.bias")]); // (B, S, H)
-                var sum = patch.Node("Add", $"{module}/residual", [site.Output, up]);
-                patch.Rewire(site.Output, sum);
+                var name = $"{BottleneckConfig.AdapterModule(layer, siteName)}.{parameter}";
+                if (!weights.TryGetValue(name, out var tensor))
+                    throw new InvalidDataException($"the bottleneck adapter has no {name}, which a {config.Variant} adapter on layer {layer} needs.");
+                slots.Add(new SideParameterSlot(name, name, tensor.Shape));
             }
         }
-        patch.Apply(model.Graph);
-        return slots;
+        Slots = slots;
     }
 
-    /// <summary>relu, exact (erf) gelu as torch's default, swish = x·sigmoid(x) (silu), tanh; opset 13 has no Gelu op.</summary>
-    private static string Activation(GraphPatch patch, string module, string kind, string x) => kind switch
+    public string Name => "bottleneck-adapter";
+
+    /// <summary>The adapter inputs: down and up weights and biases of every adapter, in torch layout.</summary>
+    public IReadOnlyList<SideParameterSlot> Slots { get; }
+
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        "relu" => patch.Node("Relu", $"{module}/relu", [x]),
-        "tanh" => patch.Node("Tanh", $"{module}/tanh", [x]),
-        "swish" => patch.Node("Mul", $"{module}/swish", [x, patch.Node("Sigmoid", $"{module}/sigmoid", [x])]),
-        "gelu" => patch.Node("Mul", $"{module}/gelu", [
-            patch.Node("Mul", $"{module}/gelu_half", [x, patch.Initializer(TensorData.FromFloat32($"{Prefix}{module}/half", [0.5f]))]),
-            patch.Node("Add", $"{module}/gelu_1p", [
-                patch.Node("Erf", $"{module}/erf", [patch.Node("Div", $"{module}/gelu_scaled", [x, patch.Initializer(TensorData.FromFloat32($"{Prefix}{module}/sqrt2", [MathF.Sqrt(2f)]))])]),
-                patch.Initializer(TensorData.FromFloat32($"{Prefix}{module}/one", [1f]))])]),
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var nodes = new PrefixedNodes(rewrite, Prefix);
+        var count = 0;
+        foreach (var (layer, siteName) in Sites())
+        {
+            var module = BottleneckConfig.AdapterModule(layer, siteName);
+            var site = LinearSite.Find(rewrite.Index, _map[$"encoder.layer.{layer}.{siteName}.dense"]);
+            string Input(string parameter)
+            {
+                var (data, shape) = _weights[$"{module}.{parameter}"];
+                return nodes.OverridableInput(TensorData.FromFloat32($"{module}.{parameter}", data, shape), [.. shape.Select(d => (object)d)]);
+            }
+            var downT = nodes.Node("Transpose", $"{module}/down_t", [Input("down.weight")], IntsAttribute("perm", 1, 0)); // (H, r)
+            var down = nodes.Node("Add", $"{module}/down", [nodes.Node("MatMul", $"{module}/down_mm", [site.Output, downT]), Input("down.bias")]); // (B, S, r)
+            var act = Activation(nodes, module, _config.NonLinearity, down);
+            var upT = nodes.Node("Transpose", $"{module}/up_t", [Input("up.weight")], IntsAttribute("perm", 1, 0)); // (r, H)
+            var up = nodes.Node("Add", $"{module}/up", [nodes.Node("MatMul", $"{module}/up_mm", [act, upT]), Input("up.bias")]); // (B, S, H)
+            var sum = nodes.Node("Add", $"{module}/residual", [site.Output, up]);
+            rewrite.Rewire(site.Output, sum);
+            count++;
+        }
+        return PassReport.Of(this, count, $"{count} {_config.Variant} adapters");
+    }
+
+    private IEnumerable<(int Layer, string Site)> Sites() =>
+        from layer in _config.LayersToTransform ?? [.. Enumerable.Range(0, _map.LayerCount)]
+        from site in _config.Sites
+        select (layer, site);
+
+    /// <summary>relu, exact (erf) gelu as torch's default, swish = x·sigmoid(x) (silu), tanh; opset 13 has no Gelu op.</summary>
+    private static string Activation(PrefixedNodes nodes, string module, string kind, string x) => kind switch
+    {
+        "relu" => nodes.Node("Relu", $"{module}/relu", [x]),
+        "tanh" => nodes.Node("Tanh", $"{module}/tanh", [x]),
+        "swish" => nodes.Node("Mul", $"{module}/swish", [x, nodes.Node("Sigmoid", $"{module}/sigmoid", [x])]),
+        "gelu" => nodes.Node("Mul", $"{module}/gelu", [
+            nodes.Node("Mul", $"{module}/gelu_half", [x, nodes.Initializer(TensorData.FromFloat32($"{Prefix}{module}/half", [0.5f]))]),
+            nodes.Node("Add", $"{module}/gelu_1p", [
+                nodes.Node("Erf", $"{module}/erf", [nodes.Node("Div", $"{module}/gelu_scaled", [x, nodes.Initializer(TensorData.FromFloat32($"{Prefix}{module}/sqrt2", [MathF.Sqrt(2f)]))])]),
+                nodes.Initializer(TensorData.FromFloat32($"{Prefix}{module}/one", [1f]))])]),
         _ => throw new NotSupportedException($"non_linearity \"{kind}\" has no ONNX form here; use relu, gelu, swish or tanh."),
     };
 }

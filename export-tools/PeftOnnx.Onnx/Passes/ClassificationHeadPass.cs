@@ -1,6 +1,7 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
-using AttributeType = Onnx.AttributeProto.Types.AttributeType;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
+using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace PeftOnnx.Onnx.Passes;
 
@@ -12,33 +13,34 @@ namespace PeftOnnx.Onnx.Passes;
 ///     or mean(h · mask) / sum(mask)      ─┴─ Gemm(classifier.weight, classifier.bias, transB=1) ─ logits ─ Softmax ─ probabilities
 /// </code>
 /// </summary>
-public sealed class ClassificationHeadPass(ClassificationHead head)
+/// <param name="head">The classifier and its pooling.</param>
+/// <param name="hiddenStates">The [batch, seq, hidden] output (last_hidden_state).</param>
+/// <param name="poolerOutput">The pooler output value name, required for <see cref="HeadPooling.Pooler"/>.</param>
+/// <param name="attentionMask">The attention-mask graph input, used by <see cref="HeadPooling.Mean"/>.</param>
+public sealed class ClassificationHeadPass(ClassificationHead head, string hiddenStates, string? poolerOutput, string attentionMask = "attention_mask") : IGraphPass
 {
     public const string LogitsOutput = "logits";
     public const string ProbabilitiesOutput = "probabilities";
     private const string Prefix = "classifier_head/";
 
-    /// <param name="model">The encoder graph; changed in place.</param>
-    /// <param name="hiddenStates">The [batch, seq, hidden] output (last_hidden_state).</param>
-    /// <param name="poolerOutput">The pooler output value name, required for <see cref="HeadPooling.Pooler"/>.</param>
-    /// <param name="attentionMask">The attention-mask graph input, used by <see cref="HeadPooling.Mean"/>.</param>
-    public void Apply(ModelProto model, string hiddenStates, string? poolerOutput, string attentionMask = "attention_mask")
+    public string Name => "classification-head";
+
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var graph = model.Graph;
-        var index = new GraphIndex(graph);
+        ArgumentNullException.ThrowIfNull(rewrite);
+        ArgumentNullException.ThrowIfNull(head);
+        var graph = rewrite.Graph;
+        var index = rewrite.Index;
         if (index.Producer(hiddenStates) is null)
             throw new InvalidDataException($"classification head: the model has no value '{hiddenStates}' to pool.");
         var hidden = HiddenSize(graph, hiddenStates);
         if (hidden is { } h && h != head.Hidden)
             throw new InvalidDataException($"shape mismatch: classifier.weight is {head.Weight.Shape} ([labels, hidden]) but the encoder's hidden size is {h}.");
         if (head.Labels.Count != head.LabelCount)
-            throw new ArgumentException($"{head.Labels.Count} labels given for a classifier with {head.LabelCount} outputs.", nameof(model));
-        if (graph.Node.Any(n => n.Output.Contains(LogitsOutput)))
+            throw new ArgumentException($"{head.Labels.Count} labels given for a classifier with {head.LabelCount} outputs.");
+        if (index.Producer(LogitsOutput) is not null)
             throw new InvalidDataException($"the model already has a '{LogitsOutput}' value; it already carries a classification head.");
 
-        var nodes = new List<NodeProto>();
-        var initializers = new List<TensorProto>();
         string pooled;
         if (head.Pooling == HeadPooling.Pooler)
         {
@@ -48,51 +50,36 @@ public sealed class ClassificationHeadPass(ClassificationHead head)
         }
         else
         {
-            pooled = AppendMeanPooling(model, hiddenStates, attentionMask, nodes, initializers);
+            pooled = MeanPooling(rewrite);
         }
 
-        initializers.Add(TensorData.FromFloat32("classifier.weight", ToFloat(head.Weight.Data), head.LabelCount, head.Hidden));
-        initializers.Add(TensorData.FromFloat32("classifier.bias", ToFloat(head.Bias), head.LabelCount));
-        var gemm = Node("Gemm", "classifier", [pooled, "classifier.weight", "classifier.bias"], LogitsOutput); // [batch, labels]
-        gemm.Attribute.Add(new AttributeProto { Name = "transB", Type = AttributeType.Int, I = 1 });
-        nodes.Add(gemm);
-        var softmax = Node("Softmax", "softmax", [LogitsOutput], ProbabilitiesOutput);
-        softmax.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeType.Int, I = 1 }); // rank 2: axis 1 in every opset
-        nodes.Add(softmax);
-
-        graph.Node.AddRange(nodes);
-        graph.Initializer.AddRange(initializers);
+        rewrite.AddInitializer(TensorData.FromFloat32("classifier.weight", ToFloat(head.Weight.Data), head.LabelCount, head.Hidden));
+        rewrite.AddInitializer(TensorData.FromFloat32("classifier.bias", ToFloat(head.Bias), head.LabelCount));
+        rewrite.Add(Node("Gemm", P("classifier"), "", [pooled, "classifier.weight", "classifier.bias"], [LogitsOutput], IntAttribute("transB", 1))); // [batch, labels]
+        rewrite.Add(Node("Softmax", P("softmax"), "", [LogitsOutput], [ProbabilitiesOutput], IntAttribute("axis", 1))); // rank 2: axis 1 in every opset
         var batch = BatchDimension(graph);
-        graph.Output.Clear();
-        graph.Output.Add(FloatOutput(LogitsOutput, batch, head.LabelCount));
-        graph.Output.Add(FloatOutput(ProbabilitiesOutput, batch, head.LabelCount));
+        rewrite.ReplaceOutputs(ValueInfo(LogitsOutput, DataType.Float, batch, head.LabelCount), ValueInfo(ProbabilitiesOutput, DataType.Float, batch, head.LabelCount));
+        return PassReport.Of(this, 1, $"{head.LabelCount} labels, {head.Pooling.ToString().ToLowerInvariant()} pooling");
     }
 
     /// <summary>sum(h · mask, seq) / max(sum(mask, seq), 1e-9): [batch, seq, hidden] -> [batch, hidden].</summary>
-    private static string AppendMeanPooling(ModelProto model, string hiddenStates, string attentionMask, List<NodeProto> nodes, List<TensorProto> initializers)
+    private string MeanPooling(GraphRewrite rewrite)
     {
-        if (!model.Graph.Input.Any(i => i.Name == attentionMask))
+        if (!rewrite.Graph.Input.Any(i => i.Name == attentionMask))
             throw new InvalidDataException($"mean pooling needs the graph input '{attentionMask}', which the model does not have.");
-        var opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
         // Opset 13 moved Unsqueeze's and ReduceSum's axes from attributes to inputs.
-        var axesAsInput = opset >= 13;
+        var axesAsInput = rewrite.Opset >= 13;
 
-        var mask = Node("Cast", "mask_cast", [attentionMask], P("mask")); // [batch, seq] float
-        mask.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeType.Int, I = (int)TensorProto.Types.DataType.Float });
-        nodes.Add(mask);
-        initializers.Add(TensorData.FromInt64(P("axis_last"), [-1], 1));
-        initializers.Add(TensorData.FromInt64(P("axis_seq"), [1], 1));
-        nodes.Add(WithAxes(Node("Unsqueeze", "mask_unsqueeze", [P("mask")], P("mask3")), axesAsInput, P("axis_last"), -1)); // [batch, seq, 1]
-        nodes.Add(Node("Mul", "masked", [hiddenStates, P("mask3")], P("masked"))); // [batch, seq, hidden]
-        var sum = WithAxes(Node("ReduceSum", "sum", [P("masked")], P("sum")), axesAsInput, P("axis_seq"), 1); // [batch, hidden]
-        sum.Attribute.Add(new AttributeProto { Name = "keepdims", Type = AttributeType.Int, I = 0 });
-        nodes.Add(sum);
-        var count = WithAxes(Node("ReduceSum", "count", [P("mask3")], P("count")), axesAsInput, P("axis_seq"), 1); // [batch, 1]
-        count.Attribute.Add(new AttributeProto { Name = "keepdims", Type = AttributeType.Int, I = 0 });
-        nodes.Add(count);
-        initializers.Add(TensorData.FromFloat32(P("eps"), [1e-9f]));
-        nodes.Add(Node("Max", "count_clamp", [P("count"), P("eps")], P("count_safe")));
-        nodes.Add(Node("Div", "mean", [P("sum"), P("count_safe")], P("pooled"))); // [batch, hidden]
+        rewrite.Add(Cast(P("mask_cast"), attentionMask, P("mask"), (int)DataType.Float)); // [batch, seq] float
+        rewrite.AddInitializer(TensorData.FromInt64(P("axis_last"), [-1], 1));
+        rewrite.AddInitializer(TensorData.FromInt64(P("axis_seq"), [1], 1));
+        rewrite.Add(WithAxes(Node("Unsqueeze", P("mask_unsqueeze"), "", [P("mask")], [P("mask3")]), axesAsInput, P("axis_last"), -1)); // [batch, seq, 1]
+        rewrite.Add(Node("Mul", P("masked"), "", [hiddenStates, P("mask3")], [P("masked")])); // [batch, seq, hidden]
+        rewrite.Add(WithAxes(Node("ReduceSum", P("sum"), "", [P("masked")], [P("sum")], IntAttribute("keepdims", 0)), axesAsInput, P("axis_seq"), 1)); // [batch, hidden]
+        rewrite.Add(WithAxes(Node("ReduceSum", P("count"), "", [P("mask3")], [P("count")], IntAttribute("keepdims", 0)), axesAsInput, P("axis_seq"), 1)); // [batch, 1]
+        rewrite.AddInitializer(TensorData.FromFloat32(P("eps"), [1e-9f]));
+        rewrite.Add(Node("Max", P("count_clamp"), "", [P("count"), P("eps")], [P("count_safe")]));
+        rewrite.Add(Node("Div", P("mean"), "", [P("sum"), P("count_safe")], [P("pooled")])); // [batch, hidden]
         return P("pooled");
     }
 
@@ -101,15 +88,7 @@ public sealed class ClassificationHeadPass(ClassificationHead head)
         if (asInput)
             node.Input.Add(axesInitializer);
         else
-            node.Attribute.Add(new AttributeProto { Name = "axes", Type = AttributeType.Ints, Ints = { axis } });
-        return node;
-    }
-
-    private static NodeProto Node(string op, string name, string[] inputs, string output)
-    {
-        var node = new NodeProto { OpType = op, Name = P(name) };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
+            node.Attribute.Add(IntsAttribute("axes", axis));
         return node;
     }
 
@@ -126,19 +105,7 @@ public sealed class ClassificationHeadPass(ClassificationHead head)
     private static TensorShapeProto.Types.Dimension BatchDimension(GraphProto graph)
     {
         var first = graph.Output.Select(o => o.Type?.TensorType?.Shape?.Dim).FirstOrDefault(d => d is { Count: > 0 })?[0];
-        return first?.Clone() ?? new TensorShapeProto.Types.Dimension { DimParam = "batch" };
-    }
-
-    private static ValueInfoProto FloatOutput(string name, TensorShapeProto.Types.Dimension batch, int labels)
-    {
-        var shape = new TensorShapeProto();
-        shape.Dim.Add(batch.Clone());
-        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = labels });
-        return new ValueInfoProto
-        {
-            Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
-        };
+        return first ?? new TensorShapeProto.Types.Dimension { DimParam = "batch" };
     }
 
     private static float[] ToFloat(double[] values) => Array.ConvertAll(values, v => (float)v);

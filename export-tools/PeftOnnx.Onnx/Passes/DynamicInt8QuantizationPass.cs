@@ -20,7 +20,7 @@ public enum Int8MatMulFormat
 /// which is most of the size of a small encoder. A fused com.microsoft Attention becomes QAttention (int8 packed QKV
 /// weights, per-column scales). Other initializers (LayerNorm, biases, a Gemm pooler) stay float32.
 /// </summary>
-public sealed class DynamicInt8QuantizationPass : IModelPass
+public sealed class DynamicInt8QuantizationPass : IGraphPass
 {
     public Int8MatMulFormat Format { get; init; } = Int8MatMulFormat.DynamicQuantizeMatMul;
 
@@ -41,15 +41,14 @@ public sealed class DynamicInt8QuantizationPass : IModelPass
 
     public string Name => "int8-dynamic";
 
-    public string Apply(ModelProto model)
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var plan = new Int8Plan(model.Graph, this);
-        var nodes = model.Graph.Node.Where(n => !NodesToExclude.Contains(n.Name) && n.Domain.Length == 0).ToList();
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var plan = new Int8Plan(rewrite, this);
+        var nodes = rewrite.Graph.Node.Where(n => !NodesToExclude.Contains(n.Name) && n.Domain.Length == 0).ToList();
         var matMuls = nodes.Where(n => n.OpType == "MatMul").ToList();
         var packed = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
-        var opset = model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 0;
-        if (Format == Int8MatMulFormat.DynamicQuantizeMatMul && PackSharedInputs && opset >= 13)
+        if (Format == Int8MatMulFormat.DynamicQuantizeMatMul && PackSharedInputs && rewrite.Opset >= 13)
         {
             foreach (var group in matMuls.Where(m => plan.QuantizableWeight(m) is not null).GroupBy(m => m.Input[0]).Select(g => g.ToList()))
             {
@@ -59,15 +58,14 @@ public sealed class DynamicInt8QuantizationPass : IModelPass
         }
         foreach (var node in matMuls.Where(m => !packed.Contains(m)))
             plan.QuantizeMatMul(node);
-        foreach (var node in model.Graph.Node.Where(n => n is { OpType: "Attention", Domain: "com.microsoft" } && !NodesToExclude.Contains(n.Name)).ToList())
+        foreach (var node in rewrite.Graph.Node.Where(n => n is { OpType: "Attention", Domain: "com.microsoft" } && !NodesToExclude.Contains(n.Name)).ToList())
             plan.QuantizeAttention(node);
         if (QuantizeEmbeddings)
         {
             foreach (var node in nodes.Where(n => n.OpType == "Gather"))
                 plan.QuantizeGather(node);
         }
-        plan.ApplyTo(model);
-        TopologicalSort.Apply(model.Graph);
-        return plan.Summary;
+        plan.Finish();
+        return PassReport.Of(this, plan.MatMuls, plan.Summary);
     }
 }

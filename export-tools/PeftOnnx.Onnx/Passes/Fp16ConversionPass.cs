@@ -1,7 +1,5 @@
-using Onnx;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Passes.Patterns;
-using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace PeftOnnx.Onnx.Passes;
 
@@ -11,7 +9,7 @@ namespace PeftOnnx.Onnx.Passes;
 /// as ORT's float16 converter keeps its block list: Softmax, LayerNormalization and the statistics of a decomposed
 /// LayerNorm (see <see cref="DecomposedLayerNorm"/>); Cast nodes are inserted where the precision changes.
 /// </summary>
-public sealed class Fp16ConversionPass : IModelPass
+public sealed class Fp16ConversionPass : IGraphPass
 {
     public static IReadOnlySet<string> DefaultKeepFp32Ops { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -28,12 +26,10 @@ public sealed class Fp16ConversionPass : IModelPass
 
     public string Name => "fp16";
 
-    public string Apply(ModelProto model)
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var plan = Fp16Plan.Create(model.Graph, KeepFp32Ops, KeepDecomposedLayerNormFp32);
-        plan.ApplyTo(model.Graph);
-        TopologicalSort.Apply(model.Graph);
-        return plan.Summary;
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var (converted, summary) = Fp16Plan.Collect(rewrite, KeepFp32Ops, KeepDecomposedLayerNormFp32);
+        return PassReport.Of(this, converted, summary);
     }
 }

@@ -4,16 +4,14 @@ using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace PeftOnnx.Onnx.Passes;
 
-/// <summary>The rewrites of <see cref="DynamicInt8QuantizationPass"/>, matched on the unchanged graph and applied together.</summary>
-internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass options)
+/// <summary>The rewrites of <see cref="DynamicInt8QuantizationPass"/>, matched on the unchanged graph and collected in one rewrite.</summary>
+internal sealed class Int8Plan(GraphRewrite rewrite, DynamicInt8QuantizationPass options)
 {
     private const string MicrosoftDomain = "com.microsoft";
 
-    private readonly GraphIndex _index = new(graph);
-    private readonly UniqueNames _names = new(graph);
-    private readonly HashSet<NodeProto> _removed = new(ReferenceEqualityComparer.Instance);
+    private readonly GraphIndex _index = rewrite.Index;
+    private readonly UniqueNames _names = rewrite.Names;
     private readonly List<NodeProto> _added = [];
-    private readonly List<TensorProto> _initializers = [];
     private readonly Dictionary<string, (string Values, string Scales)> _quantized = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _rewrittenUses = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Values, string Scale, string ZeroPoint)> _activations = new(StringComparer.Ordinal);
@@ -26,8 +24,11 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
     private long _floatBytes;
     private long _int8Bytes;
 
+    /// <summary>MatMuls quantized so far.</summary>
+    public int MatMuls => _matMuls;
+
     public string Summary =>
-        $"int8: {_matMuls} MatMuls on {_weights} weights quantized per column as {options.Format}" +
+        $"{_matMuls} MatMuls on {_weights} weights quantized per column as {options.Format}" +
         (options.Format == Int8MatMulFormat.DynamicQuantizeMatMul ? $" ({_fusedBiases} bias Adds folded, {_packedGroups} groups sharing an input packed into one GEMM)" : "") +
         $", {_attentions} Attention nodes as QAttention, {_tables} embedding tables per row; {_floatBytes:N0} float bytes -> {_int8Bytes:N0} int8+scale bytes";
 
@@ -44,7 +45,7 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         var (values, scales) = QuantizedWeight(weight, perRow: false);
         var output = matMul.Output[0];
         _matMuls++;
-        _removed.Add(matMul);
+        rewrite.Remove(matMul);
         Use(weight.Name);
 
         if (options.Format == Int8MatMulFormat.DynamicQuantizeMatMul)
@@ -52,7 +53,7 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
             var bias = FoldableBias(matMul, weight.Dims[1]);
             if (bias is { } b)
             {
-                _removed.Add(b.Add);
+                rewrite.Remove(b.Add);
                 output = b.Add.Output[0];
                 _fusedBiases++;
             }
@@ -60,7 +61,7 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
             node.Domain = MicrosoftDomain;
             if (bias is null)
                 node.Input.RemoveAt(4); // trailing optional inputs are left out rather than named ""
-            _added.Add(node);
+            Add(node);
             return;
         }
 
@@ -68,10 +69,10 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         var product = _names.Make(output + "_int32");
         var productFloat = _names.Make(output + "_int32_float");
         var scale = _names.Make(output + "_scale");
-        _added.Add(Node("MatMulInteger", _names.Make(NameOf(matMul) + "_quant"), [a.Values, values, a.ZeroPoint], [product]));
-        _added.Add(Cast(product, productFloat, _names.Make(product + "_cast")));
-        _added.Add(Node("Mul", _names.Make(NameOf(matMul) + "_scale"), [a.Scale, scales], [scale]));
-        _added.Add(Node("Mul", _names.Make(NameOf(matMul) + "_rescale"), [productFloat, scale], [output]));
+        Add(Node("MatMulInteger", _names.Make(NameOf(matMul) + "_quant"), [a.Values, values, a.ZeroPoint], [product]));
+        Add(Cast(product, productFloat, _names.Make(product + "_cast")));
+        Add(Node("Mul", _names.Make(NameOf(matMul) + "_scale"), [a.Scale, scales], [scale]));
+        Add(Node("Mul", _names.Make(NameOf(matMul) + "_rescale"), [productFloat, scale], [output]));
     }
 
     /// <summary>The constant 2-D float weight of a MatMul, or null for activations x activations (attention scores).</summary>
@@ -114,18 +115,18 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         var (values, scales) = SymmetricInt8.QuantizeColumns(packed, rows, widths.Sum());
         var valuesName = _names.Make(input + "_packed_weight_quantized");
         var scalesName = _names.Make(input + "_packed_weight_scale");
-        _initializers.Add(TensorData.FromInt8(valuesName, values, rows, widths.Sum()));
-        _initializers.Add(TensorData.FromFloat32(scalesName, scales, widths.Sum()));
+        rewrite.AddInitializer(TensorData.FromInt8(valuesName, values, rows, widths.Sum()));
+        rewrite.AddInitializer(TensorData.FromFloat32(scalesName, scales, widths.Sum()));
         _floatBytes += packed.Length * 4L;
         _int8Bytes += values.Length + scales.Length * 4L;
         var biasName = "";
         if (biases[0] is not null)
         {
             biasName = _names.Make(input + "_packed_bias");
-            _initializers.Add(TensorData.FromFloat32(biasName, [.. biases.SelectMany(b => TensorData.ToFloat32(_index.Initializer(b!.Value.Bias)!))], widths.Sum()));
+            rewrite.AddInitializer(TensorData.FromFloat32(biasName, [.. biases.SelectMany(b => TensorData.ToFloat32(_index.Initializer(b!.Value.Bias)!))], widths.Sum()));
             foreach (var bias in biases)
             {
-                _removed.Add(bias!.Value.Add);
+                rewrite.Remove(bias!.Value.Add);
                 Use(bias.Value.Bias);
                 _fusedBiases++;
             }
@@ -136,16 +137,16 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         node.Domain = MicrosoftDomain;
         if (biasName.Length == 0)
             node.Input.RemoveAt(4);
-        _added.Add(node);
+        Add(node);
         var split = Node("Split", _names.Make(NameOf(group[0]) + "_packed_split"), [product], [.. group.Select((m, i) => biases[i]?.Add.Output[0] ?? m.Output[0])]);
-        split.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+        split.Attribute.Add(OnnxNodes.IntAttribute("axis", -1));
         var sizesName = _names.Make(input + "_packed_split_sizes");
-        _initializers.Add(TensorData.FromInt64(sizesName, [.. widths.Select(w => (long)w)], widths.Length));
+        rewrite.AddInitializer(TensorData.FromInt64(sizesName, [.. widths.Select(w => (long)w)], widths.Length));
         split.Input.Add(sizesName); // opset 13+: split sizes are an input
-        _added.Add(split);
+        Add(split);
         foreach (var (matMul, weight) in group.Zip(weights))
         {
-            _removed.Add(matMul);
+            rewrite.Remove(matMul);
             Use(weight!.Name);
             _matMuls++;
             _weights++;
@@ -176,8 +177,8 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
             [x.Values, values, attention.Input[2], x.Scale, scales, maskIndex, x.ZeroPoint], [attention.Output[0]]);
         node.Domain = MicrosoftDomain;
         node.Attribute.AddRange(attention.Attribute);
-        _added.Add(node);
-        _removed.Add(attention);
+        Add(node);
+        rewrite.Remove(attention);
         Use(weight.Name);
         _attentions++;
     }
@@ -199,30 +200,25 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         var rows = _names.Make(output + "_int8");
         var rowsFloat = _names.Make(output + "_int8_float");
         var rowScales = _names.Make(output + "_scale");
-        _added.Add(Node("Gather", _names.Make(NameOf(gather) + "_quant"), [values, gather.Input[1]], [rows]));
-        _added.Add(Cast(rows, rowsFloat, _names.Make(rows + "_cast")));
-        _added.Add(Node("Gather", _names.Make(NameOf(gather) + "_scale"), [scales, gather.Input[1]], [rowScales]));
-        _added.Add(Node("Mul", _names.Make(NameOf(gather) + "_dequant"), [rowsFloat, rowScales], [output]));
-        _removed.Add(gather);
+        Add(Node("Gather", _names.Make(NameOf(gather) + "_quant"), [values, gather.Input[1]], [rows]));
+        Add(Cast(rows, rowsFloat, _names.Make(rows + "_cast")));
+        Add(Node("Gather", _names.Make(NameOf(gather) + "_scale"), [scales, gather.Input[1]], [rowScales]));
+        Add(Node("Mul", _names.Make(NameOf(gather) + "_dequant"), [rowsFloat, rowScales], [output]));
+        rewrite.Remove(gather);
         Use(table.Name);
         _tables++;
     }
 
-    public void ApplyTo(ModelProto model)
+    /// <summary>The float weights and biases no node reads any more go, and the contrib operator set comes in.</summary>
+    public void Finish()
     {
-        var g = model.Graph;
-        foreach (var node in g.Node.Where(_removed.Contains).ToList())
-            g.Node.Remove(node);
-        g.Node.AddRange(_added);
-        g.Initializer.AddRange(_initializers);
-        // A float weight or bias goes once no node reads it any more.
         foreach (var (name, uses) in _rewrittenUses)
         {
             if (_index.Consumers(name).Count == uses && !_index.GraphOutputs.Contains(name) && !_added.Any(n => n.Input.Contains(name)))
-                g.Initializer.Remove(_index.Initializer(name)!);
+                rewrite.RemoveInitializer(name);
         }
-        if (_added.Any(n => n.Domain == MicrosoftDomain) && model.OpsetImport.All(o => o.Domain != MicrosoftDomain))
-            model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
+        if (_added.Any(n => n.Domain == MicrosoftDomain))
+            rewrite.RequireOpset(MicrosoftDomain, 1);
     }
 
     /// <summary>The Add of a 1-D float initializer [N] that alone consumes the MatMul's output.</summary>
@@ -247,8 +243,8 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         var (values, scales) = perRow ? SymmetricInt8.QuantizeRows(data, rows, cols) : SymmetricInt8.QuantizeColumns(data, rows, cols);
         var valuesName = _names.Make(weight.Name + "_quantized");
         var scalesName = _names.Make(weight.Name + "_scale");
-        _initializers.Add(TensorData.FromInt8(valuesName, values, rows, cols));
-        _initializers.Add(perRow ? TensorData.FromFloat32(scalesName, scales, rows, 1) : TensorData.FromFloat32(scalesName, scales, cols));
+        rewrite.AddInitializer(TensorData.FromInt8(valuesName, values, rows, cols));
+        rewrite.AddInitializer(perRow ? TensorData.FromFloat32(scalesName, scales, rows, 1) : TensorData.FromFloat32(scalesName, scales, cols));
         _floatBytes += data.Length * 4L;
         _int8Bytes += values.Length + scales.Length * 4L;
         if (!perRow)
@@ -262,7 +258,7 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
         if (_activations.TryGetValue(input, out var done))
             return done;
         var quantized = (_names.Make(input + "_quantized"), _names.Make(input + "_scale"), _names.Make(input + "_zero_point"));
-        _added.Add(Node("DynamicQuantizeLinear", _names.Make(input + "_quantize"), [input], [quantized.Item1, quantized.Item2, quantized.Item3]));
+        Add(Node("DynamicQuantizeLinear", _names.Make(input + "_quantize"), [input], [quantized.Item1, quantized.Item2, quantized.Item3]));
         return _activations[input] = quantized;
     }
 
@@ -270,18 +266,13 @@ internal sealed class Int8Plan(GraphProto graph, DynamicInt8QuantizationPass opt
 
     private void Use(string initializer) => _rewrittenUses[initializer] = _rewrittenUses.GetValueOrDefault(initializer) + 1;
 
-    private static NodeProto Node(string op, string name, string[] inputs, string[] outputs)
+    private void Add(NodeProto node)
     {
-        var node = new NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        return node;
+        _added.Add(node);
+        rewrite.Add(node);
     }
 
-    private static NodeProto Cast(string input, string output, string name)
-    {
-        var node = Node("Cast", name, [input], [output]);
-        node.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (int)DataType.Float });
-        return node;
-    }
+    private static NodeProto Node(string op, string name, string[] inputs, string[] outputs) => OnnxNodes.Node(op, name, "", inputs, outputs);
+
+    private static NodeProto Cast(string input, string output, string name) => OnnxNodes.Cast(name, input, output, (int)DataType.Float);
 }

@@ -1,7 +1,7 @@
-using Onnx;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Modules;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace PeftOnnx.Onnx.Passes;
@@ -19,42 +19,57 @@ namespace PeftOnnx.Onnx.Passes;
 /// </code>
 /// A 2-D input (the pooler's Gemm on h[:, 0]) is unsqueezed to (B, 1, in) and squeezed back.
 /// </summary>
-public sealed class MixedLoraPass(IReadOnlyList<string> modules)
+public sealed class MixedLoraPass : IGraphPass
 {
     public const string AdapterIndexInput = "adapter_index";
     private const string Prefix = "lora_mixed/";
+    private readonly ModuleMap _map;
 
-    public IReadOnlyList<SideLoraSlot> Apply(ModelProto model, ModuleMap map, string baseModelName)
+    /// <param name="modules">The Linear modules that get a branch.</param>
+    /// <param name="map">The base model's modules.</param>
+    /// <param name="baseModelName">For error messages.</param>
+    public MixedLoraPass(IReadOnlyList<string> modules, ModuleMap map, string baseModelName)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(modules);
         ArgumentNullException.ThrowIfNull(map);
-        var index = new GraphIndex(model.Graph);
-        var patch = new GraphPatch(Prefix);
-        patch.Input(AdapterIndexInput, DataType.Int64, "batch");
-        var axis1 = patch.Int64s("axis1", 1);
-        var slots = new List<SideLoraSlot>();
-        foreach (var name in modules)
+        _map = map;
+        Slots = [.. modules.Select(name =>
         {
             var module = map.TryGet(name, out var m)
                 ? m
                 : throw new InvalidDataException($"the mixed side graph should carry a LoRA branch at {name}, which {baseModelName} does not have; its Linear modules are {map.Summary()}.");
-            var site = LinearSite.Find(index, module);
-            var (i, o) = (module.InFeatures, module.OutFeatures);
-            var a = patch.OverridableInput(TensorData.FromFloat32(LoraSidePass.AInput(name) + SideAdapterCheck.StackSuffix, new float[i], 1, i, 1), "adapters", i, "lora_r");
-            var b = patch.OverridableInput(TensorData.FromFloat32(LoraSidePass.BInput(name) + SideAdapterCheck.StackSuffix, new float[o], 1, 1, o), "adapters", "lora_r", o);
-            var rowA = patch.Node("Gather", $"{name}/gather_A", [a, AdapterIndexInput], GraphPatch.IntAttribute("axis", 0)); // (B, in, r)
-            var rowB = patch.Node("Gather", $"{name}/gather_B", [b, AdapterIndexInput], GraphPatch.IntAttribute("axis", 0)); // (B, r, out)
+            return new SideLoraSlot(name, LoraSidePass.AInput(name) + SideAdapterCheck.StackSuffix, LoraSidePass.BInput(name) + SideAdapterCheck.StackSuffix, module.InFeatures, module.OutFeatures);
+        })];
+    }
+
+    public string Name => "lora-mixed";
+
+    /// <summary>The stacked adapter inputs the graph gets, one A and B stack per module.</summary>
+    public IReadOnlyList<SideLoraSlot> Slots { get; }
+
+    public PassReport Collect(GraphRewrite rewrite)
+    {
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var nodes = new PrefixedNodes(rewrite, Prefix);
+        rewrite.AddInput(ValueInfo(AdapterIndexInput, DataType.Int64, "batch"));
+        var axis1 = nodes.Int64s("axis1", 1);
+        foreach (var slot in Slots)
+        {
+            var (name, i, o) = (slot.Module, slot.InFeatures, slot.OutFeatures);
+            var site = LinearSite.Find(rewrite.Index, _map[name]);
+            var a = nodes.OverridableInput(TensorData.FromFloat32(slot.AInput, new float[i], 1, i, 1), "adapters", i, "lora_r");
+            var b = nodes.OverridableInput(TensorData.FromFloat32(slot.BInput, new float[o], 1, 1, o), "adapters", "lora_r", o);
+            var rowA = nodes.Node("Gather", $"{name}/gather_A", [a, AdapterIndexInput], IntAttribute("axis", 0)); // (B, in, r)
+            var rowB = nodes.Node("Gather", $"{name}/gather_B", [b, AdapterIndexInput], IntAttribute("axis", 0)); // (B, r, out)
             var twoD = site.Node.OpType == "Gemm";
-            var x = twoD ? patch.Node("Unsqueeze", $"{name}/x3", [site.Input, axis1]) : site.Input; // (B, 1, in) for a Gemm's (B, in)
-            var down = patch.Node("MatMul", $"{name}/down", [x, rowA]);  // (B, S, r)
-            var up = patch.Node("MatMul", $"{name}/up", [down, rowB]);   // (B, S, out)
+            var x = twoD ? nodes.Node("Unsqueeze", $"{name}/x3", [site.Input, axis1]) : site.Input; // (B, 1, in) for a Gemm's (B, in)
+            var down = nodes.Node("MatMul", $"{name}/down", [x, rowA]);  // (B, S, r)
+            var up = nodes.Node("MatMul", $"{name}/up", [down, rowB]);   // (B, S, out)
             if (twoD)
-                up = patch.Node("Squeeze", $"{name}/y2", [up, axis1]);   // (B, out)
-            var sum = patch.Node("Add", $"{name}/add", [site.Output, up]);
-            patch.Rewire(site.Output, sum);
-            slots.Add(new SideLoraSlot(name, a, b, i, o));
+                up = nodes.Node("Squeeze", $"{name}/y2", [up, axis1]);   // (B, out)
+            var sum = nodes.Node("Add", $"{name}/add", [site.Output, up]);
+            rewrite.Rewire(site.Output, sum);
         }
-        patch.Apply(model.Graph);
-        return slots;
+        return PassReport.Of(this, Slots.Count, $"mixed-batch LoRA branches at {Slots.Count} modules");
     }
 }

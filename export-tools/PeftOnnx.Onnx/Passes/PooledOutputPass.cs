@@ -1,6 +1,6 @@
 using Onnx;
-using PeftOnnx.Onnx.Passes.Fusions;
-using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
+using PeftOnnx.Onnx.Graph;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace PeftOnnx.Onnx.Passes;
@@ -14,16 +14,18 @@ namespace PeftOnnx.Onnx.Passes;
 ///   h (B,S,H) ─ Mul(mask (B,S,1)) ─ ReduceSum(axis 1) ─ Div(max(ReduceSum(mask, axis 1), 1e-9)) ─ mean (B,H)
 ///   mean ─ Div(max(sqrt(ReduceSum(mean², axis 1)), 1e-12)) ─ sentence_embedding (B,H)
 /// </code>
+/// With <c>pooledOnly</c> the other outputs are removed (and the nodes only they needed).
 /// </summary>
-public sealed class PooledOutputPass(string hiddenOutput = "last_hidden_state", string maskInput = "attention_mask", bool normalize = true)
+public sealed class PooledOutputPass(string hiddenOutput = "last_hidden_state", string maskInput = "attention_mask", bool normalize = true, bool pooledOnly = false) : IGraphPass
 {
     public const string OutputName = "sentence_embedding";
 
-    /// <summary>Adds the output; with <paramref name="pooledOnly"/> the other outputs are removed (and the nodes only they needed).</summary>
-    public void Apply(ModelProto model, bool pooledOnly)
+    public string Name => "pooled-output";
+
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var graph = model.Graph;
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var graph = rewrite.Graph;
         var hidden = graph.Output.FirstOrDefault(o => o.Name == hiddenOutput)
             ?? throw new InvalidDataException($"The model has no '{hiddenOutput}' output to pool (it has {string.Join(", ", graph.Output.Select(o => o.Name))}).");
         if (graph.Input.All(i => i.Name != maskInput))
@@ -35,13 +37,13 @@ public sealed class PooledOutputPass(string hiddenOutput = "last_hidden_state", 
             throw new InvalidDataException($"'{hiddenOutput}' is {TensorElementTypes.Name(elementType)}; pooling needs FLOAT or FLOAT16 states.");
 
         const string p = "Pooling_";
-        graph.Initializer.Add(TensorData.FromInt64(p + "axis1", [1], 1));
-        graph.Initializer.Add(TensorData.FromInt64(p + "axis2", [2], 1));
-        graph.Initializer.Add(Scalar(p + "min_count", 1e-9f, elementType));
-        graph.Initializer.Add(Scalar(p + "min_norm", 1e-12f, elementType));
+        rewrite.AddInitializer(TensorData.FromInt64(p + "axis1", [1], 1));
+        rewrite.AddInitializer(TensorData.FromInt64(p + "axis2", [2], 1));
+        rewrite.AddInitializer(Scalar(p + "min_count", 1e-9f, elementType));
+        rewrite.AddInitializer(Scalar(p + "min_norm", 1e-12f, elementType));
         var nodes = new List<NodeProto>
         {
-            Node("Cast", p + "MaskCast", "", [maskInput], [p + "mask"], IntAttribute("to", elementType)),
+            Cast(p + "MaskCast", maskInput, p + "mask", elementType),
             // (B, S) -> (B, S, 1)
             Node("Unsqueeze", p + "MaskUnsqueeze", "", [p + "mask", p + "axis2"], [p + "mask3"]),
             Node("Mul", p + "Masked", "", [hiddenOutput, p + "mask3"], [p + "masked"]),
@@ -65,23 +67,22 @@ public sealed class PooledOutputPass(string hiddenOutput = "last_hidden_state", 
                 Node("Div", p + "Normalize", "", [mean, p + "norm_clamped"], [OutputName]),
             ]);
         }
-        graph.Node.AddRange(nodes);
+        foreach (var node in nodes)
+            rewrite.Add(node);
 
-        var batch = hidden.Type.TensorType.Shape?.Dim.FirstOrDefault()?.Clone() ?? new TensorShapeProto.Types.Dimension { DimParam = "batch" };
-        var width = hidden.Type.TensorType.Shape?.Dim.LastOrDefault()?.Clone() ?? new TensorShapeProto.Types.Dimension { DimParam = "hidden" };
-        var shape = new TensorShapeProto();
-        shape.Dim.Add(batch);
-        shape.Dim.Add(width);
-        var output = new ValueInfoProto
+        var batch = hidden.Type.TensorType.Shape?.Dim.FirstOrDefault() ?? new TensorShapeProto.Types.Dimension { DimParam = "batch" };
+        var width = hidden.Type.TensorType.Shape?.Dim.LastOrDefault() ?? new TensorShapeProto.Types.Dimension { DimParam = "hidden" };
+        var output = ValueInfo(OutputName, (DataType)elementType, batch, width);
+        if (pooledOnly)
         {
-            Name = OutputName,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elementType, Shape = shape } },
-        };
-        if (pooledOnly)
-            graph.Output.Clear();
-        graph.Output.Add(output);
-        if (pooledOnly)
-            GraphRewrite.PruneDeadNodes(graph);
+            rewrite.ReplaceOutputs(output);
+            rewrite.PruneDeadNodes();
+        }
+        else
+        {
+            rewrite.AddOutput(output);
+        }
+        return PassReport.Of(this, 1, $"'{OutputName}' added{(pooledOnly ? " as the only output" : "")}");
     }
 
     private static TensorProto Scalar(string name, float value, int elementType) =>

@@ -1,7 +1,7 @@
-using Onnx;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Modules;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 
 namespace PeftOnnx.Onnx.Passes;
 
@@ -15,52 +15,67 @@ namespace PeftOnnx.Onnx.Passes;
 ///   x ─ key MatMul ─ Add(bias) ─ Reshape (B, L, heads, d) ──────────────────────────────────────────────────── Concat(axis 1) ─ (B, P+L, heads, d) ─ Transpose ─ attention
 /// </code>
 /// </summary>
-public static class PrefixTuningPass
+public sealed class PrefixTuningPass : IGraphPass
 {
     public const string TableInput = "prompt_embeddings";
     private const string Prefix = "prefix_tuning/";
+    private readonly ModuleMap _map;
+    private readonly float[] _table;
+    private readonly (int Tokens, int Layers, int Heads, int Hidden) _shape;
+    private readonly string _attentionMask;
 
-    public static IReadOnlyList<SideParameterSlot> Apply(ModelProto model, ModuleMap map, float[] table, int tokens, int layers, int heads, int hidden, string attentionMask = "attention_mask")
+    public PrefixTuningPass(ModuleMap map, float[] table, int tokens, int layers, int heads, int hidden, string attentionMask = "attention_mask")
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(table);
         if (map.LayerCount != layers)
             throw new InvalidDataException($"the prefix table covers {layers} layers but the base model has {map.LayerCount}; the adapter was made for another base model.");
+        (_map, _table, _shape, _attentionMask) = (map, table, (tokens, layers, heads, hidden), attentionMask);
+        Slots = [new SideParameterSlot(TableInput, TableInput, [tokens, layers * 2 * hidden])];
+    }
+
+    public string Name => "prefix-tuning";
+
+    /// <summary>The one adapter input: the per-layer key and value table.</summary>
+    public IReadOnlyList<SideParameterSlot> Slots { get; }
+
+    public PassReport Collect(GraphRewrite rewrite)
+    {
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var (tokens, layers, heads, hidden) = _shape;
         var headDim = hidden / heads;
-        var index = new GraphIndex(model.Graph);
+        var index = rewrite.Index;
         var site = EmbeddingSite.Find(index);
-        var patch = new GraphPatch(Prefix);
+        var nodes = new PrefixedNodes(rewrite, Prefix);
         var width = layers * 2 * hidden;
-        var prefix = patch.OverridableInput(TensorData.FromFloat32(TableInput, table, tokens, width), tokens, width);
-        var split = patch.Node("Reshape", "split", [prefix, patch.Int64s("split_shape", tokens, 2 * layers, heads, headDim)]); // (P, 2·layers, heads, d)
-        var axis0 = patch.Int64s("axis0", 0);
-        var tail = patch.Int64s("ones3", 1, 1, 1);
+        var prefix = nodes.OverridableInput(TensorData.FromFloat32(TableInput, _table, tokens, width), tokens, width);
+        var split = nodes.Node("Reshape", "split", [prefix, nodes.Int64s("split_shape", tokens, 2 * layers, heads, headDim)]); // (P, 2·layers, heads, d)
+        var axis0 = nodes.Int64s("axis0", 0);
+        var tail = nodes.Int64s("ones3", 1, 1, 1);
         for (var layer = 0; layer < layers; layer++)
         {
             foreach (var (kind, slot) in new[] { ("key", 2 * layer), ("value", 2 * layer + 1) })
             {
-                var heads4 = HeadSplit(index, map, $"encoder.layer.{layer}.attention.self.{kind}");
-                var part = patch.Node("Gather", $"{layer}/{kind}", [split, patch.Int64s($"{layer}/{kind}_slot", slot)], GraphPatch.IntAttribute("axis", 1)); // (P, 1, heads, d)
-                var part4 = patch.Node("Reshape", $"{layer}/{kind}_4d", [part, patch.Int64s($"{layer}/{kind}_shape", 1, tokens, heads, headDim)]); // (1, P, heads, d)
-                var shape = patch.Node("Shape", $"{layer}/{kind}_x_shape", [heads4]);
-                var batch = patch.Node("Slice", $"{layer}/{kind}_batch", [shape, axis0, patch.Int64s($"{layer}/{kind}_one", 1)]); // [1] = B
-                var target = patch.Node("Concat", $"{layer}/{kind}_expand_shape", [batch, tail], GraphPatch.IntAttribute("axis", 0)); // [B, 1, 1, 1]
-                var expanded = patch.Node("Expand", $"{layer}/{kind}_batch_prefix", [part4, target]); // (B, P, heads, d)
-                var joined = patch.Node("Concat", $"{layer}/{kind}_with_prefix", [expanded, heads4], GraphPatch.IntAttribute("axis", 1)); // (B, P+L, heads, d)
-                patch.Rewire(heads4, joined);
+                var heads4 = HeadSplit(index, $"encoder.layer.{layer}.attention.self.{kind}");
+                var part = nodes.Node("Gather", $"{layer}/{kind}", [split, nodes.Int64s($"{layer}/{kind}_slot", slot)], IntAttribute("axis", 1)); // (P, 1, heads, d)
+                var part4 = nodes.Node("Reshape", $"{layer}/{kind}_4d", [part, nodes.Int64s($"{layer}/{kind}_shape", 1, tokens, heads, headDim)]); // (1, P, heads, d)
+                var shape = nodes.Node("Shape", $"{layer}/{kind}_x_shape", [heads4]);
+                var batch = nodes.Node("Slice", $"{layer}/{kind}_batch", [shape, axis0, nodes.Int64s($"{layer}/{kind}_one", 1)]); // [1] = B
+                var target = nodes.Node("Concat", $"{layer}/{kind}_expand_shape", [batch, tail], IntAttribute("axis", 0)); // [B, 1, 1, 1]
+                var expanded = nodes.Node("Expand", $"{layer}/{kind}_batch_prefix", [part4, target]); // (B, P, heads, d)
+                var joined = nodes.Node("Concat", $"{layer}/{kind}_with_prefix", [expanded, heads4], IntAttribute("axis", 1)); // (B, P+L, heads, d)
+                rewrite.Rewire(heads4, joined);
             }
         }
-        VirtualTokenMask.Extend(patch, attentionMask, tokens);
-        VirtualTokenMask.ShiftPositions(patch, site.PositionSlice, tokens, tokens);
-        patch.Apply(model.Graph);
-        return [new SideParameterSlot(TableInput, TableInput, [tokens, width])];
+        VirtualTokenMask.Extend(nodes, _attentionMask, tokens);
+        VirtualTokenMask.ShiftPositions(nodes, site.PositionSlice, tokens, tokens);
+        return PassReport.Of(this, layers, $"{tokens} prefix keys and values in {layers} layers");
     }
 
     /// <summary>The (B, L, heads, d) Reshape of a key or value projection, before attention transposes it.</summary>
-    private static string HeadSplit(GraphIndex index, ModuleMap map, string module)
+    private string HeadSplit(GraphIndex index, string module)
     {
-        var projection = LinearSite.Find(index, map[module]);
+        var projection = LinearSite.Find(index, _map[module]);
         var reshape = index.Consumers(projection.Output).FirstOrDefault(n => n.OpType == "Reshape" && n.Input[0] == projection.Output)
             ?? throw new InvalidDataException($"prefix tuning: unhandled pattern at {module}: its output {projection.Output} is not reshaped into heads.");
         return reshape.Output[0];

@@ -1,6 +1,6 @@
-using Onnx;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 
 namespace PeftOnnx.Onnx.Passes;
 
@@ -14,32 +14,35 @@ namespace PeftOnnx.Onnx.Passes;
 ///   prompt_embeddings (P, H) + type_emb[0] ─ Unsqueeze (1, P, H) ─ Expand (B, P, H) ─ Concat(·, s, axis 1) ─ (B, P+L, H) ─ + positions ─ LayerNorm
 /// </code>
 /// </summary>
-public static class PromptTuningPass
+public sealed class PromptTuningPass(float[] table, int tokens, int hidden, string attentionMask = "attention_mask") : IGraphPass
 {
     public const string TableInput = "prompt_embeddings";
     private const string Prefix = "prompt_tuning/";
 
-    public static IReadOnlyList<SideParameterSlot> Apply(ModelProto model, float[] table, int tokens, int hidden, string attentionMask = "attention_mask")
+    public string Name => "prompt-tuning";
+
+    /// <summary>The one adapter input: the virtual-token table.</summary>
+    public IReadOnlyList<SideParameterSlot> Slots { get; } = [new SideParameterSlot(TableInput, TableInput, [tokens, hidden])];
+
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(rewrite);
         ArgumentNullException.ThrowIfNull(table);
-        var index = new GraphIndex(model.Graph);
-        var site = EmbeddingSite.Find(index);
-        var patch = new GraphPatch(Prefix);
-        var prompt = patch.OverridableInput(TensorData.FromFloat32(TableInput, table, tokens, hidden), tokens, hidden);
-        var typeZero = patch.Node("Gather", "type0", [EmbeddingSite.TokenTypeEmbeddings, patch.Int64s("type0_index", 0)], GraphPatch.IntAttribute("axis", 0)); // (1, H)
-        var rows = patch.Node("Add", "rows", [prompt, typeZero]);                                          // (P, H)
-        var rows3 = patch.Node("Unsqueeze", "rows3", [rows, patch.Int64s("axis0", 0)]);                    // (1, P, H)
+        var site = EmbeddingSite.Find(rewrite.Index);
+        var nodes = new PrefixedNodes(rewrite, Prefix);
+        var prompt = nodes.OverridableInput(TensorData.FromFloat32(TableInput, table, tokens, hidden), tokens, hidden);
+        var typeZero = nodes.Node("Gather", "type0", [EmbeddingSite.TokenTypeEmbeddings, nodes.Int64s("type0_index", 0)], IntAttribute("axis", 0)); // (1, H)
+        var rows = nodes.Node("Add", "rows", [prompt, typeZero]);                                          // (P, H)
+        var rows3 = nodes.Node("Unsqueeze", "rows3", [rows, nodes.Int64s("axis0", 0)]);                    // (1, P, H)
         var summed = site.WordTypeAdd.Output[0];
-        var shape = patch.Node("Shape", "shape", [summed]);                                                // [3]
-        var batch = patch.Node("Slice", "batch", [shape, patch.Int64s("zero", 0), patch.Int64s("one", 1)]); // [1] = B
-        var target = patch.Node("Concat", "expand_shape", [batch, patch.Int64s("ones2", 1, 1)], GraphPatch.IntAttribute("axis", 0)); // [B, 1, 1]
-        var expanded = patch.Node("Expand", "rows_batch", [rows3, target]);                                // (B, P, H)
-        var joined = patch.Node("Concat", "embeddings", [expanded, summed], GraphPatch.IntAttribute("axis", 1));    // (B, P+L, H)
-        patch.Rewire(summed, joined);
-        VirtualTokenMask.Extend(patch, attentionMask, tokens);
-        VirtualTokenMask.ShiftPositions(patch, site.PositionSlice, 0, tokens);
-        patch.Apply(model.Graph);
-        return [new SideParameterSlot(TableInput, TableInput, [tokens, hidden])];
+        var shape = nodes.Node("Shape", "shape", [summed]);                                                // [3]
+        var batch = nodes.Node("Slice", "batch", [shape, nodes.Int64s("zero", 0), nodes.Int64s("one", 1)]); // [1] = B
+        var target = nodes.Node("Concat", "expand_shape", [batch, nodes.Int64s("ones2", 1, 1)], IntAttribute("axis", 0)); // [B, 1, 1]
+        var expanded = nodes.Node("Expand", "rows_batch", [rows3, target]);                                // (B, P, H)
+        var joined = nodes.Node("Concat", "embeddings", [expanded, summed], IntAttribute("axis", 1));    // (B, P+L, H)
+        rewrite.Rewire(summed, joined);
+        VirtualTokenMask.Extend(nodes, attentionMask, tokens);
+        VirtualTokenMask.ShiftPositions(nodes, site.PositionSlice, 0, tokens);
+        return PassReport.Of(this, 1, $"{tokens} virtual tokens before the word embeddings");
     }
 }

@@ -17,24 +17,24 @@ public static class SideMethodPasses
         ArgumentNullException.ThrowIfNull(adapter);
         if (mixed)
             throw new NotSupportedException($"the mixed form stacks LoRA adapters; {adapter.Config.PeftType} adapters change the sequence or the layers and are served one per run with --mode side.");
-        var slots = adapter.Config switch
+        IReadOnlyList<SideParameterSlot> slots = adapter.Config switch
         {
-            PromptTuningConfig prompt => PromptTuningPass.Apply(model, Table(adapter, prompt.NumVirtualTokens, prompt.TokenDim), prompt.NumVirtualTokens, prompt.TokenDim),
-            PrefixTuningConfig prefix => Prefix(model, map, adapter, prefix),
-            BottleneckConfig bottleneck => BottleneckAdapterPass.Apply(model, map, bottleneck, adapter.Tensors
+            PromptTuningConfig prompt => model.Applied(new PromptTuningPass(Table(adapter, prompt.NumVirtualTokens, prompt.TokenDim), prompt.NumVirtualTokens, prompt.TokenDim)).Slots,
+            PrefixTuningConfig prefix => model.Applied(Prefix(map, adapter, prefix)).Slots,
+            BottleneckConfig bottleneck => model.Applied(new BottleneckAdapterPass(map, bottleneck, adapter.Tensors
                 .Where(t => t.Key.InEncoder)
-                .ToDictionary(t => SideParameters.SlotName(t.Key), t => (Array.ConvertAll(t.Data, v => (float)v), t.Shape), StringComparer.Ordinal)),
+                .ToDictionary(t => SideParameters.SlotName(t.Key), t => (Array.ConvertAll(t.Data, v => (float)v), t.Shape), StringComparer.Ordinal))).Slots,
             var other => throw new NotSupportedException($"{other.PeftType} adapters have no side-graph form; LORA, PROMPT_TUNING, PREFIX_TUNING and BOTTLENECK do (IA3 merges: --mode merged)."),
         };
         return new SideGraphManifest { Form = SideGraphManifest.SideForm, PeftType = adapter.Config.PeftType, BaseModel = baseName, Parameters = slots };
     }
 
-    private static IReadOnlyList<SideParameterSlot> Prefix(ModelProto model, ModuleMap map, PeftAdapter adapter, PrefixTuningConfig config)
+    private static PrefixTuningPass Prefix(ModuleMap map, PeftAdapter adapter, PrefixTuningConfig config)
     {
         if (config.TokenDim % config.NumAttentionHeads != 0)
             throw new InvalidDataException($"token_dim {config.TokenDim} is not a multiple of num_attention_heads {config.NumAttentionHeads}.");
         var table = Table(adapter, config.NumVirtualTokens, config.PrefixWidth);
-        return PrefixTuningPass.Apply(model, map, table, config.NumVirtualTokens, config.NumLayers, config.NumAttentionHeads, config.TokenDim);
+        return new PrefixTuningPass(map, table, config.NumVirtualTokens, config.NumLayers, config.NumAttentionHeads, config.TokenDim);
     }
 
     private static float[] Table(PeftAdapter adapter, int rows, int cols)

@@ -24,7 +24,7 @@ public sealed class TransformerFusionTests(ITestOutputHelper output)
 
         var diff = FusionParity.MaxAbsDiff(MiniLm.Model, fused, out var detail);
         output.WriteLine($"{passNames}: max abs diff {diff:E3} ({detail}); nodes {MiniLm.Model.Graph.Node.Count} -> {fused.Graph.Node.Count}");
-        Assert.Equal(expectedLastPassFusions, results[^1].Fused);
+        Assert.Equal(expectedLastPassFusions, results[^1].Changed);
         Assert.Empty(results[^1].Unhandled);
         Assert.True(diff <= Tolerance, $"max abs diff {diff} exceeds {Tolerance}");
     }
@@ -64,7 +64,7 @@ public sealed class TransformerFusionTests(ITestOutputHelper output)
         var results = TransformerFusion.Apply(model, [new LayerNormFusion(), new EmbedLayerNormFusion()]);
 
         output.WriteLine(results[^1].ToString());
-        Assert.Equal(0, results[^1].Fused);
+        Assert.Equal(0, results[^1].Changed);
         Assert.Single(results[^1].Unhandled);
     }
 

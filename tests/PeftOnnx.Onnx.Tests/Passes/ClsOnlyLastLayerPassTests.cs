@@ -22,7 +22,8 @@ public sealed class ClsOnlyLastLayerPassTests(ITestOutputHelper output)
         var full = Classifier(HeadPooling.Pooler);
         var pruned = full.Clone();
 
-        Assert.True(ClsOnlyLastLayerPass.TryApply(pruned, out var reason), reason);
+        var report = pruned.Apply(new ClsOnlyLastLayerPass());
+        Assert.True(report.Changed == 1, report.ToString());
 
         var diff = FusionParity.MaxAbsDiff(full, pruned, level, out var detail);
         output.WriteLine($"cls-only last layer vs full, ORT {level}: max abs diff {diff:E2} ({detail}); nodes {full.Graph.Node.Count} -> {pruned.Graph.Node.Count}");
@@ -34,8 +35,9 @@ public sealed class ClsOnlyLastLayerPassTests(ITestOutputHelper output)
     {
         var full = Classifier(HeadPooling.Pooler);
         var pruned = full.Clone();
-        Assert.True(ClsOnlyLastLayerPass.TryApply(pruned, out var how));
-        Assert.Contains("folded", how, StringComparison.Ordinal);
+        var report = pruned.Apply(new ClsOnlyLastLayerPass());
+        Assert.Equal(1, report.Changed);
+        Assert.Contains("folded", report.Summary, StringComparison.Ordinal);
 
         // Per-token projections are MatMuls by a 2-D weight: Q, K, V, output, intermediate, output dense per layer.
         Assert.Equal(36, WeightMatMuls(full));
@@ -53,7 +55,7 @@ public sealed class ClsOnlyLastLayerPassTests(ITestOutputHelper output)
     {
         var full = Classifier(HeadPooling.Pooler);
         var pruned = full.Clone();
-        Assert.True(ClsOnlyLastLayerPass.TryApply(pruned, out _));
+        Assert.Equal(1, pruned.Apply(new ClsOnlyLastLayerPass()).Changed);
 
         var missing = ModuleMap.Build(full).Linears.Select(l => l.Name).Except(ModuleMap.Build(pruned).Linears.Select(l => l.Name)).ToList();
 
@@ -66,12 +68,13 @@ public sealed class ClsOnlyLastLayerPassTests(ITestOutputHelper output)
         var model = Classifier(HeadPooling.Mean);
         var before = model.ToByteArray();
 
-        Assert.False(ClsOnlyLastLayerPass.TryApply(model, out var reason));
+        var report = model.Apply(new ClsOnlyLastLayerPass());
 
-        output.WriteLine(reason);
-        Assert.Contains("ReduceSum", reason, StringComparison.Ordinal); // the mean over the sequence
+        output.WriteLine(report.ToString());
+        Assert.Equal(0, report.Changed);
+        Assert.Contains("ReduceSum", Assert.Single(report.Unhandled), StringComparison.Ordinal); // the mean over the sequence
         Assert.Equal(before, model.ToByteArray());
-        Assert.StartsWith("left as is:", new ClsOnlyLastLayerPass().Apply(model), StringComparison.Ordinal);
+        Assert.StartsWith("left as is", report.Summary, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,7 +82,8 @@ public sealed class ClsOnlyLastLayerPassTests(ITestOutputHelper output)
     {
         var model = MiniLm.Clone();
 
-        Assert.False(ClsOnlyLastLayerPass.TryApply(model, out var reason));
+        var report = model.Apply(new ClsOnlyLastLayerPass());
+        var reason = Assert.Single(report.Unhandled);
 
         output.WriteLine(reason);
         Assert.Contains("last_hidden_state", reason, StringComparison.Ordinal);
@@ -97,7 +101,8 @@ public sealed class ClsOnlyLastLayerPassTests(ITestOutputHelper output)
         model.Graph.Node.Insert(model.Graph.Node.IndexOf(gather), mixer);
         gather.Input[0] = "mixed_rows";
 
-        Assert.False(ClsOnlyLastLayerPass.TryApply(model, out var reason));
+        var report = model.Apply(new ClsOnlyLastLayerPass());
+        var reason = Assert.Single(report.Unhandled);
 
         output.WriteLine(reason);
         Assert.Contains("mix_rows", reason, StringComparison.Ordinal);
@@ -109,7 +114,7 @@ public sealed class ClsOnlyLastLayerPassTests(ITestOutputHelper output)
         var random = new Random(11);
         var weight = new Matrix64(3, 384, [.. Enumerable.Range(0, 3 * 384).Select(_ => (random.NextDouble() - 0.5) * 0.2)]);
         var model = MiniLm.Clone();
-        new ClassificationHeadPass(new ClassificationHead(weight, [0.1, -0.2, 0.05], ["a", "b", "c"], pooling)).Apply(model, "last_hidden_state", "924");
+        model.Apply(new ClassificationHeadPass(new ClassificationHead(weight, [0.1, -0.2, 0.05], ["a", "b", "c"], pooling), "last_hidden_state", "924"));
         return model;
     }
 

@@ -16,7 +16,7 @@ public sealed class DynamicInt8QuantizationPassTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         var model = MiniLm.Clone();
-        output.WriteLine(new DynamicInt8QuantizationPass { Format = format }.Apply(model));
+        output.WriteLine(model.Apply(new DynamicInt8QuantizationPass { Format = format }).ToString());
         var path = dir.File("int8.onnx");
         OnnxModelFile.Save(model, path);
 
@@ -42,7 +42,7 @@ public sealed class DynamicInt8QuantizationPassTests(ITestOutputHelper output)
         using var dir = new TempDir();
         var model = MiniLm.Clone();
         PeftOnnx.Onnx.Passes.Fusions.TransformerFusion.Apply(model);
-        output.WriteLine(new DynamicInt8QuantizationPass().Apply(model));
+        output.WriteLine(model.Apply(new DynamicInt8QuantizationPass()).ToString());
         var path = dir.File("fused-int8.onnx");
         OnnxModelFile.Save(model, path);
 
@@ -74,7 +74,7 @@ public sealed class DynamicInt8QuantizationPassTests(ITestOutputHelper output)
         graph.Output.Add(FloatValue("y", 1, 2));
         var model = Model(graph, 13);
 
-        new DynamicInt8QuantizationPass { Format = format }.Apply(model);
+        model.Apply(new DynamicInt8QuantizationPass { Format = format });
 
         Assert.Equal(ops, model.Graph.Node.Select(n => n.OpType));
         Assert.DoesNotContain(model.Graph.Initializer, t => t.Name == "w");
@@ -116,8 +116,8 @@ public sealed class DynamicInt8QuantizationPassTests(ITestOutputHelper output)
         var packed = Build();
         var separate = Build();
 
-        new DynamicInt8QuantizationPass().Apply(packed);
-        new DynamicInt8QuantizationPass { PackSharedInputs = false }.Apply(separate);
+        packed.Apply(new DynamicInt8QuantizationPass());
+        separate.Apply(new DynamicInt8QuantizationPass { PackSharedInputs = false });
 
         Assert.Equal(["DynamicQuantizeMatMul", "Split"], packed.Graph.Node.Select(n => n.OpType));
         Assert.Equal(["q", "k"], packed.Graph.Node[1].Output);

@@ -14,7 +14,7 @@ public sealed class Fp16ConversionPassTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         var model = MiniLm.Clone();
-        var summary = new Fp16ConversionPass().Apply(model);
+        var summary = model.Apply(new Fp16ConversionPass()).ToString();
         output.WriteLine(summary);
         var path = dir.File("fp16.onnx");
         OnnxModelFile.Save(model, path);
@@ -39,7 +39,7 @@ public sealed class Fp16ConversionPassTests(ITestOutputHelper output)
     public void Boundary_stays_fp32_and_layer_norm_statistics_stay_fp32()
     {
         var model = MiniLm.Clone();
-        new Fp16ConversionPass().Apply(model);
+        model.Apply(new Fp16ConversionPass());
         var graph = model.Graph;
 
         Assert.All(graph.Input, i => Assert.Equal((int)TensorProto.Types.DataType.Int64, i.Type.TensorType.ElemType));
@@ -79,7 +79,7 @@ public sealed class Fp16ConversionPassTests(ITestOutputHelper output)
         graph.Output.Add(FloatValue("y", 1, 2));
         var model = Model(graph, 13);
 
-        new Fp16ConversionPass().Apply(model);
+        model.Apply(new Fp16ConversionPass());
 
         var ops = model.Graph.Node.Select(n => n.OpType).ToList();
         Assert.Equal(["Cast", "MatMul", "Cast", "Softmax"], ops);
@@ -108,7 +108,7 @@ public sealed class Fp16ConversionPassTests(ITestOutputHelper output)
         var model = Model(graph, 13);
         var before = model.Clone();
 
-        var e = Assert.Throws<NotSupportedException>(() => new Fp16ConversionPass().Apply(model));
+        var e = Assert.Throws<NotSupportedException>(() => model.Apply(new Fp16ConversionPass()));
 
         Assert.Contains("example.org:Frobnicate", e.Message);
         Assert.Equal(before, model);

@@ -45,18 +45,18 @@ internal static class OptimizeCommand
                 var before = model.Graph.Node.Count;
                 foreach (var result in TransformerFusion.Apply(model, passes))
                 {
-                    stderr.MarkupLineInterpolated($"[grey]{result.Pass}: fused {result.Fused}[/]");
+                    stderr.MarkupLineInterpolated($"[grey]{result.Pass}: fused {result.Changed}[/]");
                     foreach (var note in result.Unhandled)
                         stderr.MarkupLineInterpolated($"[yellow]{result.Pass} left unfused:[/] {note}");
                 }
                 var only = parseResult.GetValue(pooledOnly);
                 if (only || parseResult.GetValue(pooled))
-                    new PooledOutputPass().Apply(model, only);
+                    model.Apply(new PooledOutputPass(pooledOnly: only));
                 if (parseResult.GetValue(fp16))
                 {
                     var keep = new HashSet<string>(Fp16ConversionPass.DefaultKeepFp32Ops, StringComparer.Ordinal);
                     keep.ExceptWith(["LayerNormalization", "SkipLayerNormalization"]);
-                    stderr.MarkupLineInterpolated($"[grey]{new Fp16ConversionPass { KeepFp32Ops = keep }.Apply(model)}[/]");
+                    stderr.MarkupLineInterpolated($"[grey]{model.Apply(new Fp16ConversionPass { KeepFp32Ops = keep })}[/]");
                 }
                 OnnxModelFile.Save(model, target.FullName);
                 Console.Out.WriteLine($"{target.FullName}: {before} -> {model.Graph.Node.Count} nodes, outputs {string.Join(", ", model.Graph.Output.Select(o => o.Name))}");
@@ -71,7 +71,7 @@ internal static class OptimizeCommand
         return command;
     }
 
-    private static List<IFusionPass> ParsePasses(string[]? values)
+    private static List<IGraphPass> ParsePasses(string[]? values)
     {
         var names = (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         if (names.Count == 0)

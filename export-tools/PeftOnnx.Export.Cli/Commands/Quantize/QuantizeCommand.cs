@@ -33,7 +33,7 @@ public static class QuantizeCommand
         {
             var input = parseResult.GetValue(model)!;
             var target = parseResult.GetValue(output)!;
-            IModelPass pass = parseResult.GetValue(to) == "fp16"
+            IGraphPass pass = parseResult.GetValue(to) == "fp16"
                 ? new Fp16ConversionPass()
                 : new DynamicInt8QuantizationPass
                 {
@@ -48,9 +48,9 @@ public static class QuantizeCommand
                     foreach (var fusion in TransformerFusion.Apply(onnx))
                         stdout.WriteLine(fusion);
                 }
-                var summary = pass.Apply(onnx);
+                var report = onnx.Apply(pass);
                 OnnxModelFile.Save(onnx, target.FullName);
-                stdout.WriteLine(summary);
+                stdout.WriteLine(report);
                 stdout.WriteLine($"{target.FullName}: {new FileInfo(target.FullName).Length:N0} bytes ({new FileInfo(target.FullName).Length / (double)input.Length:P1} of {input.Length:N0})");
                 return 0;
             }

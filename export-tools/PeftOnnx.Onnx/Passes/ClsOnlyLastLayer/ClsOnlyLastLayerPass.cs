@@ -1,7 +1,7 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
-using PeftOnnx.Onnx.Passes.Fusions;
 using PeftOnnx.Onnx.Passes.Patterns;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
 
 namespace PeftOnnx.Onnx.Passes;
@@ -18,33 +18,34 @@ namespace PeftOnnx.Onnx.Passes;
 /// </list>
 /// The pass checks that everything after the attention block is per token and that only Gather(h, 0, axis=1) reads
 /// the result; where the graph does not have that shape (mean pooling, the hidden states as an output) it leaves the
-/// model alone and says why.
+/// model alone and says why (the report's <see cref="PassReport.Unhandled"/>).
 /// </summary>
-public sealed class ClsOnlyLastLayerPass : IModelPass
+public sealed class ClsOnlyLastLayerPass : IGraphPass
 {
     internal const string Prefix = "cls_last_layer/";
 
     public string Name => "cls-only-last-layer";
 
-    /// <summary>Rewrites the last layer when the graph allows it; the summary says what happened either way.</summary>
-    public string Apply(ModelProto model) =>
-        TryApply(model, out var reason) ? $"last layer computes the [CLS] row only ({reason})" : $"left as is: {reason}";
-
-    /// <summary>
-    /// True when the last layer was rewritten (<paramref name="reason"/> then says how); otherwise the model is
-    /// unchanged and <paramref name="reason"/> says why.
-    /// </summary>
-    public static bool TryApply(ModelProto model, out string reason)
+    /// <summary>Collects the rewrite of the last layer when the graph allows it; the report says what happened either way.</summary>
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var graph = model.Graph;
-        var opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
+        ArgumentNullException.ThrowIfNull(rewrite);
+        return TryCollect(rewrite, out var reason)
+            ? PassReport.Of(this, 1, $"last layer computes the [CLS] row only ({reason})")
+            : PassReport.Of(this, 0, "left as is", [reason]);
+    }
+
+    /// <summary>True when the rewrite of the last layer was collected (<paramref name="reason"/> says how); otherwise nothing is and <paramref name="reason"/> says why.</summary>
+    private static bool TryCollect(GraphRewrite rewrite, out string reason)
+    {
+        var graph = rewrite.Graph;
+        var opset = rewrite.Opset;
         if (opset < 10)
         {
             reason = $"opset {opset} has no Slice with tensor inputs (10+)";
             return false;
         }
-        var index = new GraphIndex(graph);
+        var index = rewrite.Index;
         var core = graph.Node.Where(n => n.OpType == "Softmax").Select(n => AttentionCore.Match(index, n, out _)).LastOrDefault(c => c is not null);
         if (core is null)
         {
@@ -54,30 +55,28 @@ public sealed class ClsOnlyLastLayerPass : IModelPass
         var rows = new TokenRows(index);
         var block = SelfAttentionBlock.Match(index, core.Softmax, out _);
         if (block is not null && block.OnlyShapeReadersOutside(index) && FoldedQueryAttention.CanFold(index, block))
-            return TryFold(index, rows, block, out reason);
-        return TrySliceQuery(index, rows, core, out reason);
+            return TryFold(rewrite, rows, block, out reason);
+        return TrySliceQuery(rewrite, rows, core, out reason);
     }
 
-    private static bool TryFold(GraphIndex index, TokenRows rows, SelfAttentionBlock block, out string reason)
+    private static bool TryFold(GraphRewrite rewrite, TokenRows rows, SelfAttentionBlock block, out string reason)
     {
         var tail = rows.Tail(block.Output.Output[0], block.Input, out reason);
         if (tail is null)
             return false;
-        var graph = index.Graph;
-        var rewrite = new GraphRewrite();
         var x0 = P("x0");
-        Rename(tail, block.Input, x0);
-        rewrite.Replace(block.Nodes, block.Output, [.. FoldedQueryAttention.Build(index, block, x0, rewrite)]);
-        rewrite.Apply(graph);
-        GraphRewrite.PruneDeadNodes(graph);
-        ForgetShapes(graph, tail.SelectMany(n => n.Output).Append(block.Output.Output[0]));
+        Rename(rewrite, tail, block.Input, x0);
+        rewrite.Replace(block.Nodes, block.Output, [.. FoldedQueryAttention.Build(rewrite.Index, block, x0, rewrite)]);
+        rewrite.PruneDeadNodes();
+        rewrite.ForgetShapes(tail.SelectMany(n => n.Output).Append(block.Output.Output[0]));
         reason = "keys and values folded into the query";
         return true;
     }
 
     /// <summary>The query branch reads row 0 of the layer input; the attention nodes stay and take their shapes from it.</summary>
-    private static bool TrySliceQuery(GraphIndex index, TokenRows rows, AttentionCore core, out string reason)
+    private static bool TrySliceQuery(GraphRewrite rewrite, TokenRows rows, AttentionCore core, out string reason)
     {
+        var index = rewrite.Index;
         // Qh = Transpose(0,2,1,3)(Reshape(q, (B, S, N, D))): the scores' left operand.
         var heads = MatchParentPath(index, core.Scores, ["Transpose", "Reshape"], [0, 0]);
         if (heads is null || !SelfAttentionBlock.SameOrder(heads[0], [0, 2, 1, 3]))
@@ -145,20 +144,14 @@ public sealed class ClsOnlyLastLayerPass : IModelPass
         if (tail is null)
             return false;
 
-        var graph = index.Graph;
         var x0 = P("x0");
         var mask0 = P("mask_row0");
-        Rename(branch, x, x0);
-        Rename(tail, x, x0);
-        core.MaskAdd.Input[core.MaskAdd.Input.IndexOf(core.AdditiveMask)] = mask0;
-        var rewrite = new GraphRewrite();
-        var rowSlice = RowZero(rewrite, x, x0, axis: 1, "x0");
-        var maskSlice = RowZero(rewrite, core.AdditiveMask, mask0, axis: 2, "mask"); // (B, 1, 1, S) stays; a per-query (B, 1, S, S) mask keeps row 0
-        rewrite.Apply(graph); // the slices' constants
-        // Each slice goes just before its first reader: the node list stays topologically sorted.
-        graph.Node.Insert(graph.Node.IndexOf(graph.Node.First(n => n.Input.Contains(x0))), rowSlice);
-        graph.Node.Insert(graph.Node.IndexOf(core.MaskAdd), maskSlice);
-        ForgetShapes(graph, branch.Concat(tail).SelectMany(n => n.Output).Concat(core.Scores.Output).Concat(core.Softmax.Output)
+        Rename(rewrite, branch, x, x0);
+        Rename(rewrite, tail, x, x0);
+        rewrite.Edit(core.MaskAdd).Input[core.MaskAdd.Input.IndexOf(core.AdditiveMask)] = mask0;
+        rewrite.Add(RowZero(rewrite, x, x0, axis: 1, "x0"));
+        rewrite.Add(RowZero(rewrite, core.AdditiveMask, mask0, axis: 2, "mask")); // (B, 1, 1, S) stays; a per-query (B, 1, S, S) mask keeps row 0
+        rewrite.ForgetShapes(branch.Concat(tail).SelectMany(n => n.Output).Concat(core.Scores.Output).Concat(core.Softmax.Output)
             .Concat(core.Context.Output).Concat(core.Merge.Output).Concat(core.Output.Output).Concat(queryReshape.Output));
         reason = "query branch reads row 0";
         return true;
@@ -173,24 +166,18 @@ public sealed class ClsOnlyLastLayerPass : IModelPass
         return Node("Slice", P($"{name}_slice"), "", [input, P($"{name}_start"), P($"{name}_end"), P($"{name}_axis")], [output]);
     }
 
-    private static void Rename(IEnumerable<NodeProto> nodes, string from, string to)
+    /// <summary><paramref name="nodes"/> read <paramref name="to"/> where they read <paramref name="from"/>.</summary>
+    private static void Rename(GraphRewrite rewrite, IEnumerable<NodeProto> nodes, string from, string to)
     {
-        foreach (var node in nodes)
+        foreach (var node in nodes.Where(n => n.Input.Contains(from)))
         {
-            for (var i = 0; i < node.Input.Count; i++)
+            var renamed = rewrite.Edit(node);
+            for (var i = 0; i < renamed.Input.Count; i++)
             {
-                if (node.Input[i] == from)
-                    node.Input[i] = to;
+                if (renamed.Input[i] == from)
+                    renamed.Input[i] = to;
             }
         }
-    }
-
-    /// <summary>Their value infos say S rows; they now have one.</summary>
-    private static void ForgetShapes(GraphProto graph, IEnumerable<string> values)
-    {
-        var resized = new HashSet<string>(values, StringComparer.Ordinal);
-        foreach (var info in graph.ValueInfo.Where(v => resized.Contains(v.Name)).ToList())
-            graph.ValueInfo.Remove(info);
     }
 
     private static string P(string name) => Prefix + name;

@@ -1,8 +1,7 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
-using PeftOnnx.Onnx.Passes.Fusions;
 using PeftOnnx.Onnx.Passes.Patterns;
-using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 
 namespace PeftOnnx.Onnx.Passes;
 
@@ -69,7 +68,7 @@ internal static class FoldedQueryAttention
             Node("Reshape", P("query_heads"), "", [P("query"), P("query_heads_shape")], [P("query_heads")]),
             Node("MatMul", P("query_keys"), "", [P("query_heads"), P("key_by_head")], [P("query_keys4")]),            // (B, N, 1, H)
             Node("Reshape", P("query_keys3"), "", [P("query_keys4"), P("per_head_shape")], [P("query_keys")]),
-            Node("Transpose", P("x_transposed"), "", [x], [P("x_t")], new AttributeProto { Name = "perm", Type = AttributeProto.Types.AttributeType.Ints, Ints = { 0, 2, 1 } }),
+            Node("Transpose", P("x_transposed"), "", [x], [P("x_t")], IntsAttribute("perm", 0, 2, 1)),
             Node("MatMul", P("scores"), "", [P("query_keys"), P("x_t")], [P("scores3")]),                            // (B, N, S)
             Node("Reshape", P("scores4"), "", [P("scores3"), P("per_head_row_shape")], [P("scores")]),
             Node("Add", P("mask_add"), "", [P("scores"), P("mask_row0")], [P("masked")]),

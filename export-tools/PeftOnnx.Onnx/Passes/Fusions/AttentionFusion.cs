@@ -1,6 +1,7 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Passes.Patterns;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
 
 namespace PeftOnnx.Onnx.Passes.Fusions;
@@ -33,7 +34,7 @@ public enum AttentionFusionKind
 /// <c>y = MultiHeadAttention(q, k, v, key_padding_mask = Cast(attention_mask, int32), num_heads=N)</c> replaces the rest.
 /// Adapter side-graphs on a projection (its output is not MatMul + bias) are reported, not fused.
 /// </summary>
-public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKind.Attention) : IFusionPass
+public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKind.Attention) : IGraphPass
 {
     private const string MaskIndex = "attention_mask_index";
     private const string KeyPaddingMask = "attention_key_padding_mask";
@@ -42,12 +43,11 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
 
     public string Name => Kind == AttentionFusionKind.Attention ? "Attention" : "MultiHeadAttention";
 
-    public FusionResult Apply(ModelProto model)
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var graph = model.Graph;
-        var index = new GraphIndex(graph);
-        var rewrite = new GraphRewrite();
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var graph = rewrite.Graph;
+        var index = rewrite.Index;
         var unhandled = new List<string>();
         string? maskInput = null;
         // A Softmax whose probabilities weigh no values (a classifier's) is not attention: nothing to report.
@@ -75,7 +75,7 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
                 unhandled.Add($"{where}: an intermediate value is used outside the attention block");
                 continue;
             }
-            var layer = rewrite.Count;
+            var layer = rewrite.Replaced;
             if (Kind == AttentionFusionKind.MultiHeadAttention)
             {
                 // Keep each projection's MatMul + Add; their (B, S, H) outputs are MultiHeadAttention's query, key, value.
@@ -98,22 +98,23 @@ public sealed class AttentionFusion(AttentionFusionKind kind = AttentionFusionKi
             var fused = Node("Attention", $"Attention_{layer}", "com.microsoft", [q.Input, packedWeight, packedBias, MaskIndex], [output.Output[0]], [.. attributes]);
             rewrite.Replace(matched, output, fused);
         }
-        if (rewrite.Count > 0 && Kind == AttentionFusionKind.MultiHeadAttention)
+        if (rewrite.Replaced > 0 && Kind == AttentionFusionKind.MultiHeadAttention)
         {
             // key_padding_mask (B, S) int32: 1 for a real token, 0 for padding; any padding side works.
-            rewrite.Prepend(Node("Cast", "AttentionMask_KeyPadding", "", [maskInput!], [KeyPaddingMask], IntAttribute("to", (long)TensorProto.Types.DataType.Int32)));
+            rewrite.Add(Node("Cast", "AttentionMask_KeyPadding", "", [maskInput!], [KeyPaddingMask], IntAttribute("to", (long)TensorProto.Types.DataType.Int32)));
         }
-        else if (rewrite.Count > 0)
+        else if (rewrite.Replaced > 0)
         {
             var lengthAxis = $"{MaskIndex}_axis";
             rewrite.AddInitializer(TensorData.FromInt64(lengthAxis, [1], 1));
             // mask_index (B) = number of real tokens per row.
-            rewrite.Prepend(Node("Cast", "AttentionMask_Int32", "", [maskInput!], [$"{MaskIndex}_int32"], IntAttribute("to", (long)TensorProto.Types.DataType.Int32)));
-            rewrite.Prepend(Node("ReduceSum", "AttentionMask_Lengths", "", [$"{MaskIndex}_int32", lengthAxis], [MaskIndex], IntAttribute("keepdims", 0)));
+            rewrite.Add(Node("Cast", "AttentionMask_Int32", "", [maskInput!], [$"{MaskIndex}_int32"], IntAttribute("to", (long)TensorProto.Types.DataType.Int32)));
+            rewrite.Add(Node("ReduceSum", "AttentionMask_Lengths", "", [$"{MaskIndex}_int32", lengthAxis], [MaskIndex], IntAttribute("keepdims", 0)));
         }
-        rewrite.Apply(graph);
-        GraphRewrite.PruneDeadNodes(graph);
-        return new FusionResult(Name, rewrite.Count, unhandled);
+        if (rewrite.Replaced > 0)
+            rewrite.RequireOpset(TransformerFusion.MicrosoftDomain, 1);
+        rewrite.PruneDeadNodes();
+        return PassReport.Of(this, rewrite.Replaced, $"fused {rewrite.Replaced}", unhandled);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
 
 namespace PeftOnnx.Onnx.Passes.Fusions;
@@ -13,17 +14,16 @@ namespace PeftOnnx.Onnx.Passes.Fusions;
 /// </code>
 /// becomes <c>y = BiasGelu(h·W, b)</c>. Anchored on the Erf.
 /// </summary>
-public sealed class BiasGeluFusion : IFusionPass
+public sealed class BiasGeluFusion : IGraphPass
 {
     public string Name => "BiasGelu";
 
-    public FusionResult Apply(ModelProto model)
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var index = new GraphIndex(model.Graph);
-        var rewrite = new GraphRewrite();
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var index = rewrite.Index;
         var unhandled = new List<string>();
-        foreach (var erf in model.Graph.Node.Where(n => n.OpType == "Erf").ToList())
+        foreach (var erf in index.Graph.Node.Where(n => n.OpType == "Erf").ToList())
         {
             var where = $"GELU at {GraphIndex.Describe(erf)}";
             var div = Parent(index, erf, "Div", 0);
@@ -57,11 +57,12 @@ public sealed class BiasGeluFusion : IFusionPass
             }
             if (matched.Any(rewrite.IsClaimed))
                 continue;
-            var fused = Node(opType, $"{opType}_{rewrite.Count}", "com.microsoft", inputs, [half.Output[0]]);
+            var fused = Node(opType, $"{opType}_{rewrite.Replaced}", "com.microsoft", inputs, [half.Output[0]]);
             rewrite.Replace(matched, half, fused);
         }
-        rewrite.Apply(model.Graph);
-        GraphRewrite.PruneDeadNodes(model.Graph);
-        return new FusionResult(Name, rewrite.Count, unhandled);
+        if (rewrite.Replaced > 0)
+            rewrite.RequireOpset(TransformerFusion.MicrosoftDomain, 1);
+        rewrite.PruneDeadNodes();
+        return PassReport.Of(this, rewrite.Replaced, $"fused {rewrite.Replaced}", unhandled);
     }
 }

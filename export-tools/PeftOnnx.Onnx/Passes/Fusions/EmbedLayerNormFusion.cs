@@ -1,5 +1,6 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
 
 namespace PeftOnnx.Onnx.Passes.Fusions;
@@ -16,18 +17,17 @@ namespace PeftOnnx.Onnx.Passes.Fusions;
 /// the position ids must be a slice from 0 of an arange buffer (as BERT exports them); the token-type branch is
 /// optional. Runs after <see cref="LayerNormFusion"/>.
 /// </summary>
-public sealed class EmbedLayerNormFusion : IFusionPass
+public sealed class EmbedLayerNormFusion : IGraphPass
 {
     public string Name => "EmbedLayerNormalization";
 
-    public FusionResult Apply(ModelProto model)
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var index = new GraphIndex(model.Graph);
-        var rewrite = new GraphRewrite();
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var index = rewrite.Index;
         var unhandled = new List<string>();
         var int32Inputs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var layerNorm in model.Graph.Node.Where(n => n.OpType == "LayerNormalization" && n.Domain.Length == 0).ToList())
+        foreach (var layerNorm in index.Graph.Node.Where(n => n.OpType == "LayerNormalization" && n.Domain.Length == 0).ToList())
         {
             var adds = new List<NodeProto>();
             var gathers = new List<NodeProto>();
@@ -65,13 +65,14 @@ public sealed class EmbedLayerNormFusion : IFusionPass
                 layerNorm.Input[1],
                 layerNorm.Input[2],
             ];
-            var fused = Node("EmbedLayerNormalization", $"EmbedLayerNorm_{rewrite.Count}", TransformerFusion.MicrosoftDomain, inputs,
-                [layerNorm.Output[0], $"EmbedLayerNorm_{rewrite.Count}_mask_index"], FloatAttribute("epsilon", epsilon));
+            var fused = Node("EmbedLayerNormalization", $"EmbedLayerNorm_{rewrite.Replaced}", TransformerFusion.MicrosoftDomain, inputs,
+                [layerNorm.Output[0], $"EmbedLayerNorm_{rewrite.Replaced}_mask_index"], FloatAttribute("epsilon", epsilon));
             rewrite.Replace(matched, layerNorm, fused);
         }
-        rewrite.Apply(model.Graph);
-        GraphRewrite.PruneDeadNodes(model.Graph);
-        return new FusionResult(Name, rewrite.Count, unhandled);
+        if (rewrite.Replaced > 0)
+            rewrite.RequireOpset(TransformerFusion.MicrosoftDomain, 1);
+        rewrite.PruneDeadNodes();
+        return PassReport.Of(this, rewrite.Replaced, $"fused {rewrite.Replaced}", unhandled);
     }
 
     /// <summary>Walks an Add tree down to its leaves; true when every leaf is a Gather from a 2-D initializer table.</summary>
@@ -114,7 +115,7 @@ public sealed class EmbedLayerNormFusion : IFusionPass
         if (made.TryGetValue(input, out var existing))
             return existing;
         var name = $"{input}_int32";
-        rewrite.Prepend(Node("Cast", $"{input}_to_int32", "", [input], [name], IntAttribute("to", (long)TensorProto.Types.DataType.Int32)));
+        rewrite.Add(Node("Cast", $"{input}_to_int32", "", [input], [name], IntAttribute("to", (long)TensorProto.Types.DataType.Int32)));
         made[input] = name;
         return name;
     }

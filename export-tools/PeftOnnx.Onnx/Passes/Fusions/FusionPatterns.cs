@@ -150,19 +150,4 @@ public static class FusionPatterns
         }
         return true;
     }
-
-    public static AttributeProto IntAttribute(string name, long value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    public static AttributeProto FloatAttribute(string name, float value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
-
-    public static NodeProto Node(string opType, string name, string domain, IEnumerable<string> inputs, IEnumerable<string> outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = opType, Name = name, Domain = domain };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
 }

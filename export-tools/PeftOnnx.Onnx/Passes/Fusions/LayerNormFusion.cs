@@ -1,5 +1,6 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
 
 namespace PeftOnnx.Onnx.Passes.Fusions;
@@ -13,17 +14,16 @@ namespace PeftOnnx.Onnx.Passes.Fusions;
 /// </code>
 /// becomes <c>y = LayerNormalization(x, γ, β, axis=-1, epsilon=eps)</c>. Anchored on the Div.
 /// </summary>
-public sealed class LayerNormFusion : IFusionPass
+public sealed class LayerNormFusion : IGraphPass
 {
     public string Name => "LayerNormalization";
 
-    public FusionResult Apply(ModelProto model)
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var index = new GraphIndex(model.Graph);
-        var rewrite = new GraphRewrite();
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var index = rewrite.Index;
         var unhandled = new List<string>();
-        foreach (var div in model.Graph.Node.Where(n => n.OpType == "Div").ToList())
+        foreach (var div in index.Graph.Node.Where(n => n.OpType == "Div").ToList())
         {
             var sub = Parent(index, div, "Sub", 0);
             var sqrtPath = MatchParentPath(index, div, ["Sqrt", "Add", "ReduceMean", "Pow"], [1, 0, AnyInput, 0]);
@@ -61,13 +61,14 @@ public sealed class LayerNormFusion : IFusionPass
                 unhandled.Add($"{where}: an intermediate value is used outside the layer norm");
                 continue;
             }
-            var fused = Node("LayerNormalization", $"LayerNorm_{rewrite.Count}", "", [x, scale.Value.Constant, bias.Value.Constant], [add!.Output[0]],
+            var fused = Node("LayerNormalization", $"LayerNorm_{rewrite.Replaced}", "", [x, scale.Value.Constant, bias.Value.Constant], [add!.Output[0]],
                 IntAttribute("axis", -1), FloatAttribute("epsilon", epsilon.Value));
             rewrite.Replace(inner, add!, fused);
         }
-        rewrite.Apply(model.Graph);
-        GraphRewrite.PruneDeadNodes(model.Graph);
-        return new FusionResult(Name, rewrite.Count, unhandled);
+        if (rewrite.Replaced > 0)
+            rewrite.RequireOpset("", 17);
+        rewrite.PruneDeadNodes();
+        return PassReport.Of(this, rewrite.Replaced, $"fused {rewrite.Replaced}", unhandled);
     }
 
     private static bool IsLastAxis(NodeProto reduceMean) =>

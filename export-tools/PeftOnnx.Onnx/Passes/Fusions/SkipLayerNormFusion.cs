@@ -1,5 +1,6 @@
 using Onnx;
 using PeftOnnx.Onnx.Graph;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using static PeftOnnx.Onnx.Passes.Fusions.FusionPatterns;
 
 namespace PeftOnnx.Onnx.Passes.Fusions;
@@ -15,17 +16,16 @@ namespace PeftOnnx.Onnx.Passes.Fusions;
 /// layer norm are fused, so both operands are (batch, sequence, hidden): the embedding sum, whose position term is
 /// broadcast from (1, sequence, hidden), stays a plain LayerNormalization.
 /// </summary>
-public sealed class SkipLayerNormFusion : IFusionPass
+public sealed class SkipLayerNormFusion : IGraphPass
 {
     public string Name => "SkipLayerNormalization";
 
-    public FusionResult Apply(ModelProto model)
+    public PassReport Collect(GraphRewrite rewrite)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var index = new GraphIndex(model.Graph);
-        var rewrite = new GraphRewrite();
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var index = rewrite.Index;
         var unhandled = new List<string>();
-        foreach (var layerNorm in model.Graph.Node.Where(n => n.OpType == "LayerNormalization" && n.Domain.Length == 0).ToList())
+        foreach (var layerNorm in index.Graph.Node.Where(n => n.OpType == "LayerNormalization" && n.Domain.Length == 0).ToList())
         {
             var add = Parent(index, layerNorm, "Add", 0);
             if (add is null || add.Input.Count != 2)
@@ -58,12 +58,13 @@ public sealed class SkipLayerNormFusion : IFusionPass
             List<string> inputs = [input, residual, layerNorm.Input[1], layerNorm.Input[2]];
             if (bias is not null)
                 inputs.Add(bias);
-            var fused = Node("SkipLayerNormalization", $"SkipLayerNorm_{rewrite.Count}", "com.microsoft", inputs, [layerNorm.Output[0]],
+            var fused = Node("SkipLayerNormalization", $"SkipLayerNorm_{rewrite.Replaced}", "com.microsoft", inputs, [layerNorm.Output[0]],
                 FloatAttribute("epsilon", epsilon));
             rewrite.Replace(matched, layerNorm, fused);
         }
-        rewrite.Apply(model.Graph);
-        return new FusionResult(Name, rewrite.Count, unhandled);
+        if (rewrite.Replaced > 0)
+            rewrite.RequireOpset(TransformerFusion.MicrosoftDomain, 1);
+        return PassReport.Of(this, rewrite.Replaced, $"fused {rewrite.Replaced}", unhandled);
     }
 
     private static bool IsLayerNormOutput(GraphIndex index, string value) =>
