@@ -1,5 +1,6 @@
 using Onnx;
 using PeftOnnx.Onnx;
+using PeftOnnx.Onnx.Graph;
 
 namespace PeftOnnx.Onnx.Tests;
 
@@ -24,24 +25,9 @@ internal static class TestGraphs
         return Model(graph);
     }
 
-    public static NodeProto Node(string op, string name, string[] inputs, string[] outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
-
-    public static AttributeProto IntAttribute(string name, long value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    public static AttributeProto IntsAttribute(string name, params long[] values)
-    {
-        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        attribute.Ints.AddRange(values);
-        return attribute;
-    }
+    /// <summary>A node in the default domain (<see cref="OnnxNodes.Node"/> with the domain left out).</summary>
+    public static NodeProto Node(string op, string name, string[] inputs, string[] outputs, params AttributeProto[] attributes) =>
+        OnnxNodes.Node(op, name, "", inputs, outputs, attributes);
 
     /// <summary>A FLOAT tensor value; a negative dim becomes a symbolic dimension.</summary>
     public static ValueInfoProto FloatValue(string name, params long[] dims)

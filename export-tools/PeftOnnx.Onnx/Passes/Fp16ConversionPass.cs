@@ -8,6 +8,10 @@ namespace PeftOnnx.Onnx.Passes;
 /// float32 (Cast nodes at the boundary), so callers do not change. Ops that are numerically unsafe in fp16 stay float32,
 /// as ORT's float16 converter keeps its block list: Softmax, LayerNormalization and the statistics of a decomposed
 /// LayerNorm (see <see cref="DecomposedLayerNorm"/>); Cast nodes are inserted where the precision changes.
+/// <code>
+///   x ─ MatMul(W) ─ Add(b) ─ Softmax ─ MatMul ─ y        becomes
+///   x ─ Cast(fp16) ─ MatMul(W fp16) ─ Add(b fp16) ─ Cast(fp32) ─ Softmax ─ Cast(fp16) ─ MatMul ─ Cast(fp32) ─ y
+/// </code>
 /// </summary>
 public sealed class Fp16ConversionPass : IGraphPass
 {

@@ -2,6 +2,7 @@ using Onnx;
 using Xunit.Abstractions;
 using PeftOnnx.Onnx;
 using PeftOnnx.Onnx.Modules;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using static PeftOnnx.Onnx.Tests.TestGraphs;
 
 namespace PeftOnnx.Onnx.Tests.Modules;

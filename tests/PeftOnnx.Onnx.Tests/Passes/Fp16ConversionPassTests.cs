@@ -3,6 +3,7 @@ using Onnx;
 using PeftOnnx.Onnx;
 using PeftOnnx.Onnx.Passes;
 using Xunit.Abstractions;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using static PeftOnnx.Onnx.Tests.TestGraphs;
 
 namespace PeftOnnx.Onnx.Tests.Passes;

@@ -10,6 +10,12 @@ namespace PeftOnnx.Onnx.Passes;
 /// A pooler head reads only h[:, 0] of the last layer, so the last layer computes only that row: its query, output
 /// projection, residual, LayerNorms and feed-forward run on one token instead of S; keys and values still see every
 /// token. About a sixth of a 6-layer encoder's work goes away; the outputs are the same up to float rounding.
+/// <code>
+///   x (B, S, H) ─ Q, K, V ─ attention ─ dense ─ Add(x) ─ LayerNorm ─ FFN ─ LayerNorm ─ Gather(h, 0, axis 1) ─ pooler
+///   becomes
+///   x ───────────── K, V (every token) ─┐
+///   x[:, 0:1] ─ Q ─────────────────── attention ─ dense ─ Add(x[:, 0:1]) ─ LayerNorm ─ FFN ─ LayerNorm ─ Gather(h, 0, axis 1) ─ pooler
+/// </code>
 /// <list type="bullet">
 /// <item>Plain projections (merged bundles): the keys and values are folded away too (<see cref="FoldedQueryAttention"/>).</item>
 /// <item>Anything else that computes the query row by row (LoRA side-graphs, mixed adapter stacks) keeps its nodes;
