@@ -4,7 +4,7 @@ namespace PeftOnnx.Hosting.Metrics;
 
 /// <summary>
 /// The worker's instruments (System.Diagnostics.Metrics), exported in Prometheus format at /metrics through
-/// OpenTelemetry: HTTP requests and latency, batch sizes, queue depth, documents scored and skipped.
+/// OpenTelemetry: HTTP requests and latency, batch sizes, queue depth, documents scored and skipped, storage errors.
 /// </summary>
 public sealed class HostingMetrics : IDisposable
 {
@@ -16,7 +16,9 @@ public sealed class HostingMetrics : IDisposable
     private readonly Histogram<int> _batchSize;
     private readonly Counter<long> _documentsScored;
     private readonly Counter<long> _documentsSkipped;
+    private readonly Counter<long> _storageErrors;
     private readonly List<Func<long>> _queueDepths = [];
+    private readonly List<Func<long>> _storageFailing = [];
 
     public HostingMetrics()
     {
@@ -29,6 +31,8 @@ public sealed class HostingMetrics : IDisposable
         _documentsScored = _meter.CreateCounter<long>("peftonnx.documents.scored", "{document}", "Documents scored and durably written");
         _documentsSkipped = _meter.CreateCounter<long>("peftonnx.documents.skipped", "{document}", "Documents not scored (bad content, duplicates, failures)");
         _meter.CreateObservableGauge("peftonnx.queue.depth", ObserveQueueDepth, "{item}", "Items waiting in the micro-batcher and the scoring pipeline");
+        _storageErrors = _meter.CreateCounter<long>("peftonnx.storage.errors", "{error}", "Failed ledger or outbox operations (full disk, I/O error), each retried");
+        _meter.CreateObservableGauge("peftonnx.storage.failing", () => Sum(_storageFailing), "{operation}", "Ledger and outbox operations waiting for the storage to take writes again (0: healthy)");
     }
 
     public void RecordRequest(string endpoint, int statusCode, TimeSpan elapsed)
@@ -44,6 +48,16 @@ public sealed class HostingMetrics : IDisposable
 
     public void RecordSkipped(string kind) => _documentsSkipped.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
+    public void RecordStorageError(string source, string operation) => _storageErrors.Add(1,
+        new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("operation", operation));
+
+    /// <summary>Adds a count of operations retrying storage errors, reported under peftonnx.storage.failing.</summary>
+    public void TrackStorageFailing(Func<long> failing)
+    {
+        lock (_storageFailing)
+            _storageFailing.Add(failing);
+    }
+
     /// <summary>Adds a queue whose depth is reported under peftonnx.queue.depth.</summary>
     public void TrackQueueDepth(Func<long> depth)
     {
@@ -53,9 +67,11 @@ public sealed class HostingMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private long ObserveQueueDepth()
+    private long ObserveQueueDepth() => Sum(_queueDepths);
+
+    private static long Sum(List<Func<long>> sources)
     {
-        lock (_queueDepths)
-            return _queueDepths.Sum(depth => depth());
+        lock (sources)
+            return sources.Sum(source => source());
     }
 }

@@ -5,11 +5,12 @@ namespace PeftOnnx.Hosting.Outbox;
 
 /// <summary>
 /// Writes results as CSV: doc_id, content_hash, path, model_id, label, score, chunks, tokens, then one p_&lt;label&gt;
-/// column per label. Appends with an fsync per batch; a torn last line is cut off on open, as for JSONL.
+/// column per label. Appends with an fsync per batch; a torn last line or a failed append is cut off, as for JSONL
+/// (<see cref="LineFile"/>).
 /// </summary>
 public sealed class CsvResultWriter : IResultWriter
 {
-    private readonly FileStream _stream;
+    private readonly LineFile _file;
     private readonly IReadOnlyList<string> _labels;
 
     public string FilePath { get; }
@@ -18,16 +19,11 @@ public sealed class CsvResultWriter : IResultWriter
     {
         FilePath = Path.GetFullPath(filePath);
         _labels = labels ?? [];
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        if (!truncate && File.Exists(FilePath))
-            TrimToWholeLines(FilePath);
-        _stream = new FileStream(FilePath, truncate ? FileMode.Create : FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
-        _stream.Seek(0, SeekOrigin.End);
-        if (_stream.Length == 0)
+        _file = new LineFile(FilePath, truncate);
+        if (_file.Length == 0)
         {
             var header = "doc_id,content_hash,path,model_id,label,score,chunks,tokens" + string.Concat(_labels.Select(l => "," + Escape("p_" + l))) + "\n";
-            _stream.Write(Encoding.UTF8.GetBytes(header));
-            _stream.Flush(flushToDisk: true);
+            _file.Append(Encoding.UTF8.GetBytes(header));
         }
     }
 
@@ -48,8 +44,7 @@ public sealed class CsvResultWriter : IResultWriter
             }
             text.Append('\n');
         }
-        _stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
-        _stream.Flush(flushToDisk: true);
+        _file.Append(Encoding.UTF8.GetBytes(text.ToString()));
         return Enumerable.Repeat(FilePath, records.Count).ToArray();
     }
 
@@ -72,7 +67,7 @@ public sealed class CsvResultWriter : IResultWriter
         return found;
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => _file.Dispose();
 
     private static string Escape(string field) =>
         field.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
@@ -106,19 +101,5 @@ public sealed class CsvResultWriter : IResultWriter
             }
         }
         return (field.ToString(), line.Length);
-    }
-
-    private static void TrimToWholeLines(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        if (stream.Length == 0)
-            return;
-        var bytes = new byte[Math.Min(stream.Length, 1 << 20)];
-        stream.Seek(-bytes.Length, SeekOrigin.End);
-        stream.ReadExactly(bytes);
-        var newline = Array.LastIndexOf(bytes, (byte)'\n');
-        var end = newline < 0 ? stream.Length - bytes.Length : stream.Length - bytes.Length + newline + 1;
-        if (end != stream.Length)
-            stream.SetLength(end);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PeftOnnx.Hosting.Worker;
 
 namespace PeftOnnx.Hosting.Outbox;
 
@@ -19,12 +20,21 @@ public sealed class JsonFileResultWriter(string directory) : IResultWriter
             var target = PathFor(records[i].Key);
             System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
             var temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(target)!, $".{System.IO.Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            try
             {
-                JsonSerializer.Serialize(stream, records[i], ResultJson.Compact);
-                stream.Flush(flushToDisk: true);
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                {
+                    JsonSerializer.Serialize(stream, records[i], ResultJson.Compact);
+                    stream.Flush(flushToDisk: true);
+                }
+                File.Move(temp, target, overwrite: true);
             }
-            File.Move(temp, target, overwrite: true);
+            catch
+            {
+                // A full disk must not leave temp files behind to fill it further; the caller retries the batch.
+                File.Delete(temp);
+                throw;
+            }
             locations[i] = target;
         }
         return locations;
@@ -42,14 +52,9 @@ public sealed class JsonFileResultWriter(string directory) : IResultWriter
         return found;
     }
 
-    /// <summary>Where the result for <paramref name="key"/> lives.</summary>
-    public string PathFor(ResultKey key)
-    {
-        var relative = key.DocId.Replace('\\', '/').TrimStart('/');
-        if (relative.Split('/').Any(part => part is ".." or "."))
-            throw new ArgumentException($"document id '{key.DocId}' climbs out of the outbox; ids are relative paths without '..'.", nameof(key));
-        return System.IO.Path.Combine(Directory, $"{relative}.{key.ContentHash[..Math.Min(16, key.ContentHash.Length)]}.json");
-    }
+    /// <summary>Where the result for <paramref name="key"/> lives; ids that are not plain relative paths throw <see cref="ArgumentException"/>.</summary>
+    public string PathFor(ResultKey key) =>
+        DocumentIds.PathUnder(Directory, key.DocId, $".{key.ContentHash[..Math.Min(16, key.ContentHash.Length)]}.json");
 
     public void Dispose()
     {

@@ -3,22 +3,20 @@ using System.Text.Json;
 namespace PeftOnnx.Hosting.Outbox;
 
 /// <summary>
-/// Appends results to one JSON Lines file, fsync'ing after each batch. On open, a torn last line (the process was
-/// killed in the middle of a write) is cut off, so the file always holds whole records.
+/// Appends results to one JSON Lines file, fsync'ing after each batch. A torn last line (the process was killed in
+/// the middle of a write) or a failed append (a full disk) is cut off (<see cref="LineFile"/>), so the file always
+/// holds whole records, each once.
 /// </summary>
 public sealed class JsonlResultWriter : IResultWriter
 {
-    private readonly FileStream _stream;
+    private readonly LineFile _file;
 
     public string FilePath { get; }
 
     public JsonlResultWriter(string filePath, bool truncate = false)
     {
         FilePath = Path.GetFullPath(filePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        _stream = new FileStream(FilePath, truncate ? FileMode.Create : FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        CutTornTail(_stream);
-        _stream.Seek(0, SeekOrigin.End);
+        _file = new LineFile(FilePath, truncate);
     }
 
     public IReadOnlyList<string> Write(IReadOnlyList<ResultRecord> records)
@@ -29,9 +27,7 @@ public sealed class JsonlResultWriter : IResultWriter
             JsonSerializer.Serialize(buffer, record, ResultJson.Compact);
             buffer.WriteByte((byte)'\n');
         }
-        buffer.Position = 0;
-        buffer.CopyTo(_stream);
-        _stream.Flush(flushToDisk: true);
+        _file.Append(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
         return Enumerable.Repeat(FilePath, records.Count).ToArray();
     }
 
@@ -63,34 +59,5 @@ public sealed class JsonlResultWriter : IResultWriter
         }
     }
 
-    public void Dispose() => _stream.Dispose();
-
-    private static void CutTornTail(FileStream stream)
-    {
-        var length = stream.Length;
-        if (length == 0)
-            return;
-        // Walk back from the end to the last newline; everything after it is an unfinished record.
-        var chunk = new byte[4096];
-        var position = length;
-        while (position > 0)
-        {
-            var size = (int)Math.Min(chunk.Length, position);
-            position -= size;
-            stream.Seek(position, SeekOrigin.Begin);
-            stream.ReadExactly(chunk, 0, size);
-            var newline = Array.LastIndexOf(chunk, (byte)'\n', size - 1, size);
-            if (newline >= 0)
-            {
-                var end = position + newline + 1;
-                if (end != length)
-                {
-                    stream.SetLength(end);
-                    stream.Flush(flushToDisk: true);
-                }
-                return;
-            }
-        }
-        stream.SetLength(0);
-    }
+    public void Dispose() => _file.Dispose();
 }

@@ -41,7 +41,7 @@ public static class FolderScoringPipeline
             },
             logger, source: "score", onDocument: summary.Add);
         if (options.Resume)
-            pipeline.Recover();
+            pipeline.Recover(cancellationToken);
 
         var running = pipeline.RunAsync(cancellationToken);
         try

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using PeftOnnx.Hosting.Ledger;
 using PeftOnnx.Hosting.Metrics;
 using PeftOnnx.Hosting.Outbox;
+using PeftOnnx.Hosting.Worker;
 using PeftOnnx.Runtime.Documents;
 using PeftOnnx.Runtime.Scoring;
 
@@ -16,8 +17,9 @@ namespace PeftOnnx.Hosting.Pipeline;
 /// </code>
 /// Bounded channels keep memory flat and let reading, hashing and tokenizing run on other cores while the model runs.
 /// Every document gets one <see cref="WorkOutcome"/> and every submitted item one <see cref="ItemOutcome"/>, reported after
-/// the ledger recorded them, unless the run is cancelled before the item was read (then the ledger never saw it and a
-/// rescan or re-delivery brings it back).
+/// the ledger recorded them, unless the run is cancelled before the item was read or while the storage failed (then a
+/// rescan or re-delivery brings it back, and the ledger says what is left). Storage errors are retried, never pinned on
+/// a document (<see cref="StorageRetry"/>); no exception from a document or a result leaves a stage.
 /// </summary>
 public sealed class ScoringPipeline
 {
@@ -31,12 +33,14 @@ public sealed class ScoringPipeline
     private readonly ILogger _logger;
     private readonly HostingMetrics? _metrics;
     private readonly string _source;
+    private readonly StorageRetry _storage;
     private readonly Channel<WorkItem> _input;
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
     public ScoringPipeline(
         ITextScorer scorer, SqliteLedger ledger, IResultWriter writer, PipelineOptions options, Action<ItemOutcome> onItem,
-        ILogger logger, HostingMetrics? metrics = null, string source = "pipeline", Action<WorkOutcome>? onDocument = null)
+        ILogger logger, HostingMetrics? metrics = null, string source = "pipeline", Action<WorkOutcome>? onDocument = null,
+        Readiness? readiness = null)
     {
         options.Validate();
         _scorer = scorer;
@@ -50,7 +54,9 @@ public sealed class ScoringPipeline
         _metrics = metrics;
         _source = source;
         _input = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(options.BatchSize * options.BatchesAhead) { SingleWriter = false });
+        _storage = new StorageRetry(logger, metrics, readiness, source);
         metrics?.TrackQueueDepth(() => _inFlight.Count);
+        metrics?.TrackStorageFailing(() => _storage.Failing);
     }
 
     /// <summary>Documents submitted and not yet reported.</summary>
@@ -84,9 +90,13 @@ public sealed class ScoringPipeline
 
     /// <summary>
     /// Resolves rows a crash left in the writing state: those whose result is in the outbox are committed, the others
-    /// go back to scoring (the document is scored again when it is seen). Call once before <see cref="RunAsync"/>.
+    /// go back to scoring (the document is scored again when it is seen). Call once before <see cref="RunAsync"/>; storage
+    /// errors are retried until <paramref name="cancellationToken"/> fires.
     /// </summary>
-    public (int Committed, int Rescore) Recover()
+    public (int Committed, int Rescore) Recover(CancellationToken cancellationToken = default) =>
+        _storage.Run("recovering the ledger", RecoverOnce, cancellationToken);
+
+    private (int Committed, int Rescore) RecoverOnce()
     {
         var writing = _ledger.WithStatus(DocumentStatus.Writing, _scorer.ModelId);
         if (writing.Count == 0)
@@ -112,8 +122,8 @@ public sealed class ScoringPipeline
         var prepared = Channel.CreateBounded<Prepared>(new BoundedChannelOptions(_options.BatchSize * _options.BatchesAhead) { SingleReader = true });
         var scored = Channel.CreateBounded<List<Scored>>(new BoundedChannelOptions(_options.BatchesAhead) { SingleReader = true, SingleWriter = true });
         var read = Task.Run(() => ReadStageAsync(prepared.Writer, cancellationToken), CancellationToken.None);
-        var score = Task.Run(() => ScoreStageAsync(prepared.Reader, scored.Writer), CancellationToken.None);
-        var write = Task.Run(() => WriteStageAsync(scored.Reader), CancellationToken.None);
+        var score = Task.Run(() => ScoreStageAsync(prepared.Reader, scored.Writer, cancellationToken), CancellationToken.None);
+        var write = Task.Run(() => WriteStageAsync(scored.Reader, cancellationToken), CancellationToken.None);
         await Task.WhenAll(read, score, write);
     }
 
@@ -124,7 +134,7 @@ public sealed class ScoringPipeline
             await Parallel.ForEachAsync(
                 _input.Reader.ReadAllAsync(cancellationToken),
                 new ParallelOptions { MaxDegreeOfParallelism = _options.ReadParallelism, CancellationToken = cancellationToken },
-                async (item, _) => await PrepareAsync(item, prepared));
+                async (item, _) => await PrepareAsync(item, prepared, cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -140,7 +150,7 @@ public sealed class ScoringPipeline
     }
 
     /// <summary>Reads an item's documents and claims each in the ledger; claimed ones go on to be scored.</summary>
-    private async ValueTask PrepareAsync(WorkItem item, ChannelWriter<Prepared> prepared)
+    private async ValueTask PrepareAsync(WorkItem item, ChannelWriter<Prepared> prepared, CancellationToken cancellationToken)
     {
         var state = new ItemState(item);
         try
@@ -151,7 +161,8 @@ public sealed class ScoringPipeline
             {
                 size = info.Length;
                 mtime = info.LastWriteTimeUtc.Ticks;
-                if (_options.SkipUnchangedFiles && _ledger.FindSettled(item.Path, _scorer.ModelId, size, mtime) is { } settled)
+                if (_options.SkipUnchangedFiles
+                    && await _storage.RunAsync("looking up a file in the ledger", () => _ledger.FindSettled(item.Path, _scorer.ModelId, size, mtime), cancellationToken) is { } settled)
                 {
                     state.Add();
                     Report(state, settled.Status == DocumentStatus.Done
@@ -162,18 +173,40 @@ public sealed class ScoringPipeline
             }
             foreach (var document in _reader.Read(item.Path))
             {
+                // One hold per document, dropped by its report: a claim that throws reports too, so no hold leaks.
                 state.Add();
                 var docId = document.Path.StartsWith(item.Path, StringComparison.Ordinal) ? item.DocId + document.Path[item.Path.Length..] : item.DocId;
-                if (Claim(item, state, document, docId, size, mtime) is { } p)
+                Prepared? p;
+                try
+                {
+                    p = await ClaimAsync(item, state, document, docId, size, mtime, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    state.Abandon();
+                    Release(state);
+                    throw;
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError(e, "Could not claim {DocPath}", document.Path);
+                    Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Failed, $"claiming it failed: {e.Message}"));
+                    continue;
+                }
+                if (p is not null)
                     await prepared.WriteAsync(p, CancellationToken.None);
             }
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping while the storage fails: whatever was not claimed is found again at the next start.
+            state.Abandon();
+        }
         catch (Exception e)
         {
-            // The ledger itself failed (disk full, database locked): report it rather than lose the document silently.
             _logger.LogError(e, "Could not prepare {Path}", item.Path);
             state.Add();
-            Report(state, new WorkOutcome(item, item.Path, item.DocId, WorkStatus.Failed, $"ledger error: {e.Message}"));
+            Report(state, new WorkOutcome(item, item.Path, item.DocId, WorkStatus.Failed, $"reading it failed: {e.Message}"));
         }
         finally
         {
@@ -181,19 +214,21 @@ public sealed class ScoringPipeline
         }
     }
 
-    private Prepared? Claim(WorkItem item, ItemState state, DocumentText document, string docId, long size, long mtime)
+    private async Task<Prepared?> ClaimAsync(
+        WorkItem item, ItemState state, DocumentText document, string docId, long size, long mtime, CancellationToken cancellationToken)
     {
         if (document.IsSkipped)
         {
-            var rejected = _ledger.RecordRejected(document.Path, docId, null, _scorer.ModelId, document.SkipReason!, size, mtime);
+            var rejected = await _storage.RunAsync("recording a rejected document",
+                () => _ledger.RecordRejected(document.Path, docId, null, _scorer.ModelId, document.SkipReason!, size, mtime), cancellationToken);
             _metrics?.RecordSkipped("rejected");
             Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Rejected, document.SkipReason, Attempts: rejected.Attempts));
             return null;
         }
 
         var hash = ContentHash.Of(document.Text!);
-        var (outcome, entry) = _ledger.TryBegin(document.Path, docId, hash, _scorer.ModelId, _options.MaxAttempts,
-            other => IsInFlight(FileOf(other)), size, mtime);
+        var (outcome, entry) = await _storage.RunAsync("claiming a document", () => _ledger.TryBegin(document.Path, docId, hash, _scorer.ModelId,
+            _options.MaxAttempts, other => IsInFlight(FileOf(other)), size, mtime), cancellationToken);
         switch (outcome)
         {
             case BeginOutcome.Started:
@@ -224,7 +259,7 @@ public sealed class ScoringPipeline
         return hash > 0 && !File.Exists(documentPath) ? documentPath[..hash] : documentPath;
     }
 
-    private async Task ScoreStageAsync(ChannelReader<Prepared> prepared, ChannelWriter<List<Scored>> scored)
+    private async Task ScoreStageAsync(ChannelReader<Prepared> prepared, ChannelWriter<List<Scored>> scored, CancellationToken cancellationToken)
     {
         try
         {
@@ -239,7 +274,7 @@ public sealed class ScoringPipeline
                     continue;
                 // Mostly done already; a failed one throws in ScoreBatch, which then scores the batch text by text.
                 await Task.WhenAll(batch.Select(p => (Task)p.Tokens)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                var results = ScoreBatch(batch);
+                var results = ScoreBatch(batch, cancellationToken);
                 if (results.Count > 0)
                     await scored.WriteAsync(results, CancellationToken.None);
             }
@@ -267,7 +302,7 @@ public sealed class ScoringPipeline
         }
     }
 
-    private List<Scored> ScoreBatch(List<Prepared> batch)
+    private List<Scored> ScoreBatch(List<Prepared> batch, CancellationToken cancellationToken)
     {
         _metrics?.RecordBatch(_source, batch.Count);
         try
@@ -281,71 +316,113 @@ public sealed class ScoringPipeline
         {
             // One bad document must not sink its batch: score the members one by one, each with its own attempts.
             _logger.LogWarning(e, "A batch of {Count} failed to score; scoring its documents one by one", batch.Count);
-            return batch.Select(ScoreAlone).OfType<Scored>().ToList();
+            return batch.Select(p => ScoreAlone(p, cancellationToken)).OfType<Scored>().ToList();
         }
     }
 
-    private Scored? ScoreAlone(Prepared p)
+    private Scored? ScoreAlone(Prepared p, CancellationToken cancellationToken)
     {
-        while (true)
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    // The text, not its tokens: tokenizing may be what failed.
+                    var score = _scorer.Score([p.Text], CancellationToken.None);
+                    if (score.Count != 1)
+                        throw new InvalidOperationException($"the scorer returned {score.Count} results for 1 text");
+                    return new Scored(p, score[0]);
+                }
+                catch (Exception e)
+                {
+                    var entry = p.Entry;
+                    if (_storage.Run("recording a scoring failure", () => _ledger.RecordAttemptFailure(entry.Id, e.Message, _options.MaxAttempts), cancellationToken))
+                    {
+                        _metrics?.RecordSkipped("failed");
+                        Report(p.State, new WorkOutcome(p.Item, p.DocPath, p.DocId, WorkStatus.Failed, $"scoring failed {p.Entry.Attempts} times: {e.Message}", Attempts: p.Entry.Attempts));
+                        return null;
+                    }
+                    var (_, next) = _storage.Run("claiming a document", () => _ledger.TryBegin(p.DocPath, p.DocId, p.Hash, _scorer.ModelId, _options.MaxAttempts, _ => false), cancellationToken);
+                    p = p with { Entry = next };
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Abandon(p.State);
+            return null;
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Could not record the scoring failure of {DocPath}", p.DocPath);
+            Report(p.State, new WorkOutcome(p.Item, p.DocPath, p.DocId, WorkStatus.Failed, $"scoring failed: {e.Message}", Attempts: p.Entry.Attempts));
+            return null;
+        }
+    }
+
+    private async Task WriteStageAsync(ChannelReader<List<Scored>> scored, CancellationToken cancellationToken)
+    {
+        await foreach (var batch in scored.ReadAllAsync(CancellationToken.None))
         {
             try
             {
-                // The text, not its tokens: tokenizing may be what failed.
-                var score = _scorer.Score([p.Text], CancellationToken.None);
-                if (score.Count != 1)
-                    throw new InvalidOperationException($"the scorer returned {score.Count} results for 1 text");
-                return new Scored(p, score[0]);
+                await WriteBatchAsync(batch, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping while the storage fails: the rows stay scoring or writing, and the next start settles them
+                // (Recover looks in the outbox for writing rows; scoring rows are scored again when seen).
+                _logger.LogWarning("Stopping with {Count} scored results not yet written; the next start finishes them", batch.Count);
+                foreach (var s in batch)
+                    Abandon(s.Document.State);
             }
             catch (Exception e)
             {
-                if (_ledger.RecordAttemptFailure(p.Entry.Id, e.Message, _options.MaxAttempts))
-                {
-                    _metrics?.RecordSkipped("failed");
-                    Report(p.State, new WorkOutcome(p.Item, p.DocPath, p.DocId, WorkStatus.Failed, $"scoring failed {p.Entry.Attempts} times: {e.Message}", Attempts: p.Entry.Attempts));
-                    return null;
-                }
-                var (_, entry) = _ledger.TryBegin(p.DocPath, p.DocId, p.Hash, _scorer.ModelId, _options.MaxAttempts, _ => false);
-                p = p with { Entry = entry };
+                _logger.LogError(e, "Writing a batch of {Count} results failed", batch.Count);
+                foreach (var s in batch)
+                    Report(s.Document.State, new WorkOutcome(s.Document.Item, s.Document.DocPath, s.Document.DocId, WorkStatus.Failed, $"writing the result failed: {e.Message}", Attempts: s.Document.Entry.Attempts));
             }
         }
     }
 
-    private async Task WriteStageAsync(ChannelReader<List<Scored>> scored)
-    {
-        await foreach (var batch in scored.ReadAllAsync(CancellationToken.None))
-            await WriteBatchAsync(batch);
-    }
-
-    private async Task WriteBatchAsync(List<Scored> batch)
+    /// <summary>
+    /// writing (fsync'd) -> result written and fsync'd -> done (fsync'd). Each step is retried on its own while the
+    /// storage fails, so a result that was written is never written again because its commit failed.
+    /// </summary>
+    private async Task WriteBatchAsync(List<Scored> batch, CancellationToken cancellationToken)
     {
         var records = batch.Select(s => ToRecord(s.Document, s.Score)).ToList();
         var ids = batch.Select(s => s.Document.Entry.Id).ToList();
+        await _storage.RunAsync("marking results as being written", () => _ledger.MarkWriting(ids), cancellationToken);
+        IReadOnlyList<string> locations;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                _ledger.MarkWriting(ids);
-                var locations = _writer.Write(records);
-                _ledger.MarkDone(ids.Select((id, i) => (id, locations[i])).ToList());
+                locations = await _storage.RunAsync("writing results", () => _writer.Write(records), cancellationToken);
                 break;
             }
-            catch (Exception e) when (attempt < _options.MaxAttempts)
+            catch (Exception e) when (e is not OperationCanceledException && attempt < _options.MaxAttempts)
             {
                 _logger.LogWarning(e, "Writing {Count} results failed (attempt {Attempt} of {Max}); retrying", records.Count, attempt, _options.MaxAttempts);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None);
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 _logger.LogError(e, "Writing {Count} results failed {Max} times", records.Count, attempt);
+                // Recorded first, reported after: a report is final, so nothing is reported until every row says failed.
                 foreach (var s in batch)
                 {
-                    _ledger.RecordAttemptFailure(s.Document.Entry.Id, $"writing the result failed: {e.Message}", maxAttempts: 0);
-                    Report(s.Document.State, new WorkOutcome(s.Document.Item, s.Document.DocPath, s.Document.DocId, WorkStatus.Failed, $"writing the result failed {attempt} times: {e.Message}", Attempts: s.Document.Entry.Attempts));
+                    await _storage.RunAsync("recording a write failure",
+                        () => _ledger.RecordAttemptFailure(s.Document.Entry.Id, $"writing the result failed: {e.Message}", maxAttempts: 0), cancellationToken);
                 }
+                foreach (var s in batch)
+                    Report(s.Document.State, new WorkOutcome(s.Document.Item, s.Document.DocPath, s.Document.DocId, WorkStatus.Failed, $"writing the result failed {attempt} times: {e.Message}", Attempts: s.Document.Entry.Attempts));
                 return;
             }
         }
+        await _storage.RunAsync("committing results", () => _ledger.MarkDone(ids.Select((id, i) => (id, locations[i])).ToList()), cancellationToken);
         _metrics?.RecordScored(_source, batch.Count);
         for (var i = 0; i < batch.Count; i++)
         {
@@ -392,14 +469,25 @@ public sealed class ScoringPipeline
             Release(state);
     }
 
-    /// <summary>Drops one hold on the item; the last one reports the item and frees its path for new submissions.</summary>
+    /// <summary>Gives up one document of an item because the run stops: the item is not reported, only freed.</summary>
+    private void Abandon(ItemState state)
+    {
+        state.Abandon();
+        Release(state);
+    }
+
+    /// <summary>
+    /// Drops one hold on the item; the last one reports the item (unless it was abandoned) and frees its path for new
+    /// submissions.
+    /// </summary>
     private void Release(ItemState state)
     {
         if (!state.Release())
             return;
         try
         {
-            _onItem(state.ToOutcome());
+            if (!state.IsAbandoned)
+                _onItem(state.ToOutcome());
         }
         catch (Exception e)
         {
@@ -420,8 +508,14 @@ public sealed class ScoringPipeline
         private readonly int[] _counts = new int[5];
         private int _holds = 1;
         private string? _firstProblem;
+        private volatile bool _abandoned;
 
         public WorkItem Item => item;
+
+        /// <summary>Part of the item was left for the next start: the producer must not settle it.</summary>
+        public bool IsAbandoned => _abandoned;
+
+        public void Abandon() => _abandoned = true;
 
         public void Add() => Interlocked.Increment(ref _holds);
 

@@ -15,8 +15,10 @@ public sealed class QueueOptions
     public int ClaimIdleSeconds { get; set; } = 60;
     /// <summary>Jobs fetched per XREADGROUP.</summary>
     public int ReadCount { get; set; } = 32;
-    /// <summary>Deliveries of one job before it is parked in failed/ and acknowledged.</summary>
+    /// <summary>Deliveries of one job before it is dead-lettered (copied to <see cref="DeadStream"/> with the reason) and acknowledged.</summary>
     public int MaxDeliveries { get; set; } = 5;
+    /// <summary>Where jobs that cannot be scored go, with the reason: malformed jobs, unsafe ids, unscorable documents, too many deliveries.</summary>
+    public string DeadStream { get; set; } = "peftonnx:dead";
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Redis);
 

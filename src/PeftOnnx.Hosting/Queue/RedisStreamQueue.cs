@@ -6,7 +6,7 @@ namespace PeftOnnx.Hosting.Queue;
 /// Jobs on a Redis stream consumed by one consumer group: XADD to enqueue, XREADGROUP to take new jobs, XACK once the
 /// result is durably written, XAUTOCLAIM to take over jobs left pending by a consumer that stopped acknowledging
 /// (a dead worker). Delivery is at least once; results are keyed by document id + content hash, so a second delivery
-/// finds the result and only acknowledges.
+/// finds the result and only acknowledges. Jobs that cannot be scored are dead-lettered to a second stream with the reason.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "It is a job queue; the design names it so.")]
 public sealed class RedisStreamQueue : IAsyncDisposable
@@ -87,6 +87,25 @@ public sealed class RedisStreamQueue : IAsyncDisposable
         }
         return deliveries;
     }
+
+    /// <summary>
+    /// Sets a job aside: copies it to the dead-letter stream (Queue:DeadStream) with the reason, its delivery count, the
+    /// consumer and the time, then acknowledges it. A crash in between only copies it twice.
+    /// </summary>
+    public async Task DeadLetterAsync(QueueDelivery delivery, string reason, string consumer)
+    {
+        await _db.StreamAddAsync(_options.DeadStream, [
+            new NameValueEntry(IdField, delivery.Job.DocId), new NameValueEntry(PathField, delivery.Job.Path),
+            new NameValueEntry(HashField, delivery.Job.ContentHash), new NameValueEntry("message_id", delivery.MessageId),
+            new NameValueEntry("deliveries", delivery.Deliveries), new NameValueEntry("reason", reason),
+            new NameValueEntry("consumer", consumer), new NameValueEntry("at", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture))]);
+        await AcknowledgeAsync([delivery.MessageId]);
+    }
+
+    /// <summary>The dead-letter stream's entries as field -> value maps, oldest first.</summary>
+    public async Task<IReadOnlyList<IReadOnlyDictionary<string, string>>> ReadDeadAsync() =>
+        (await _db.StreamRangeAsync(_options.DeadStream)).Select(e => (IReadOnlyDictionary<string, string>)e.Values
+            .ToDictionary(v => v.Name.ToString(), v => v.Value.ToString())).ToList();
 
     public Task<long> AcknowledgeAsync(IReadOnlyList<string> messageIds) =>
         _db.StreamAcknowledgeAsync(_options.Stream, _options.Group, messageIds.Select(id => (RedisValue)id).ToArray());

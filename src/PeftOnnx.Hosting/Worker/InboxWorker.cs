@@ -13,8 +13,10 @@ namespace PeftOnnx.Hosting.Worker;
 /// <summary>
 /// The hosted inbox worker: watches the inbox folders, scores new and changed documents through the
 /// <see cref="ScoringPipeline"/>, and once a result is committed moves the input to processed/ (or leaves it, marked in
-/// the ledger); rejected and failed documents go to failed/ with a reason file. Stopping the host lets the batches
-/// already claimed finish writing; everything else is picked up again at the next start.
+/// the ledger); rejected and failed documents go to failed/ with a reason file, and so do symbolic links that lead out
+/// of the inbox (unless Worker:FollowSymlinks). Inputs keep their names in processed/ and failed/ unless an earlier
+/// input took it (<see cref="FreeName"/>). Stopping the host lets the batches already claimed finish writing;
+/// everything else is picked up again at the next start.
 /// </summary>
 public sealed class InboxWorker(
     IOptions<WorkerOptions> options, ITextScorer scorer, SqliteLedger ledger, IResultWriter writer, HostingMetrics metrics,
@@ -31,8 +33,15 @@ public sealed class InboxWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pipeline = new ScoringPipeline(scorer, ledger, writer, _options.ToPipelineOptions(), Settle, logger, metrics, "inbox");
-        pipeline.Recover();
+        var pipeline = new ScoringPipeline(scorer, ledger, writer, _options.ToPipelineOptions(), Settle, logger, metrics, "inbox", readiness: readiness);
+        try
+        {
+            pipeline.Recover(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
         var roots = _options.Inbox.Select(Path.GetFullPath).ToArray();
         logger.LogInformation("Watching {Inboxes} with {Model}; results to {Results}, ledger {Ledger}",
             string.Join(", ", roots), scorer.ModelId, _options.ResultsPath, ledger.DatabasePath);
@@ -43,7 +52,14 @@ public sealed class InboxWorker(
             var prefix = roots.Length > 1 ? Path.GetFileName(root) + "/" : "";
             var watcher = new InboxWatcher(root, TimeSpan.FromMilliseconds(_options.SettleMs), TimeSpan.FromSeconds(_options.RescanSeconds), logger);
             return watcher.RunAsync(
-                async (path, ct) => await pipeline.SubmitAsync(new WorkItem(path, prefix + DocumentIds.For(root, path)), ct),
+                async (path, ct) =>
+                {
+                    var item = new WorkItem(path, prefix + DocumentIds.For(root, path));
+                    if (!_options.FollowSymlinks && LinkLeavingInbox(root, item) is { } refusal)
+                        SetAside(item, refusal, 1);
+                    else
+                        await pipeline.SubmitAsync(item, ct);
+                },
                 stoppingToken);
         }).ToList();
         readiness.MarkReady(nameof(InboxWorker));
@@ -71,8 +87,7 @@ public sealed class InboxWorker(
         }
         if (outcome.IsUnscorable)
         {
-            logger.LogWarning("Not scored {DocId}: {Reason}", item.DocId, outcome.FirstProblem);
-            _failed.Park(item.Path, item.DocId, outcome.FirstProblem ?? "not scorable", outcome.Rejected + outcome.Failed);
+            SetAside(item, outcome.FirstProblem ?? "not scorable", outcome.Rejected + outcome.Failed);
             return;
         }
         if (!outcome.IsComplete)
@@ -84,14 +99,43 @@ public sealed class InboxWorker(
             MoveToProcessed(item);
     }
 
+    /// <summary>The reason to refuse a symbolic link whose target is outside the inbox, or null.</summary>
+    private static string? LinkLeavingInbox(string root, WorkItem item)
+    {
+        try
+        {
+            return InboxLinks.TargetOutside(root, item.Path) is { } target
+                ? $"a symbolic link to {target}, outside the inbox; links that leave the inbox are refused (pass --follow-symlinks, Worker:FollowSymlinks, to score them)"
+                : null;
+        }
+        catch (IOException e)
+        {
+            return $"a symbolic link that cannot be resolved: {e.Message}";
+        }
+    }
+
+    private void SetAside(WorkItem item, string reason, int attempts)
+    {
+        logger.LogWarning("Not scored {DocId}: {Reason}", item.DocId, reason);
+        try
+        {
+            _failed.Park(item.Path, item.DocId, reason, attempts);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk: the input stays in the inbox and the next rescan sets it aside again.
+            logger.LogWarning("Could not move {DocId} to {Failed}: {Error}", item.DocId, _failed.Directory, e.Message);
+        }
+    }
+
     private void MoveToProcessed(WorkItem item)
     {
-        var target = Path.Combine(_options.ProcessedPath, item.DocId);
+        var target = FreeName.For(DocumentIds.PathUnder(_options.ProcessedPath, item.DocId));
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            if (File.Exists(item.Path))
-                File.Move(item.Path, target, overwrite: true);
+            if (FreeName.Exists(item.Path))
+                FreeName.Move(item.Path, target);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -57,8 +57,14 @@ public sealed class WorkerOptions
     public long MaxDocumentBytes { get; set; } = 10 * 1024 * 1024;
     /// <summary>Full rescan period: the safety net for file-system events the watcher drops under load.</summary>
     public int RescanSeconds { get; set; } = 30;
-    /// <summary>A file is scored once it has not changed for this long (debounces files still being written).</summary>
+    /// <summary>
+    /// A file is scored once its size and modification time have stayed the same, as seen by the watcher, for this long
+    /// (a file still being written is not read half-way). Writers that pause longer mid-file should write under a
+    /// dot-name and rename it when done.
+    /// </summary>
     public int SettleMs { get; set; } = 500;
+    /// <summary>Score symbolic links in the inbox whose target is outside it (refused by default: they go to failed/).</summary>
+    public bool FollowSymlinks { get; set; }
 
     public string OutboxPath => Path.GetFullPath(Outbox ?? throw new InvalidOperationException(
         "no outbox: set Worker:Outbox (or pass --outbox <dir>) to the folder that receives results."));

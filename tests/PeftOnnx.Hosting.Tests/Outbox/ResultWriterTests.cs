@@ -1,5 +1,6 @@
 using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Tests.Support;
+using PeftOnnx.Hosting.Worker;
 
 namespace PeftOnnx.Hosting.Tests.Outbox;
 
@@ -80,6 +81,57 @@ public sealed class ResultWriterTests : IDisposable
         Assert.False(File.Exists(input));
         Assert.True(File.Exists(_temp.Combine("failed", "x", "bad.bin")));
         Assert.Contains("reason: binary (NUL byte at offset 0)", File.ReadAllText(reasonFile), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Jsonl_append_that_failed_half_way_is_cut_before_the_next_so_a_retried_batch_is_written_once()
+    {
+        var file = _temp.Combine("results.jsonl");
+        using var writer = new JsonlResultWriter(file);
+        writer.Write([Record("a.txt", "h1")]);
+        // What a write cut short by a full disk leaves: one whole record of the batch and half of the next.
+        var whole = File.ReadAllText(file).Replace("a.txt", "b.txt", StringComparison.Ordinal);
+        File.AppendAllText(file, whole + "{\"doc_id\":\"c.txt\",\"con");
+
+        writer.Write([Record("b.txt", "h1"), Record("c.txt", "h2")]);
+        Assert.Equal(["a.txt", "b.txt", "c.txt"], JsonlResultWriter.ReadKeys(file).Select(k => k.DocId));
+        Assert.Equal(3, File.ReadAllLines(file).Length);
+    }
+
+    [Theory]
+    [InlineData("../../evil", "'..' segment")]
+    [InlineData("a/../../evil", "'..' segment")]
+    [InlineData("/etc/cron.d/evil", "absolute path")]
+    [InlineData("a//b", "empty path segment")]
+    [InlineData("a\\..\\..\\evil", "'..' segment")]
+    [InlineData("line\nbreak", "control character")]
+    [InlineData("", "empty")]
+    public void Ids_that_are_not_plain_relative_paths_never_name_a_file(string docId, string problem)
+    {
+        Assert.Contains(problem, DocumentIds.Problem(docId), StringComparison.Ordinal);
+        var writer = new JsonFileResultWriter(_temp.Combine("results"));
+        var error = Assert.Throws<ArgumentException>(() => writer.Write([Record(docId, "0123456789abcdef")]));
+        Assert.Contains("cannot name a file", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new FailedArea(_temp.Combine("outbox", "failed")).Park(_temp.Combine("x.txt"), docId, "bad", 1));
+        // Nothing was written anywhere: not in the outbox, not next to it, not above it.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_temp.Path, "*", SearchOption.AllDirectories));
+        Assert.Null(DocumentIds.Problem("sub/dir/doc.txt#L3"));
+    }
+
+    [Fact]
+    public void Failed_area_keeps_two_inputs_with_the_same_name()
+    {
+        var area = new FailedArea(_temp.Combine("failed"));
+        foreach (var content in new[] { "first", "second" })
+        {
+            var input = _temp.Combine("in", "bad.bin");
+            Directory.CreateDirectory(Path.GetDirectoryName(input)!);
+            File.WriteAllText(input, content);
+            area.Park(input, "bad.bin", $"reason {content}", attempts: 1);
+        }
+        Assert.Equal("first", File.ReadAllText(_temp.Combine("failed", "bad.bin")));
+        Assert.Equal("second", File.ReadAllText(_temp.Combine("failed", "bad.1.bin")));
+        Assert.Contains("reason second", File.ReadAllText(_temp.Combine("failed", "bad.1.bin.reason.txt")), StringComparison.Ordinal);
     }
 
     public void Dispose() => _temp.Dispose();

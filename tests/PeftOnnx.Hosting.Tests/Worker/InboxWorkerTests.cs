@@ -59,8 +59,9 @@ public sealed class InboxWorkerTests : IDisposable
         Assert.All(results, r => Assert.Equal("note.txt", r.DocId));
         Assert.NotEqual(results[0].ContentHash, results[1].ContentHash);
         Assert.True(File.Exists(path));
+        // The result is written before its ledger row commits: wait for the commit rather than race it.
         var ledger = host.Services.GetRequiredService<SqliteLedger>();
-        Assert.Equal(2, ledger.All().Count(r => r.Status == DocumentStatus.Done));
+        await Poll.UntilAsync(() => ledger.All().Count(r => r.Status == DocumentStatus.Done) == 2, Bound, () => "both versions done in the ledger");
     }
 
     [Fact]
@@ -87,6 +88,79 @@ public sealed class InboxWorkerTests : IDisposable
         var result = Assert.Single(ResultFiles.ReadJsonl(Results));
         var expected = PeftOnnx.Hosting.Pipeline.ContentHash.Of(string.Concat(Enumerable.Range(0, 10).Select(i => $"part {i} ")));
         Assert.Equal(expected, result.ContentHash);
+    }
+
+    [Fact]
+    public async Task A_second_input_with_the_same_name_is_kept_next_to_the_first_in_processed()
+    {
+        Directory.CreateDirectory(_temp.Combine("inbox"));
+        await using var host = await ServeHostFixture.StartAsync(Settings("Move"));
+        File.WriteAllText(_temp.Combine("inbox", "report.txt"), "the first report");
+        await Poll.UntilAsync(() => File.Exists(_temp.Combine("outbox", "processed", "report.txt")), Bound, () => "the first report processed");
+        File.WriteAllText(_temp.Combine("inbox", "report.txt"), "the second report, same name");
+        await Poll.UntilAsync(() => File.Exists(_temp.Combine("outbox", "processed", "report.1.txt")), Bound, () => "the second report processed");
+
+        Assert.Equal("the first report", File.ReadAllText(_temp.Combine("outbox", "processed", "report.txt")));
+        Assert.Equal("the second report, same name", File.ReadAllText(_temp.Combine("outbox", "processed", "report.1.txt")));
+        Assert.Equal(2, ResultFiles.ReadJsonl(Results).Count(r => r.DocId == "report.txt"));
+    }
+
+    [Fact]
+    public async Task A_file_written_in_bursts_with_old_time_stamps_is_scored_once_whole()
+    {
+        // A copy that preserves time stamps, or a writer on a host whose clock lags, leaves the modification time far in
+        // the past while the file still grows: only size and time stamp staying the same for the settle time count.
+        Directory.CreateDirectory(_temp.Combine("inbox"));
+        var settings = Settings("Move");
+        settings["Worker:SettleMs"] = "1500";
+        await using var host = await ServeHostFixture.StartAsync(settings);
+        var path = _temp.Combine("inbox", "copied.txt");
+        var parts = Enumerable.Range(0, 8).Select(i => $"burst {i} of a copied file. ").ToArray();
+        foreach (var part in parts)
+        {
+            await File.AppendAllTextAsync(path, part);
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-1));
+            await Task.Delay(400);
+        }
+        await Poll.UntilAsync(() => File.Exists(_temp.Combine("outbox", "processed", "copied.txt")), Bound, () => "the copied file processed");
+        await Task.Delay(1500);
+        var result = Assert.Single(ResultFiles.ReadJsonl(Results));
+        Assert.Equal(PeftOnnx.Hosting.Pipeline.ContentHash.Of(string.Concat(parts)), result.ContentHash);
+    }
+
+    [Fact]
+    public async Task A_symbolic_link_leading_out_of_the_inbox_is_refused_unless_links_are_followed()
+    {
+        var secret = _temp.Combine("elsewhere", "secret.txt");
+        Directory.CreateDirectory(Path.GetDirectoryName(secret)!);
+        File.WriteAllText(secret, "a file the inbox writer should not get scored");
+        Directory.CreateDirectory(_temp.Combine("inbox"));
+        File.CreateSymbolicLink(_temp.Combine("inbox", "link.txt"), secret);
+        // A link to a folder inside the inbox does not make a way out either.
+        Directory.CreateSymbolicLink(_temp.Combine("inbox", "up"), _temp.Combine("elsewhere"));
+        File.WriteAllText(_temp.Combine("inbox", "plain.txt"), "an ordinary document");
+
+        await using (var host = await ServeHostFixture.StartAsync(Settings("Move")))
+        {
+            await Poll.UntilAsync(() => File.Exists(_temp.Combine("outbox", "failed", "link.txt.reason.txt"))
+                && File.Exists(_temp.Combine("outbox", "processed", "plain.txt")), Bound, () => "link.txt refused and plain.txt processed");
+        }
+        var reason = File.ReadAllText(_temp.Combine("outbox", "failed", "link.txt.reason.txt"));
+        Assert.Contains($"a symbolic link to {secret}, outside the inbox", reason, StringComparison.Ordinal);
+        Assert.Contains("--follow-symlinks", reason, StringComparison.Ordinal);
+        Assert.Equal(["plain.txt"], ResultFiles.ReadJsonl(Results).Select(r => r.DocId));
+        // The link was moved, never its target.
+        Assert.NotNull(new FileInfo(_temp.Combine("outbox", "failed", "link.txt")).LinkTarget);
+        Assert.True(File.Exists(secret));
+
+        File.CreateSymbolicLink(_temp.Combine("inbox", "trusted.txt"), secret);
+        var settings = Settings("Move");
+        settings["Worker:FollowSymlinks"] = "true";
+        await using (var host = await ServeHostFixture.StartAsync(settings))
+        {
+            await Poll.UntilAsync(() => ResultFiles.ReadJsonl(Results).Any(r => r.DocId == "trusted.txt"), Bound, () => "the followed link scored");
+        }
+        Assert.Equal(PeftOnnx.Hosting.Pipeline.ContentHash.Of(File.ReadAllText(secret)), ResultFiles.ReadJsonl(Results).Single(r => r.DocId == "trusted.txt").ContentHash);
     }
 
     public void Dispose() => _temp.Dispose();

@@ -20,6 +20,7 @@ internal static class ServeCommand
         var urls = new Option<string?>("--urls") { Description = $"HTTP API address (default {ServeHost.DefaultUrl}); 'none' turns the API off. Urls." };
         var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File of API keys, one a line: HTTP requests must send one (Authorization: Bearer <key> or X-Api-Key). Http:ApiKeyFile." };
         var format = new Option<string?>("--format") { Description = "jsonl (one appended file) or json-files (one file per document; needed for --redis). Worker:OutboxFormat." };
+        var followSymlinks = new Option<bool?>("--follow-symlinks") { Description = "Score symbolic links in the inbox that lead outside it (refused by default: moved to failed/ with the reason). Worker:FollowSymlinks." };
         var processed = new Option<string?>("--processed") { Description = "move (to <outbox>/processed, the default) or mark (leave in place; the ledger marks it). Worker:Processed." };
         var device = new Option<string?>("--device") { Description = "auto (CUDA if it loads, else CPU, with the reason logged), cpu or cuda. Worker:Device." };
         var deviceId = new Option<int?>("--device-id") { Description = "CUDA device ordinal. Worker:DeviceId." };
@@ -37,7 +38,7 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run the worker: score documents dropped into inbox folders, consume a Redis queue, and answer HTTP (POST /v1/classify, /v1/embed; GET /v1/adapters, /healthz, /readyz, /metrics).")
         {
-            model, adapter, adaptersDir, inbox, outbox, urls, apiKeyFile, format, processed, device, deviceId, gpuMemory, spin, batchSize, labels, redis, consumer, config, scorer,
+            model, adapter, adaptersDir, inbox, outbox, urls, apiKeyFile, format, processed, followSymlinks, device, deviceId, gpuMemory, spin, batchSize, labels, redis, consumer, config, scorer,
         };
         // Unrecognised tokens are configuration arguments (--Worker:RescanSeconds=5, --Http:MaxBatch=64).
         command.TreatUnmatchedTokensAsErrors = false;
@@ -58,6 +59,7 @@ internal static class ServeCommand
             Set("Worker:Outbox", result.GetValue(outbox));
             Set("Worker:OutboxFormat", result.GetValue(format)?.Replace("-", "", StringComparison.Ordinal));
             Set("Worker:Processed", result.GetValue(processed));
+            Set("Worker:FollowSymlinks", result.GetValue(followSymlinks)?.ToString());
             Set("Worker:Device", result.GetValue(device));
             Set("Worker:DeviceId", result.GetValue(deviceId)?.ToString());
             Set("Worker:GpuMemoryLimitMb", result.GetValue(gpuMemory)?.ToString());
