@@ -16,7 +16,7 @@ public sealed class QueueDeadLetterTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
-    [Fact]
+    [SkippableFact]
     public async Task Bad_jobs_are_dead_lettered_with_a_reason_and_never_stop_the_worker()
     {
         using var redis = await RedisServer.StartAsync();

@@ -16,7 +16,7 @@ public sealed class DiskFullTests(ITestOutputHelper output)
     private const int Documents = 600;
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
 
-    [Fact]
+    [SkippableFact]
     public async Task Disk_full_mid_run_then_space_freed_scores_every_document_exactly_once_without_a_restart()
     {
         using var temp = new TempFolder("diskfull");
