@@ -139,7 +139,7 @@ public static class ServeHost
             var urls = app.Configuration["Urls"] is { Length: > 0 } configured ? configured : app.Configuration["ASPNETCORE_URLS"] is { Length: > 0 } env ? env : DefaultUrl;
             if (!apiKeys!.Required && !ListensOnLoopbackOnly(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
                 app.Logger.LogWarning("The HTTP API listens on {Urls} without API keys: whoever reaches it can use it. Set --api-key-file (Http:ApiKeyFile).", urls);
-            app.UseJsonStatusPages();
+            app.UseJsonErrorPages();
             app.UseApiKeys(apiKeys, http);
             app.MapPeftOnnxApi();
             app.MapPrometheusScrapingEndpoint("/metrics");

@@ -2,6 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Hosting.Tests.Support;
 
@@ -112,6 +116,23 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(code, body.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task An_exception_that_escapes_an_endpoint_gets_500_with_a_json_body()
+    {
+        await using var app = ServeHost.Build([], new Dictionary<string, string?> { ["Worker:Scorer"] = "hash", ["Urls"] = "http://127.0.0.1:0" });
+        app.MapGet("/v1/throws", (Func<string>)(() => throw new InvalidOperationException("the \"model\" broke")));
+        await app.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        var response = await client.GetAsync("/v1/throws");
+        await app.StopAsync();
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var raw = await response.Content.ReadAsStringAsync();
+        using var body = JsonDocument.Parse(raw);
+        Assert.Equal("internal_error", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("the \\\"model\\\" broke", raw, StringComparison.Ordinal);
     }
 
     [Fact]
