@@ -58,10 +58,15 @@ public abstract record PeftAdapterConfig
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(RegularFile.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            // A key given twice is refused here rather than failing later when the object is first read.
+            node = JsonNode.Parse(RegularFile.ReadAllText(path), documentOptions: new JsonDocumentOptions
+            {
+                AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, AllowDuplicateProperties = false,
+            });
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // The duplicate check reads property names, and throws InvalidOperationException for a lone "\ud800" escape.
             throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e);
         }
         return node as JsonObject
@@ -72,7 +77,15 @@ public abstract record PeftAdapterConfig
     public static PeftAdapterConfig Parse(JsonObject json, string source)
     {
         ArgumentNullException.ThrowIfNull(json);
-        var peftType = json["peft_type"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        string? peftType;
+        try
+        {
+            peftType = json["peft_type"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw NotUnicode(source, e);
+        }
         if (peftType is null)
             throw new InvalidDataException($"{source} has no string `peft_type`; supported types: {string.Join(", ", SupportedPeftTypes)}.");
         if (!ConfigTypes.TryGetValue(peftType, out var type))
@@ -83,12 +96,16 @@ public abstract record PeftAdapterConfig
         PeftAdapterConfig config;
         try
         {
-            config = (PeftAdapterConfig)(json.Deserialize(type, PeftJson.Options)
+            config = (PeftAdapterConfig)(json.Deserialize(type, PeftJson.ReadOptions)
                 ?? throw new InvalidDataException($"{source} holds JSON null."));
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{source}: {peftType} config field {e.Path} is invalid: {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw NotUnicode(source, e);
         }
         try
         {
@@ -107,6 +124,10 @@ public abstract record PeftAdapterConfig
         Validate();
         PeftJson.Save<object>(path, this);
     }
+
+    // A parsed JsonNode checks a string's escapes only when it is read: a lone "\ud800" fails there, not in Parse.
+    private static InvalidDataException NotUnicode(string source, InvalidOperationException e) =>
+        new($"{source} holds a string that is not valid Unicode: {e.Message}", e);
 
     /// <summary>The error every validation throws: "`r` should be positive, got 0".</summary>
     protected static InvalidDataException Invalid(string message) => new(message);

@@ -17,6 +17,12 @@ public static class PeftJson
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
+    /// <summary>
+    /// <see cref="Options"/> for reading files from outside: a JSON null for a property whose type is not nullable is an
+    /// error naming the property, instead of a null that fails later, far from the file.
+    /// </summary>
+    public static JsonSerializerOptions ReadOptions { get; } = new(Options) { RespectNullableAnnotations = true };
+
     /// <summary>Reads a JSON file into <typeparamref name="T"/>, naming the file in any error.</summary>
     public static T Load<T>(string path)
     {
@@ -25,7 +31,7 @@ public static class PeftJson
         try
         {
             using var stream = RegularFile.OpenRead(path);
-            return JsonSerializer.Deserialize<T>(stream, Options)
+            return JsonSerializer.Deserialize<T>(stream, ReadOptions)
                 ?? throw new InvalidDataException($"{path} holds JSON null, expected a {typeof(T).Name}.");
         }
         catch (JsonException e)

@@ -148,13 +148,16 @@ public sealed class SafeTensorFile : IDisposable
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(headerBytes);
+            // A tensor name given twice would leave two entries for one name: refuse it.
+            doc = JsonDocument.Parse(headerBytes, new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // The duplicate check reads property names, and throws InvalidOperationException for a lone "\ud800" escape.
             throw new InvalidDataException($"{path}: header is not valid JSON ({e.Message}).", e);
         }
         using (doc)
+        try
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{path}: header must be a JSON object, got {doc.RootElement.ValueKind}.");
@@ -176,6 +179,11 @@ public sealed class SafeTensorFile : IDisposable
             tensors.Sort((a, b) => a.Begin.CompareTo(b.Begin));
             return (tensors, metadata, dataStart);
         }
+        catch (InvalidOperationException e)
+        {
+            // JsonDocument checks strings only when they are read: invalid UTF-8 or a lone surrogate escape ("\ud800").
+            throw new InvalidDataException($"{path}: header holds a string that is not valid Unicode ({e.Message}).", e);
+        }
     }
 
     private static SafeTensorInfo ParseEntry(string path, JsonProperty entry)
@@ -192,11 +200,12 @@ public sealed class SafeTensorFile : IDisposable
         var i = 0;
         foreach (var d in shapeEl.EnumerateArray())
         {
-            if (!d.TryGetInt64(out var dim) || dim < 0)
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var dim) || dim < 0)
                 throw new InvalidDataException($"{path}: tensor '{entry.Name}' has an invalid dimension {d.GetRawText()}.");
             shape[i++] = dim;
         }
-        if (!offEl[0].TryGetInt64(out var begin) || !offEl[1].TryGetInt64(out var end) || begin < 0 || end < begin)
+        if (offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
+            || !offEl[0].TryGetInt64(out var begin) || !offEl[1].TryGetInt64(out var end) || begin < 0 || end < begin)
             throw new InvalidDataException($"{path}: tensor '{entry.Name}' has invalid data_offsets {offEl.GetRawText()}.");
         var info = new SafeTensorInfo(entry.Name, dtype, shape, begin, end);
         long expected;

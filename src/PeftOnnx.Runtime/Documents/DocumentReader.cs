@@ -138,8 +138,9 @@ public sealed class DocumentReader
             CollectStrings(root, strings);
             return NonBlank(path, string.Join('\n', strings));
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // JsonDocument checks a string's escapes only when it is read: "\ud800" alone fails in GetString.
             return DocumentText.Skipped(path, $"invalid JSON: {e.Message}");
         }
     }
@@ -183,7 +184,7 @@ public sealed class DocumentReader
                     ? NonBlank(id, field.GetString()!)
                     : DocumentText.Skipped(id, $"line is not a JSON object with a string \"{_options.TextField}\" field");
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 result = DocumentText.Skipped(id, $"invalid JSON: {e.Message}");
             }

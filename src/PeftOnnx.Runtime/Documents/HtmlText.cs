@@ -7,7 +7,9 @@ namespace PeftOnnx.Runtime.Documents;
 /// <summary>
 /// The readable text of an HTML page: script, style, head metadata and comments removed, block elements
 /// turned into line breaks, other tags dropped, entities decoded, whitespace collapsed. Not a full HTML
-/// parser; enough for documents whose words are what a classifier needs.
+/// parser; enough for documents whose words are what a classifier needs. Every pattern runs on the non-backtracking
+/// engine, so the time is linear in the page's length: with backtracking, thousands of unclosed "&lt;script&gt;" or
+/// "&lt;!--" made each one scan to the end of the page (32 KB of them took 5 s, growing with the square of the length).
 /// </summary>
 public static partial class HtmlText
 {
@@ -24,18 +26,22 @@ public static partial class HtmlText
         return string.Join('\n', lines);
     }
 
-    [GeneratedRegex("<!--.*?-->", RegexOptions.Singleline)]
+    [GeneratedRegex("<!--.*?-->", RegexOptions.Singleline | RegexOptions.NonBacktracking)]
     private static partial Regex Comments();
 
-    [GeneratedRegex(@"<(script|style|noscript|template|head|svg)\b[^>]*>.*?</\1\s*>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    // One alternative per element: the non-backtracking engine has no backreferences.
+    [GeneratedRegex(
+        @"<script\b[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>|<noscript\b[^>]*>.*?</noscript\s*>"
+        + @"|<template\b[^>]*>.*?</template\s*>|<head\b[^>]*>.*?</head\s*>|<svg\b[^>]*>.*?</svg\s*>",
+        RegexOptions.Singleline | RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex InvisibleElements();
 
-    [GeneratedRegex(@"</?(p|div|br|h[1-6]|li|ul|ol|tr|td|th|table|section|article|header|footer|pre|blockquote|title|dd|dt)\b[^>]*>", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"</?(p|div|br|h[1-6]|li|ul|ol|tr|td|th|table|section|article|header|footer|pre|blockquote|title|dd|dt)\b[^>]*>", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex BlockBoundaries();
 
-    [GeneratedRegex("<[^>]*>", RegexOptions.Singleline)]
+    [GeneratedRegex("<[^>]*>", RegexOptions.Singleline | RegexOptions.NonBacktracking)]
     private static partial Regex Tags();
 
-    [GeneratedRegex(@"[ \t\r\f\v\u00a0]+")]
+    [GeneratedRegex(@"[ \t\r\f\v\u00a0]+", RegexOptions.NonBacktracking)]
     private static partial Regex Spaces();
 }

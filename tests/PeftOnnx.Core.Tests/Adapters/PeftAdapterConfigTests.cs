@@ -73,6 +73,24 @@ public sealed class PeftAdapterConfigTests : IDisposable
             Assert.Contains(t, e.Message);
     }
 
+    [Theory]
+    // Found by fuzzing (tests/PeftOnnx.Fuzz/corpus/adapter-config/crash-*): ArgumentException and InvalidOperationException.
+    [InlineData("{\"peft_type\": \"LORA\", \"r\": 8, \"r\": 4}", "not valid JSON")]
+    [InlineData("{\"peft_type\": \"LORA\", \"target_modules\": [\"query\\ud800\"]}", "not valid Unicode")]
+    [InlineData("{\"peft_type\": \"\\udc00\"}", "not valid Unicode")]
+    [InlineData("{\"peft_type\": \"LORA\", \"\\ud800\": 1, \"\\ud800\": 2}", "not valid JSON")]
+    // NullReferenceException in Validate: a null for a field whose type is not nullable is refused while reading.
+    [InlineData("{\"peft_type\": \"LORA\", \"r\": 8, \"target_modules\": [\"query\"], \"rank_pattern\": null}", "rank_pattern")]
+    [InlineData("{\"peft_type\": \"LORA\", \"r\": 8, \"target_modules\": [\"query\"], \"bias\": null}", "bias")]
+    public void Duplicate_keys_and_lone_surrogates_are_format_errors(string json, string expected)
+    {
+        var path = Path.Combine(_dir, PeftAdapterConfig.FileName);
+        File.WriteAllText(path, json);
+        var e = Assert.Throws<InvalidDataException>(() => PeftAdapterConfig.Load(path));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains(path, e.Message);
+    }
+
     [Fact]
     public void Missing_peft_type_is_refused()
     {

@@ -77,6 +77,13 @@ public sealed class SafeTensorFileTests : IDisposable
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", "truncated")]
     [InlineData("not json", "not valid JSON")]
     [InlineData("[1,2]", "must be a JSON object")]
+    // Found by fuzzing (tests/PeftOnnx.Fuzz/corpus/safetensors/crash-*): each threw InvalidOperationException.
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[\"0\",4]}}", "invalid data_offsets")]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[\"1\"],\"data_offsets\":[0,4]}}", "invalid dimension \"1\"")]
+    [InlineData("{\"__metadata__\":{\"\\ud800note\":\"x\"}}", "not valid JSON")]
+    [InlineData("{\"w\":{\"dtype\":\"\\udc00\",\"shape\":[],\"data_offsets\":[0,4]}}", "not valid Unicode")]
+    [InlineData("{\"w\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]},\"w\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}", "not valid JSON")]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", "too large")]
     public void Refuses_lying_headers(string header, string expected)
     {
         var path = Path.Combine(_dir, "lie.safetensors");
@@ -88,6 +95,19 @@ public sealed class SafeTensorFileTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => SafeTensorFile.Open(path));
         Assert.Contains(expected, e.Message);
         Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void Refuses_invalid_utf8_in_the_header()
+    {
+        // Found by fuzzing (corpus/safetensors/crash-invalid-utf8-name): a metadata key with a stray 0xFF byte.
+        var path = Path.Combine(_dir, "utf8.safetensors");
+        byte[] header = [.. "{\"__meta"u8, 0xFF, .. "ata__\":{}}"u8];
+        var bytes = new byte[8 + header.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)header.Length);
+        header.CopyTo(bytes, 8);
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("not valid", Assert.Throws<InvalidDataException>(() => SafeTensorFile.Open(path)).Message);
     }
 
     [Fact]

@@ -113,6 +113,26 @@ public sealed class DocumentReaderTests : IDisposable
     }
 
     [Fact]
+    public void Json_with_a_lone_surrogate_escape_is_skipped_not_thrown()
+    {
+        // Found by fuzzing (tests/PeftOnnx.Fuzz/corpus/document/crash-json-lone-surrogate): GetString threw InvalidOperationException.
+        Assert.StartsWith("invalid JSON", Single(_folder.File("s.json", "{\"text\": \"a\\ud800b\"}")).SkipReason);
+        var lines = _reader.Read(_folder.File("s.jsonl", "{\"text\": \"\\udc00\"}\n{\"text\": \"fine\"}\n")).ToList();
+        Assert.StartsWith("invalid JSON", lines[0].SkipReason);
+        Assert.Equal("fine", lines[1].Text);
+    }
+
+    [Fact]
+    public async Task Html_with_thousands_of_unclosed_tags_is_read_in_linear_time()
+    {
+        // Found by fuzzing: with backtracking regexes 32 KB of "<script>" took 5 s and the time grew with the square of the
+        // length, so a 10 MB page stalled a worker. 1 MB must finish far inside the bound (minutes before the fix).
+        var html = string.Concat(Enumerable.Repeat("<script><!--<p <head x", 50_000));
+        var extract = Task.Run(() => HtmlText.Extract(html));
+        Assert.Same(extract, await Task.WhenAny(extract, Task.Delay(TimeSpan.FromSeconds(60))));
+    }
+
+    [Fact]
     public void Jsonl_gives_one_document_per_line()
     {
         var path = _folder.File("docs.jsonl", "{\"text\": \"first\"}\n\n{\"id\": 2}\nnot json\n{\"text\": \"fourth\"}\n");
