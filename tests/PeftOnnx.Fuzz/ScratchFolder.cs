@@ -27,18 +27,6 @@ public sealed class ScratchFolder : IDisposable
         return path;
     }
 
-    /// <summary>Removes every file a previous input left, so inputs do not see each other's files.</summary>
-    public void Clear()
-    {
-        foreach (var entry in Directory.EnumerateFileSystemEntries(Path))
-        {
-            if (Directory.Exists(entry))
-                Directory.Delete(entry, recursive: true);
-            else
-                File.Delete(entry);
-        }
-    }
-
     public void Dispose()
     {
         if (Directory.Exists(Path))

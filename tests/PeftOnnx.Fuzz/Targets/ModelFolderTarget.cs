@@ -24,9 +24,11 @@ public sealed class ModelFolderTarget : FuzzTarget
     {
         if (input.Length < 3)
             return;
-        var manifestName = input[0] % 2 == 0 ? BundleManifest.FileName : ModelManifest.FileName;
+        var (manifestName, otherName) = input[0] % 2 == 0
+            ? (BundleManifest.FileName, ModelManifest.FileName)
+            : (ModelManifest.FileName, BundleManifest.FileName);
         var length = Math.Min(BinaryPrimitives.ReadUInt16LittleEndian(input[1..]), input.Length - 3);
-        _scratch.Clear();
+        File.Delete(Path.Combine(_scratch.Path, otherName)); // a bundle.json left by the last input would win over model.json
         _scratch.Write(manifestName, input.Slice(3, length));
         _scratch.Write("model.onnx", input[(3 + length)..]);
         _scratch.Write("vocab.txt", Vocab);
