@@ -1,17 +1,18 @@
-using System.Text.Json;
 using PeftOnnx.Hosting.Http;
-using PeftOnnx.Hosting.Outbox;
 
 namespace PeftOnnx.Fuzz.Targets;
 
-/// <summary>A POST /v1/classify or /v1/embed body, read as the API reads it.</summary>
+/// <summary>A POST /v1/classify or /v1/embed body, read and checked as the API does (<see cref="TextsRequestParser"/>).</summary>
 public sealed class HttpBodyTarget : FuzzTarget
 {
+    private static readonly HttpApiOptions Limits = new();
+
     public override string Name => "http-body";
 
     public override string Description => "a POST /v1/classify or /v1/embed request body";
 
-    public override void Run(ReadOnlySpan<byte> input) => JsonSerializer.Deserialize<TextsRequest>(input, ResultJson.Compact);
+    public override void Run(ReadOnlySpan<byte> input) => TextsRequestParser.Parse(input, Limits);
 
-    public override bool IsOwnFormatError(Exception exception) => exception is JsonException;
+    /// <summary>The parser's one refusal: a 400 or 413 answer naming the problem.</summary>
+    public override bool IsOwnFormatError(Exception exception) => exception is ApiRequestException;
 }
