@@ -171,6 +171,34 @@ public sealed class MicroBatcherTests
     }
 
     [Fact]
+    public async Task A_long_request_is_not_starved_by_a_steady_stream_of_short_ones()
+    {
+        using var scorer = new GatedScorer();
+        await using var batcher = new MicroBatcher(scorer, new HttpApiOptions { MaxBatch = 1, MaxWaitMs = 0, MaxTokensPerRequest = 1000 });
+        var shorts = new List<Task<IReadOnlyList<TextScore>>>();
+        var longScored = false;
+        // Every model call brings a new 5-token request, as a busy server would see.
+        scorer.OnCall = texts =>
+        {
+            longScored |= texts.Any(t => t.Length == 900);
+            if (!longScored && shorts.Count < 1000)
+                shorts.Add(batcher.ScoreAsync([$"s{shorts.Count:0000}"], CancellationToken.None));
+        };
+        var blocker = batcher.ScoreAsync(["blocker"], CancellationToken.None);
+        await scorer.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var longOne = batcher.ScoreAsync([new string('L', 900)], CancellationToken.None);
+        scorer.Open();
+        await longOne.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Tags: the blocker leaves virtual time at 7 and the long request at 907; the k-th short one is 12 + 5k. The long
+        // one goes once later arrivals' tags pass its own: after 179 short requests, its 900 tokens' worth.
+        var order = scorer.Calls.Select(call => call[0]).ToList();
+        Assert.Equal(180, order.FindIndex(t => t.Length == 900));
+        Assert.Equal(Enumerable.Range(0, 179).Select(k => $"s{k:0000}"), order.Skip(1).Take(179));
+        await Task.WhenAll([blocker, .. shorts]);
+    }
+
+    [Fact]
     public async Task The_texts_of_many_requests_share_batches_by_token_budget()
     {
         using var scorer = new GatedScorer();
@@ -244,6 +272,9 @@ public sealed class MicroBatcherTests
         /// <summary>Calls that stopped because their token was cancelled.</summary>
         public int CancelledCalls => Volatile.Read(ref _cancelledCalls);
 
+        /// <summary>Runs on every call before the gate, on the batcher's loop thread.</summary>
+        public Action<string[]>? OnCall { get; set; }
+
         public void Open() => _gate.Set();
 
         public PreparedText Prepare(string text) => new(text, [], text.Length);
@@ -253,7 +284,9 @@ public sealed class MicroBatcherTests
 
         public IReadOnlyList<TextScore> Score(IReadOnlyList<PreparedText> prepared, CancellationToken cancellationToken = default)
         {
-            Calls.Enqueue([.. prepared.Select(p => p.Text)]);
+            string[] texts = [.. prepared.Select(p => p.Text)];
+            Calls.Enqueue(texts);
+            OnCall?.Invoke(texts);
             if (Interlocked.Increment(ref _calls) == 1)
             {
                 Entered.SetResult();
