@@ -35,9 +35,10 @@ public sealed class BundlePropertyTests
     public void Model_folder_checks_end_in_a_folder_or_the_format_error()
     {
         var target = new ModelFolderTarget();
-        Gen.Select(Bundle, Gen.Byte.Array[0, 32]).Sample((manifest, model) =>
+        var vocab = Gen.OneOf(Gen.Const("[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n##s\n"u8.ToArray()), Gen.Byte.Array[0, 32]);
+        Gen.Select(Bundle, vocab, Gen.Byte.Array[0, 32]).Sample((manifest, vocabulary, model) =>
         {
-            var outcome = target.Check(SeedCorpus.ModelFolderInput(0, manifest, model));
+            var outcome = target.Check(ModelFolderTarget.Input(0, manifest, vocabulary, model));
             Assert.False(outcome.IsCrash, outcome.Error?.ToString());
         }, iter: 1000, threads: 1);
     }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Json;
@@ -72,8 +71,11 @@ public static class SeedCorpus
 
         var folders = Folder(corpusRoot, "model-folder");
         byte[] onnxHeader = [0x08, 0x07, 0x12, 0x07, 0x70, 0x79, 0x74, 0x6F, 0x72, 0x63, 0x68]; // ir_version 7, producer "pytorch"
-        File.WriteAllBytes(Path.Combine(folders, "seed-bundle"), ModelFolderInput(0, File.ReadAllBytes(Path.Combine(bundles, "seed-classifier")), onnxHeader));
-        File.WriteAllBytes(Path.Combine(folders, "seed-base-model"), ModelFolderInput(1, File.ReadAllBytes(Path.Combine(repoRoot, "models", "minilm-l6", "model.json")), onnxHeader));
+        var vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nserver\n##s\n"u8.ToArray();
+        File.WriteAllBytes(Path.Combine(folders, "seed-bundle"),
+            ModelFolderTarget.Input(0, File.ReadAllBytes(Path.Combine(bundles, "seed-classifier")), vocab, onnxHeader));
+        File.WriteAllBytes(Path.Combine(folders, "seed-base-model"),
+            ModelFolderTarget.Input(1, File.ReadAllBytes(Path.Combine(repoRoot, "models", "minilm-l6", "model.json")), vocab, onnxHeader));
 
         var bodies = Folder(corpusRoot, "http-body");
         File.WriteAllText(Path.Combine(bodies, "seed-texts"), """{"texts": ["first document", "second document"]}""");
@@ -92,17 +94,6 @@ public static class SeedCorpus
         byte Ext(string extension) => (byte)Array.IndexOf(DocumentTarget.Extensions, extension);
         File.WriteAllBytes(Path.Combine(documents, "seed-jsonl"), [Ext(".jsonl"), .. "{\"text\": \"one\"}\n\n{\"id\": 2}\nnot json\n"u8]);
         File.WriteAllBytes(Path.Combine(documents, "seed-csv"), [Ext(".csv"), .. "id,text\n1,\"quoted, with \"\"quotes\"\"\nand a line break\"\n2\n"u8]);
-    }
-
-    /// <summary>A <see cref="ModelFolderTarget"/> input: kind byte, uint16 manifest length, manifest, model.onnx bytes.</summary>
-    public static byte[] ModelFolderInput(byte kind, byte[] manifest, byte[] model)
-    {
-        var input = new byte[3 + manifest.Length + model.Length];
-        input[0] = kind;
-        BinaryPrimitives.WriteUInt16LittleEndian(input.AsSpan(1), checked((ushort)manifest.Length));
-        manifest.CopyTo(input, 3);
-        model.CopyTo(input, 3 + manifest.Length);
-        return input;
     }
 
     private static string Folder(string root, string target)
