@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-command GPU benchmark for the device machine (recipe: /work/shared/gpu/README.md). scripts/gpu-prepare.sh
+# One-command GPU benchmark for the device machine (recipe: ../shared/gpu/README.md). scripts/gpu-prepare.sh
 # builds the inputs and stages them; on the device, after `source /tmp/g/unstage.sh` (sets $APP, the self-contained
 # `peftonnx` publish, and $EXTRA, the staged files), run this script. Models are read from $MODELS (default
 # $EXTRA/artifacts/gpu/models): vocab.txt, model.onnx (the shipped fp32 model, the plain ONNX Runtime baseline) and

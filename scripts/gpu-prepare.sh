@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares scripts/gpu-bench.sh for the lent GPU machine (recipe: /work/shared/gpu/README.md), on this machine:
+# Prepares scripts/gpu-bench.sh for the lent GPU machine (recipe: ../shared/gpu/README.md), on this machine:
 # publishes the self-contained `peftonnx` with the CUDA provider, writes the model variants into
 # artifacts/gpu/models, and stages both with the recipe's stage.sh, which prints the device calls to make.
 # The last call runs: source /tmp/g/unstage.sh && bash $EXTRA/scripts/gpu-bench.sh
@@ -7,7 +7,9 @@
 #                                         all: also fp16.onnx, fused-fp16.onnx and cls-eln-fp16.onnx, more to transfer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stage=${STAGE:-/work/shared/gpu/stage.sh}
+# The recipe lives beside the checkout, in ../shared/gpu; STAGE names another stage.sh.
+stage=${STAGE:-../shared/gpu/stage.sh}
+[[ -f $stage ]] || { echo "gpu-prepare: $stage not found (the GPU recipe's stage.sh, beside the checkout); set STAGE=path/to/stage.sh" >&2; exit 1; }
 m=artifacts/gpu/models
 mkdir -p "$m"
 dotnet build export-tools/PeftOnnx.Export.Cli -c Release -v q -nologo

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PeftOnnx.Core.Models;
-using PeftOnnx.Runtime.Benchmarking;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Runtime.Tokenization;
 
 namespace PeftOnnx.Benchmarks;

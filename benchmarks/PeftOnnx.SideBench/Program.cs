@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.OrtAdapters;
 using PeftOnnx.Onnx.Export;
 using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Sessions;
-using PeftOnnx.SideBench;
 
 // peftonnx-sidebench <repo root> [repetitions] [batch] [sequence]
 // Side-graph serving costs on this machine: unmerged LoRA vs merged, mixed batches vs one adapter, adapter switching,
@@ -46,7 +46,7 @@ try
     using var mergedSession = new InferenceSession(Path.Combine(merged.Directory, "model.onnx"), Options());
 
     // 1. unmerged LoRA (side graph + OrtLoraAdapter) vs merged
-    var (tMerged, tSide, pairedSide) = AbTimer.Compare(
+    var (tMerged, tSide, pairedSide) = Compare(
         () => RunPlain(mergedSession, inputs),
         () => sideModel.Run(inputs, "lora_qv_r8"),
         repetitions);
@@ -58,13 +58,13 @@ try
     // 2. mixed batch: 8 different adapters in one run vs all rows one adapter (same mixed graph), and vs the side graph
     string?[] eight = [.. Enumerable.Range(0, batch).Select(i => $"tenant{i % 8}")];
     string?[] one = [.. Enumerable.Repeat<string?>("tenant0", batch)];
-    var (tOne, tEight, pairedEight) = AbTimer.Compare(() => mixedModel.RunMixed(inputs, one), () => mixedModel.RunMixed(inputs, eight), repetitions);
-    var (tSideOne, tMixedEight) = AbTimer.Medians(() => sideModel.Run(inputs, "tenant0"), () => mixedModel.RunMixed(inputs, eight), repetitions);
-    var grouped = AbTimer.Median([.. Enumerable.Range(0, 3).Select(_ => AbTimer.Time(() =>
+    var (tOne, tEight, pairedEight) = Compare(() => mixedModel.RunMixed(inputs, one), () => mixedModel.RunMixed(inputs, eight), repetitions);
+    var (tSideOne, tMixedEight, _) = Compare(() => sideModel.Run(inputs, "tenant0"), () => mixedModel.RunMixed(inputs, eight), repetitions);
+    var grouped = new AlternatingTimer(3, warmupCalls: 0).Measure([() =>
     {
         for (var k = 0; k < 8; k++)
             sideModel.Run(inputs.Rows([.. Enumerable.Range(0, batch).Where(i => i % 8 == k)]), $"tenant{k}");
-    }))]);
+    }])[0].Median;
     Console.WriteLine($"| mixed graph, 1 adapter for all rows | {tOne:F1} | {tokens / tOne * 1000:F0} | 1.00 |");
     Console.WriteLine($"| mixed graph, 8 adapters in one batch | {tEight:F1} | {tokens / tEight * 1000:F0} | {tOne / tEight:F3}x throughput (paired median {1 / pairedEight:F3}x) |");
     Console.WriteLine($"| side graph, 1 adapter (OrtLoraAdapter) | {tSideOne:F1} | {tokens / tSideOne * 1000:F0} | 1.00 |");
@@ -85,7 +85,7 @@ try
     var small = inputs.Rows([0]) with { };
     var shortRow = new SideInputs(small.InputIds[..16], small.AttentionMask[..16], small.TokenTypeIds[..16], 1, 16);
     var n = 0;
-    var (tSame, tSwitch) = AbTimer.Medians(
+    var (tSame, tSwitch, _) = Compare(
         () => { for (var i = 0; i < 20; i++) sideModel.Run(shortRow, "tenant0"); },
         () => { for (var i = 0; i < 20; i++) sideModel.Run(shortRow, $"tenant{n++ % 8}"); },
         repetitions);
@@ -132,6 +132,14 @@ try
 finally
 {
     Directory.Delete(work, recursive: true);
+}
+
+// Medians of A and B timed alternately by the shared timer, and the median of the paired B/A ratios (robust when the
+// shared host's speed drifts between pairs).
+static (double A, double B, double PairedRatio) Compare(Action a, Action b, int repetitions)
+{
+    var times = new AlternatingTimer(repetitions).Measure([a, b]);
+    return (times[0].Median, times[1].Median, LatencySummary.PairedRatio(times[0], times[1]));
 }
 
 static SessionOptions Options() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = PeftOnnx.Runtime.Sessions.MachineInfo.PhysicalCores, InterOpNumThreads = 1 };

@@ -9,8 +9,8 @@ public sealed class OnnxModelFileTests
     [Fact]
     public void Load_then_save_is_byte_identical_for_minilm()
     {
-        using var dir = new TempDir();
-        var saved = dir.File("model.onnx");
+        using var dir = new TempFolder();
+        var saved = dir.Combine("model.onnx");
 
         OnnxModelFile.Save(MiniLm.Model, saved);
 
@@ -23,8 +23,8 @@ public sealed class OnnxModelFileTests
     [Fact]
     public void External_data_round_trips_and_onnx_runtime_loads_it()
     {
-        using var dir = new TempDir();
-        var saved = dir.File("external.onnx");
+        using var dir = new TempFolder();
+        var saved = dir.Combine("external.onnx");
 
         OnnxModelFile.Save(MiniLm.Model, saved, new OnnxSaveOptions { ExternalData = ExternalDataMode.Always });
 
@@ -39,8 +39,8 @@ public sealed class OnnxModelFileTests
     [Fact]
     public void Missing_side_file_names_tensor_and_file()
     {
-        using var dir = new TempDir();
-        var saved = dir.File("external.onnx");
+        using var dir = new TempFolder();
+        var saved = dir.Combine("external.onnx");
         OnnxModelFile.Save(MiniLm.Model, saved, new OnnxSaveOptions { ExternalData = ExternalDataMode.Always });
         File.Delete(saved + ".data");
 
@@ -53,13 +53,13 @@ public sealed class OnnxModelFileTests
     [Fact]
     public void External_location_outside_the_model_folder_is_refused()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var model = TestGraphs.TinyMatMul();
         var tensor = model.Graph.Initializer[0];
         tensor.ClearRawData();
         tensor.DataLocation = TensorProto.Types.DataLocation.External;
         tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "../../etc/passwd" });
-        var path = dir.File("escape.onnx");
+        var path = dir.Combine("escape.onnx");
         OnnxModelFile.Save(model, path);
 
         var e = Assert.Throws<InvalidDataException>(() => OnnxModelFile.Load(path));
@@ -74,8 +74,8 @@ public sealed class OnnxModelFileTests
     [InlineData("text")]
     public void Corrupt_files_throw_InvalidDataException_naming_the_file(string kind)
     {
-        using var dir = new TempDir();
-        var path = dir.File($"{kind}.onnx");
+        using var dir = new TempFolder();
+        var path = dir.Combine($"{kind}.onnx");
         var original = File.ReadAllBytes(MiniLm.ModelPath);
         File.WriteAllBytes(path, kind switch
         {
@@ -94,10 +94,10 @@ public sealed class OnnxModelFileTests
     [Fact]
     public void Raw_data_size_mismatch_is_reported_with_the_tensor()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var model = TestGraphs.TinyMatMul();
         model.Graph.Initializer[0].Dims[0] = 5; // now says 5x2 floats, holds 2x2
-        var path = dir.File("mismatch.onnx");
+        var path = dir.Combine("mismatch.onnx");
         OnnxModelFile.Save(model, path);
 
         var e = Assert.Throws<InvalidDataException>(() => OnnxModelFile.Load(path));

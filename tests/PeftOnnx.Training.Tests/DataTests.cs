@@ -5,7 +5,7 @@ namespace PeftOnnx.Training.Tests;
 /// <summary>Training data readers, their error messages, the stratified split and length bucketing.</summary>
 public sealed class DataTests : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly TempFolder _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

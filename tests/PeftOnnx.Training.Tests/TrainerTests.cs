@@ -20,7 +20,7 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         VocabSize = 64, HiddenSize = 16, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 32, MaxPositionEmbeddings = 64,
     };
 
-    private readonly TempDir _dir = new();
+    private readonly TempFolder _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

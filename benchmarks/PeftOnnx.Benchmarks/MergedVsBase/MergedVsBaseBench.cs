@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Onnx.Export;
 
 namespace PeftOnnx.Benchmarks.MergedVsBase;
@@ -58,38 +58,28 @@ internal static class MergedVsBaseBench
         using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
         var feeds = new Dictionary<string, OrtValue> { ["input_ids"] = idsValue, ["attention_mask"] = maskValue, ["token_type_ids"] = typesValue };
 
-        double Time(InferenceSession session)
+        Action Runner(InferenceSession session)
         {
             var names = session.InputMetadata.Keys.ToList();
             var values = names.Select(n => feeds[n]).ToList();
-            using var runOptions = new RunOptions();
             var outputs = session.OutputMetadata.Keys.ToList();
-            var watch = Stopwatch.StartNew();
-            for (var r = 0; r < runsPerRound; r++)
+            return () =>
             {
+                using var runOptions = new RunOptions();
                 using var results = session.Run(runOptions, names, values, outputs);
-            }
-            return runsPerRound * batch / watch.Elapsed.TotalSeconds; // sequences per second
+            };
         }
 
-        Time(baseSession);
-        Time(mergedSession);
+        var times = new AlternatingTimer(rounds, runsPerRound).Measure([Runner(baseSession), Runner(mergedSession)]);
+        // Sequences per second of each round: its runsPerRound calls together.
+        List<double> Rates(LatencySummary summary) =>
+            [.. summary.Samples.Chunk(runsPerRound).Select(round => runsPerRound * batch / (round.Sum() / 1000))];
+        var baseRates = Rates(times[0]);
+        var mergedRates = Rates(times[1]);
         Console.WriteLine($"merged vs base, CPU, {threads} threads, batch {batch} x seq {seq}, {runsPerRound} runs per round, alternating");
         Console.WriteLine("round | base seq/s | merged seq/s | merged/base");
-        var baseRates = new List<double>();
-        var mergedRates = new List<double>();
-        for (var round = 1; round <= rounds; round++)
-        {
-            // Alternate which goes first so neither always follows the other.
-            double b, m;
-            if (round % 2 == 1)
-                (b, m) = (Time(baseSession), Time(mergedSession));
-            else
-                (m, b) = (Time(mergedSession), Time(baseSession));
-            baseRates.Add(b);
-            mergedRates.Add(m);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5} | {b,10:F1} | {m,12:F1} | {m / b,11:F3}"));
-        }
+        for (var round = 0; round < rounds; round++)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round + 1,5} | {baseRates[round],10:F1} | {mergedRates[round],12:F1} | {mergedRates[round] / baseRates[round],11:F3}"));
         // The median of per-round ratios compares neighbours in time, so slow drifts in machine load cancel.
         var pairedRatio = Median([.. mergedRates.Zip(baseRates, (m, b) => m / b)]);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -103,7 +93,8 @@ internal static class MergedVsBaseBench
 
     private static double Median(List<double> values)
     {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+        var summary = new LatencySummary();
+        values.ForEach(summary.Add);
+        return summary.Median;
     }
 }

@@ -4,6 +4,7 @@ using Onnx;
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Hashing;
+using PeftOnnx.Core.IO;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
 using PeftOnnx.Core.Numerics;
@@ -14,7 +15,7 @@ namespace PeftOnnx.Onnx.Export;
 
 /// <summary>
 /// Base model folder + PEFT adapter -> bundle folder (model.onnx with the adapter merged, the vocab, bundle.json).
-/// Everything is computed in memory first and written through <see cref="BundleFolder"/>, so a failure leaves no
+/// Everything is computed in memory first and written through <see cref="AtomicFolder"/>, so a failure leaves no
 /// output behind. Provenance (base and adapter sha256, the adapter config) goes into bundle.json and the ONNX
 /// metadata_props.
 /// </summary>
@@ -113,7 +114,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         WriteMetadata(model, bundle);
 
         progress?.Report($"writing {output}");
-        BundleFolder.Write(output, options.Force, tmp =>
+        AtomicFolder.Write(output, options.Force, "--force", tmp =>
         {
             OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
             File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));

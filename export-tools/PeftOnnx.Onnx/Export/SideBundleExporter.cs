@@ -4,6 +4,7 @@ using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Hashing;
+using PeftOnnx.Core.IO;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
 using PeftOnnx.Core.Numerics;
@@ -108,7 +109,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
         model.MetadataProps.Add(new StringStringEntryProto { Key = "peftonnx.base_model", Value = manifest.Name });
 
         progress?.Report($"writing {output}");
-        BundleFolder.Write(output, options.Force, tmp =>
+        AtomicFolder.Write(output, options.Force, "--force", tmp =>
         {
             OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
             File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Runtime.Tokenization;
 using PeftOnnx.Training.Data;
 using PeftOnnx.Training.Encoder;
@@ -13,8 +13,9 @@ namespace PeftOnnx.Training.Benchmarks;
 
 /// <summary>
 /// Training steps (forward, backward, clip, AdamW) against ONNX Runtime fp32 inference (CPU provider, all graph
-/// optimisations) on the same length-bucketed batches of real documents. Each batch is run by both, one after
-/// the other, so a shared machine's changing load hits both sides alike.
+/// optimisations) on the same length-bucketed batches of real documents, timed by the shared
+/// <see cref="AlternatingTimer"/>: each batch is run by both, one after the other, so a shared machine's changing
+/// load hits both sides alike.
 /// </summary>
 public static class TrainingThroughputBenchmark
 {
@@ -50,22 +51,22 @@ public static class TrainingThroughputBenchmark
         using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads, InterOpNumThreads = 1 };
         using var session = new InferenceSession(encoder.OnnxPath, sessionOptions);
 
-        // Warm-up on a batch that is not timed: the first AdamW step allocates its state, ORT plans its memory.
-        TrainStep(model, optimizer, trainable, examples, order[0], tokenizer.PadId);
-        Infer(session, examples, order[0], tokenizer.PadId);
-
-        var trainClock = new Stopwatch();
-        var inferClock = new Stopwatch();
+        // Warm-up on a batch that is not timed (the first AdamW step allocates its state, ORT plans its memory),
+        // then round r runs batch r + 1 through both.
+        var indices = order[0];
         long tokens = 0;
-        foreach (var indices in order.Skip(1).Take(batches))
-        {
-            inferClock.Start();
-            tokens += Infer(session, examples, indices, tokenizer.PadId);
-            inferClock.Stop();
-            trainClock.Start();
-            TrainStep(model, optimizer, trainable, examples, indices, tokenizer.PadId);
-            trainClock.Stop();
-        }
+        var timed = false;
+        var summaries = new AlternatingTimer(batches).Measure(
+            [
+                () =>
+                {
+                    var padded = Infer(session, examples, indices, tokenizer.PadId);
+                    if (timed)
+                        tokens += padded;
+                },
+                () => TrainStep(model, optimizer, trainable, examples, indices, tokenizer.PadId),
+            ],
+            round => (indices, timed) = (order[round + 1], true));
         return new ThroughputResult
         {
             Method = method.Name,
@@ -73,8 +74,8 @@ public static class TrainingThroughputBenchmark
             TrainablePercent = parameters.Percent,
             Batches = batches,
             Tokens = tokens,
-            TrainSeconds = trainClock.Elapsed.TotalSeconds,
-            InferenceSeconds = inferClock.Elapsed.TotalSeconds,
+            TrainSeconds = summaries[1].Total / 1000,
+            InferenceSeconds = summaries[0].Total / 1000,
             GradientCheckpointing = gradientCheckpointing,
             ModelLoadedBytes = loaded,
             TrainingPeakBytes = trainingPeak,

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using PeftOnnx.Runtime.Documents;
 
 namespace PeftOnnx.Training.Data;
 
@@ -66,9 +67,20 @@ public static class TextClassificationData
     private static List<LabeledText> ReadCsv(string path)
     {
         var rows = new List<LabeledText>();
-        using var reader = OpenText(path);
+        List<(int Line, string[] Fields)> records;
+        using (var reader = OpenText(path))
+        {
+            try
+            {
+                records = [.. CsvRecords.Parse(reader.ReadToEnd())];
+            }
+            catch (InvalidDataException e)
+            {
+                throw new DatasetFormatException($"{path}: {e.Message}.", e);
+            }
+        }
         int textColumn = -1, labelColumn = -1;
-        foreach (var (line, fields) in CsvRecords.Read(reader))
+        foreach (var (line, fields) in records)
         {
             if (textColumn < 0)
             {
@@ -79,11 +91,11 @@ public static class TextClassificationData
                     throw new DatasetFormatException($"{path}: the header [{string.Join(",", fields)}] needs a 'text' and a 'label' column.");
                 continue;
             }
-            if (fields.Count == 1 && fields[0].Length == 0)
+            if (fields is [""])
                 continue;
             var where = $"{path}:{line}";
-            if (fields.Count <= Math.Max(textColumn, labelColumn))
-                throw new DatasetFormatException($"{where} has {fields.Count} field(s); the header names {Math.Max(textColumn, labelColumn) + 1} or more.");
+            if (fields.Length <= Math.Max(textColumn, labelColumn))
+                throw new DatasetFormatException($"{where} has {fields.Length} field(s); the header names {Math.Max(textColumn, labelColumn) + 1} or more.");
             rows.Add(Row(fields[textColumn], fields[labelColumn], where));
         }
         if (textColumn < 0)

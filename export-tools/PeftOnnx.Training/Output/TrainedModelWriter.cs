@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.IO;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.SafeTensors;
 using PeftOnnx.Training.Encoder;
@@ -9,7 +10,7 @@ using PeftOnnx.Training.TrainingLoop;
 namespace PeftOnnx.Training.Output;
 
 /// <summary>
-/// Writes the result of a run into one folder, atomically (temporary folder, then rename):
+/// Writes the result of a run into one folder, atomically (<see cref="AtomicFolder"/>):
 /// PEFT methods as a PEFT adapter (adapter_config.json + adapter_model.safetensors with PEFT's key names),
 /// baselines (probe, full) as a transformers BertForSequenceClassification folder (config.json + model.safetensors);
 /// plus training.json, metrics.jsonl and training_curve.png.
@@ -18,13 +19,7 @@ public static class TrainedModelWriter
 {
     public static void Write(string directory, BertForSequenceClassification model, PeftMethod method, TrainingReport report, string? metricsPath, string? curvePath, bool overwrite)
     {
-        var target = Path.GetFullPath(directory);
-        if (Directory.Exists(target) && !overwrite)
-            throw new IOException($"{target} already exists; choose another --out or pass --overwrite.");
-        var parent = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(parent);
-        var tmp = Path.Combine(parent, $"{Path.GetFileName(target)}.tmp-{Guid.NewGuid().ToString("N")[..8]}");
-        try
+        AtomicFolder.Write(directory, overwrite, "--overwrite", tmp =>
         {
             var config = method.AdapterConfig(model.Bert.Config);
             if (config is not null)
@@ -33,11 +28,10 @@ public static class TrainedModelWriter
                     .Where(p => p.parameter.requires_grad)
                     .Select(p => SafeTensor.FromFloat32(method.AdapterKey(p.name), TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
                     .ToList();
-                PeftAdapterWriter.Write(tmp, config, tensors);
+                PeftAdapterWriter.WriteInto(tmp, config, tensors);
             }
             else
             {
-                Directory.CreateDirectory(tmp);
                 var tensors = model.named_parameters()
                     .Select(p => SafeTensor.FromFloat32(p.name, TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
                     .ToList();
@@ -49,16 +43,7 @@ public static class TrainedModelWriter
                 File.Copy(metricsPath, Path.Combine(tmp, "metrics.jsonl"));
             if (curvePath is not null && File.Exists(curvePath))
                 File.Copy(curvePath, Path.Combine(tmp, "training_curve.png"));
-            if (Directory.Exists(target))
-                Directory.Delete(target, recursive: true);
-            Directory.Move(tmp, target);
-        }
-        catch
-        {
-            if (Directory.Exists(tmp))
-                Directory.Delete(tmp, recursive: true);
-            throw;
-        }
+        });
     }
 
     /// <summary>transformers' config.json for BertForSequenceClassification, so from_pretrained loads the folder.</summary>

@@ -58,123 +58,150 @@ public sealed class Trainer
         using var optimizer = CreateOptimizer();
 
         random.manual_seed(_options.Seed);
-        var state = new TrainerState { TotalSteps = schedule.TotalSteps, Seed = _options.Seed, Method = methodName };
-        var epochs = new List<EpochSummary>();
-        if (resume)
-        {
-            state = TrainerCheckpoint.Load(LastCheckpoint, Trainable, optimizer);
-            if (state.Method != methodName || state.Seed != _options.Seed || state.TotalSteps != schedule.TotalSteps)
-                throw new InvalidOperationException($"the checkpoint in {LastCheckpoint} is for method {state.Method}, seed {state.Seed}, {state.TotalSteps} steps; this run is {methodName}, seed {_options.Seed}, {schedule.TotalSteps} steps. Resume with the same settings.");
-            if (File.Exists(MetricsPath))
-                epochs.AddRange(MetricsLog.Read(MetricsPath).Epochs.Where(e => e.Epoch < state.Epoch));
-            _progress?.Message($"resuming at epoch {state.Epoch}, batch {state.BatchInEpoch}, step {state.GlobalStep}/{schedule.TotalSteps}");
-        }
-        else if (File.Exists(MetricsPath))
-        {
-            File.Delete(MetricsPath);
-        }
-
+        var (state, epochs) = StartOrResume(methodName, schedule, optimizer, resume);
         using var metrics = new MetricsLog(MetricsPath, append: resume);
-        var clock = Stopwatch.StartNew();
-        var elapsedBefore = state.ElapsedSeconds;
+        var clock = new RunClock(state.ElapsedSeconds);
         var stoppedEarly = false;
         _progress?.TrainingStarted(schedule.TotalSteps, state.GlobalStep);
         _model.train();
 
-        var timeUp = false;
-        while (state.Epoch <= _options.Epochs && !timeUp)
+        while (state.Epoch <= _options.Epochs)
         {
             // The batch order depends only on (seed, epoch), so a resumed run sees the same batches.
             var batches = LengthBuckets.ForTraining(train, _options.BatchSize, new Random(HashCode.Combine(_options.Seed, state.Epoch)));
-            var runningLoss = 0.0;
-            var runningCount = 0;
-            for (var b = state.BatchInEpoch; b < batches.Count; b++)
-            {
-                if (cancellation.IsCancellationRequested)
-                {
-                    state = state with { ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds };
-                    TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
-                    _progress?.Message($"interrupted at epoch {state.Epoch}, step {state.GlobalStep}: checkpoint saved to {LastCheckpoint}; rerun with --resume to continue.");
-                    throw new OperationCanceledException($"training interrupted; checkpoint saved to {LastCheckpoint}.", cancellation);
-                }
-                if (clock.Elapsed > _options.TimeLimit)
-                {
-                    timeUp = true;
-                    break;
-                }
-                var learningRate = _options.LearningRate * schedule.Factor(state.GlobalStep);
-                foreach (var group in optimizer.ParamGroups)
-                    group.LearningRate = learningRate;
-                var (loss, tokens) = TrainStep(optimizer, train, batches[b]);
-                state = state with
-                {
-                    BatchInEpoch = b + 1,
-                    GlobalStep = state.GlobalStep + 1,
-                    EpochLossSum = state.EpochLossSum + loss,
-                    EpochTokens = state.EpochTokens + tokens,
-                };
-                runningLoss += loss;
-                runningCount++;
-                _progress?.StepCompleted(state.Epoch, state.GlobalStep, loss, learningRate);
-                if (runningCount == _options.LogEverySteps)
-                {
-                    metrics.Write(new StepLog { Epoch = state.Epoch, Step = state.GlobalStep, Loss = runningLoss / runningCount, LearningRate = learningRate });
-                    runningLoss = 0;
-                    runningCount = 0;
-                }
-            }
-
+            (state, var timeUp) = TrainEpoch(train, batches, state, optimizer, schedule, metrics, clock, cancellation);
             if (timeUp)
             {
-                state = state with { ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds };
+                state = state with { ElapsedSeconds = clock.TotalSeconds };
                 TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
                 _progress?.Message($"time limit {_options.TimeLimit} reached at epoch {state.Epoch}, step {state.GlobalStep}; keeping the best-dev checkpoint (epoch {state.BestEpoch}).");
                 stoppedEarly = true;
                 break;
             }
-            var devMetrics = Evaluator.Evaluate(_model, dev, _options.EvalBatchSize, _padId, _device);
-            var metric = _options.SelectionMetric == "macro_f1" ? devMetrics.MacroF1 : devMetrics.Accuracy;
-            var improved = metric > state.BestMetric;
-            var elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
-            var summary = new EpochSummary
+            (state, var stop) = EndEpoch(dev, batches.Count, state, epochs, optimizer, schedule, metrics, clock, methodName);
+            if (stop)
             {
-                Epoch = state.Epoch,
-                Step = state.GlobalStep,
-                TrainLoss = state.EpochLossSum / Math.Max(1, batches.Count),
-                DevAccuracy = devMetrics.Accuracy,
-                DevMacroF1 = devMetrics.MacroF1,
-                LearningRate = _options.LearningRate * schedule.Factor(state.GlobalStep),
-                ElapsedSeconds = elapsed,
-                TrainTokensPerSecond = state.EpochTokens / Math.Max(1e-9, EpochSeconds(epochs, elapsed)),
-                PeakMemoryBytes = PeakMemory.Bytes(),
-                Best = improved,
-            };
-            epochs.Add(summary);
-            metrics.Write(summary);
-            _progress?.EpochEvaluated(summary);
-            if (improved)
-                TrainerCheckpoint.Save(BestCheckpoint, Trainable, null, state);
-            state = state with
-            {
-                Epoch = state.Epoch + 1,
-                BatchInEpoch = 0,
-                EpochLossSum = 0,
-                EpochTokens = 0,
-                BestMetric = improved ? metric : state.BestMetric,
-                BestEpoch = improved ? summary.Epoch : state.BestEpoch,
-                EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
-                ElapsedSeconds = elapsed,
-            };
-            TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
-            TrainingCurve.Save(MetricsPath, CurvePath, $"{methodName}: loss and dev metrics");
-            if (_options.EarlyStoppingPatience > 0 && state.EpochsWithoutImprovement >= _options.EarlyStoppingPatience && state.Epoch <= _options.Epochs)
-            {
-                _progress?.Message($"early stop: no better dev {_options.SelectionMetric} for {state.EpochsWithoutImprovement} epoch(s); best was epoch {state.BestEpoch}.");
                 stoppedEarly = true;
                 break;
             }
         }
+        return Finish(state, epochs, stoppedEarly);
+    }
 
+    /// <summary>A fresh state, or the last checkpoint's (same method, seed and step count) with the epochs it had logged.</summary>
+    private (TrainerState State, List<EpochSummary> Epochs) StartOrResume(string methodName, LinearWarmupSchedule schedule, AdamW optimizer, bool resume)
+    {
+        var epochs = new List<EpochSummary>();
+        if (!resume)
+        {
+            if (File.Exists(MetricsPath))
+                File.Delete(MetricsPath);
+            return (new TrainerState { TotalSteps = schedule.TotalSteps, Seed = _options.Seed, Method = methodName }, epochs);
+        }
+        var state = TrainerCheckpoint.Load(LastCheckpoint, Trainable, optimizer);
+        if (state.Method != methodName || state.Seed != _options.Seed || state.TotalSteps != schedule.TotalSteps)
+            throw new InvalidOperationException($"the checkpoint in {LastCheckpoint} is for method {state.Method}, seed {state.Seed}, {state.TotalSteps} steps; this run is {methodName}, seed {_options.Seed}, {schedule.TotalSteps} steps. Resume with the same settings.");
+        if (File.Exists(MetricsPath))
+            epochs.AddRange(MetricsLog.Read(MetricsPath).Epochs.Where(e => e.Epoch < state.Epoch));
+        _progress?.Message($"resuming at epoch {state.Epoch}, batch {state.BatchInEpoch}, step {state.GlobalStep}/{schedule.TotalSteps}");
+        return (state, epochs);
+    }
+
+    /// <summary>
+    /// The remaining batches of the epoch in progress; stops early (TimeUp) at the time limit, and on cancellation
+    /// saves the last checkpoint and throws.
+    /// </summary>
+    private (TrainerState State, bool TimeUp) TrainEpoch(IReadOnlyList<TokenizedExample> train, List<int[]> batches, TrainerState state, AdamW optimizer, LinearWarmupSchedule schedule, MetricsLog metrics, RunClock clock, CancellationToken cancellation)
+    {
+        var runningLoss = 0.0;
+        var runningCount = 0;
+        for (var b = state.BatchInEpoch; b < batches.Count; b++)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                state = state with { ElapsedSeconds = clock.TotalSeconds };
+                TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
+                _progress?.Message($"interrupted at epoch {state.Epoch}, step {state.GlobalStep}: checkpoint saved to {LastCheckpoint}; rerun with --resume to continue.");
+                throw new OperationCanceledException($"training interrupted; checkpoint saved to {LastCheckpoint}.", cancellation);
+            }
+            if (clock.ThisRun > _options.TimeLimit)
+                return (state, true);
+            var learningRate = _options.LearningRate * schedule.Factor(state.GlobalStep);
+            foreach (var group in optimizer.ParamGroups)
+                group.LearningRate = learningRate;
+            var (loss, tokens) = TrainStep(optimizer, train, batches[b]);
+            state = state with
+            {
+                BatchInEpoch = b + 1,
+                GlobalStep = state.GlobalStep + 1,
+                EpochLossSum = state.EpochLossSum + loss,
+                EpochTokens = state.EpochTokens + tokens,
+            };
+            runningLoss += loss;
+            runningCount++;
+            _progress?.StepCompleted(state.Epoch, state.GlobalStep, loss, learningRate);
+            if (runningCount == _options.LogEverySteps)
+            {
+                metrics.Write(new StepLog { Epoch = state.Epoch, Step = state.GlobalStep, Loss = runningLoss / runningCount, LearningRate = learningRate });
+                runningLoss = 0;
+                runningCount = 0;
+            }
+        }
+        return (state, false);
+    }
+
+    /// <summary>
+    /// Evaluates on dev, logs the epoch, saves the best and last checkpoints and the curve, and moves the state on to
+    /// the next epoch; Stop when early stopping ends the run.
+    /// </summary>
+    private (TrainerState State, bool Stop) EndEpoch(IReadOnlyList<TokenizedExample> dev, int batchCount, TrainerState state, List<EpochSummary> epochs, AdamW optimizer, LinearWarmupSchedule schedule, MetricsLog metrics, RunClock clock, string methodName)
+    {
+        var devMetrics = Evaluator.Evaluate(_model, dev, _options.EvalBatchSize, _padId, _device);
+        var metric = _options.SelectionMetric == "macro_f1" ? devMetrics.MacroF1 : devMetrics.Accuracy;
+        var improved = metric > state.BestMetric;
+        var elapsed = clock.TotalSeconds;
+        var summary = new EpochSummary
+        {
+            Epoch = state.Epoch,
+            Step = state.GlobalStep,
+            TrainLoss = state.EpochLossSum / Math.Max(1, batchCount),
+            DevAccuracy = devMetrics.Accuracy,
+            DevMacroF1 = devMetrics.MacroF1,
+            LearningRate = _options.LearningRate * schedule.Factor(state.GlobalStep),
+            ElapsedSeconds = elapsed,
+            TrainTokensPerSecond = state.EpochTokens / Math.Max(1e-9, EpochSeconds(epochs, elapsed)),
+            PeakMemoryBytes = PeakMemory.Bytes(),
+            Best = improved,
+        };
+        epochs.Add(summary);
+        metrics.Write(summary);
+        _progress?.EpochEvaluated(summary);
+        if (improved)
+            TrainerCheckpoint.Save(BestCheckpoint, Trainable, null, state);
+        state = state with
+        {
+            Epoch = state.Epoch + 1,
+            BatchInEpoch = 0,
+            EpochLossSum = 0,
+            EpochTokens = 0,
+            BestMetric = improved ? metric : state.BestMetric,
+            BestEpoch = improved ? summary.Epoch : state.BestEpoch,
+            EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
+            ElapsedSeconds = elapsed,
+        };
+        TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
+        TrainingCurve.Save(MetricsPath, CurvePath, $"{methodName}: loss and dev metrics");
+        if (_options.EarlyStoppingPatience > 0 && state.EpochsWithoutImprovement >= _options.EarlyStoppingPatience && state.Epoch <= _options.Epochs)
+        {
+            _progress?.Message($"early stop: no better dev {_options.SelectionMetric} for {state.EpochsWithoutImprovement} epoch(s); best was epoch {state.BestEpoch}.");
+            return (state, true);
+        }
+        return (state, false);
+    }
+
+    /// <summary>Loads the best-dev parameters into the model and sums the run up.</summary>
+    private TrainingResult Finish(TrainerState state, List<EpochSummary> epochs, bool stoppedEarly)
+    {
         if (state.BestEpoch == 0)
             throw new InvalidOperationException($"training stopped before the first dev evaluation, so there is no best checkpoint yet; the last checkpoint is in {LastCheckpoint} (continue with --resume).");
         TrainerCheckpoint.LoadParameters(Path.Combine(BestCheckpoint, "trainable.safetensors"), Trainable, restoreRng: false);
@@ -228,5 +255,15 @@ public sealed class Trainer
     {
         var i = epochs.IndexOf(e);
         return e.ElapsedSeconds - (i == 0 ? 0 : epochs[i - 1].ElapsedSeconds);
+    }
+
+    /// <summary>Time of this run (the time limit applies to it) and of the whole training, resumed runs included.</summary>
+    private sealed class RunClock(double secondsBefore)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public TimeSpan ThisRun => _clock.Elapsed;
+
+        public double TotalSeconds => secondsBefore + _clock.Elapsed.TotalSeconds;
     }
 }

@@ -1,3 +1,4 @@
+using PeftOnnx.Core.IO;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.SafeTensors;
 using TorchSharp;
@@ -9,7 +10,7 @@ namespace PeftOnnx.Training.TrainingLoop;
 /// <summary>
 /// A resumable checkpoint folder: trainable.safetensors (the trainable parameters by name, plus the CPU
 /// random-generator state), optimizer.bin (AdamW moments) and state.json. Written to a temporary
-/// folder and renamed, so an interruption never leaves a half-written checkpoint.
+/// folder and renamed (AtomicFolder), so an interruption never leaves a half-written checkpoint.
 /// </summary>
 public static class TrainerCheckpoint
 {
@@ -22,16 +23,13 @@ public static class TrainerCheckpoint
 
     public static void Save(string directory, IReadOnlyList<(string Name, Parameter Parameter)> trainable, OptimizerHelper? optimizer, TrainerState state)
     {
-        var tmp = directory.TrimEnd('/') + ".tmp";
-        if (Directory.Exists(tmp))
-            Directory.Delete(tmp, recursive: true);
-        Directory.CreateDirectory(tmp);
-        SaveParameters(Path.Combine(tmp, ParametersFile), trainable, includeRng: true);
-        optimizer?.save_state_dict(Path.Combine(tmp, OptimizerFile));
-        PeftJson.Save(Path.Combine(tmp, StateFile), state);
-        if (Directory.Exists(directory))
-            Directory.Delete(directory, recursive: true);
-        Directory.Move(tmp, directory);
+        // A checkpoint always replaces the previous one, and only once it is complete.
+        AtomicFolder.Write(directory, replace: true, replaceOption: "", tmp =>
+        {
+            SaveParameters(Path.Combine(tmp, ParametersFile), trainable, includeRng: true);
+            optimizer?.save_state_dict(Path.Combine(tmp, OptimizerFile));
+            PeftJson.Save(Path.Combine(tmp, StateFile), state);
+        });
     }
 
     public static TrainerState Load(string directory, IReadOnlyList<(string Name, Parameter Parameter)> trainable, OptimizerHelper? optimizer)

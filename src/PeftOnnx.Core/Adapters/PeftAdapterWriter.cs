@@ -1,3 +1,4 @@
+using PeftOnnx.Core.IO;
 using PeftOnnx.Core.SafeTensors;
 
 namespace PeftOnnx.Core.Adapters;
@@ -8,7 +9,7 @@ namespace PeftOnnx.Core.Adapters;
 /// </summary>
 public static class PeftAdapterWriter
 {
-    /// <summary>Writes into a temporary folder next to <paramref name="directory"/> and renames it, so a failure leaves nothing.</summary>
+    /// <summary>Writes through <see cref="AtomicFolder"/>, so a failure leaves nothing.</summary>
     /// <param name="directory">Target folder; must not exist unless <paramref name="overwrite"/>.</param>
     /// <param name="config">Validated before anything is written.</param>
     /// <param name="tensors">Tensors with PEFT key names (see <see cref="PeftKeys"/>).</param>
@@ -19,26 +20,15 @@ public static class PeftAdapterWriter
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tensors);
         config.Validate();
-        var target = Path.GetFullPath(directory);
-        if (Directory.Exists(target) && !overwrite)
-            throw new IOException($"{target} already exists; choose another folder or overwrite it.");
+        AtomicFolder.Write(directory, overwrite, "overwrite: true", tmp => WriteInto(tmp, config, tensors));
+    }
 
-        var parent = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(parent);
-        var tmp = Path.Combine(parent, $"{Path.GetFileName(target)}.tmp-{Guid.NewGuid().ToString("N")[..8]}");
-        Directory.CreateDirectory(tmp);
-        try
-        {
-            config.Save(Path.Combine(tmp, PeftAdapterConfig.FileName));
-            SafeTensorWriter.Write(Path.Combine(tmp, PeftAdapter.WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-            if (Directory.Exists(target))
-                Directory.Delete(target, recursive: true);
-            Directory.Move(tmp, target);
-        }
-        catch
-        {
-            Directory.Delete(tmp, recursive: true);
-            throw;
-        }
+    /// <summary>Writes the two files into an existing folder, e.g. the temporary folder of a larger <see cref="AtomicFolder"/> write.</summary>
+    public static void WriteInto(string folder, PeftAdapterConfig config, IEnumerable<SafeTensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        config.Save(Path.Combine(folder, PeftAdapterConfig.FileName));
+        SafeTensorWriter.Write(Path.Combine(folder, PeftAdapter.WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
     }
 }

@@ -6,9 +6,10 @@ using PeftOnnx.Runtime.Scoring;
 namespace PeftOnnx.Hosting.Scoring;
 
 /// <summary>
-/// A deterministic stand-in for a model, for tests and diagnostics (`serve --scorer hash`): the label and
-/// probabilities follow from a SHA-256 of the text, the embedding too, and each call can sleep to imitate inference
-/// time. Lets the crash, scale-out and load tests exercise the host without ONNX Runtime.
+/// A deterministic stand-in for a model, shipped for diagnostics and benchmarks of the host itself: `serve --scorer
+/// hash` (the crash, scale-out and load tests start real `peftonnx serve` processes with it) and `bench-pipeline
+/// --hash-scorer` (the folder pipeline's own cost and memory, no model). The label and probabilities follow from a
+/// SHA-256 of the text, the embedding too, and each call can sleep to imitate inference time.
 /// </summary>
 public sealed class HashTextScorer(IReadOnlyList<string> labels, TimeSpan delayPerBatch, TimeSpan delayPerText = default, int embeddingSize = 8) : ITextScorer
 {
@@ -19,9 +20,6 @@ public sealed class HashTextScorer(IReadOnlyList<string> labels, TimeSpan delayP
     public string ModelId => $"hash-scorer/{labels.Count}";
 
     public IReadOnlyList<string>? Labels => labels;
-
-    /// <summary>Texts that make scoring throw, to test failure handling (none unless set).</summary>
-    public Func<string, bool> FailsOn { get; init; } = _ => false;
 
     /// <summary>Texts handed to <see cref="Score(IReadOnlyList{PreparedText}, CancellationToken)"/> so far (counted on entry), so tests can tell which work reached the model.</summary>
     public int TextsReceived => Volatile.Read(ref _textsReceived);
@@ -46,9 +44,6 @@ public sealed class HashTextScorer(IReadOnlyList<string> labels, TimeSpan delayP
         for (var i = 0; i < prepared.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var text = prepared[i].Text;
-            if (FailsOn(text))
-                throw new InvalidOperationException($"the hash scorer was told to fail on text {i} ({text.Length} chars)");
             results[i] = ScoreOne(prepared[i]);
         }
         return results;

@@ -10,9 +10,7 @@ namespace PeftOnnx.Runtime.Adapters;
 /// </summary>
 public sealed class LoadedAdapter
 {
-    private readonly object _gate = new();
-    private int _leases;
-    private bool _retired;
+    private readonly RetireAfterLastUse _uses;
 
     internal LoadedAdapter(string name, string path, OrtAdapterFile file, OrtLoraAdapter native, int rank, DateTime lastWriteUtc, long length)
     {
@@ -23,6 +21,7 @@ public sealed class LoadedAdapter
         Rank = rank;
         LastWriteUtc = lastWriteUtc;
         Length = length;
+        _uses = new RetireAfterLastUse(native.Dispose);
     }
 
     public string Name { get; }
@@ -42,47 +41,17 @@ public sealed class LoadedAdapter
     internal long Length { get; }
 
     /// <summary>True once disposed: the adapter was retired and no run holds it.</summary>
-    public bool IsReleased { get; private set; }
+    public bool IsReleased => _uses.IsReleased;
 
     /// <summary>A lease for one run; dispose it when the run is done. Throws when the adapter was already released.</summary>
-    public AdapterLease Acquire()
-    {
-        lock (_gate)
-        {
-            if (IsReleased)
-                throw new ObjectDisposedException(Name, $"adapter {Name} was unloaded ({Path} changed or was removed).");
-            _leases++;
-            return new AdapterLease(this);
-        }
-    }
+    public AdapterLease Acquire() => _uses.TryEnter()
+        ? new AdapterLease(this)
+        : throw new ObjectDisposedException(Name, $"adapter {Name} was unloaded ({Path} changed or was removed).");
 
-    internal void Release()
-    {
-        lock (_gate)
-        {
-            _leases--;
-            DisposeIfIdle();
-        }
-    }
+    internal void Release() => _uses.Exit();
 
     /// <summary>No new leases are expected; disposes now or after the last running lease.</summary>
-    internal void Retire()
-    {
-        lock (_gate)
-        {
-            _retired = true;
-            DisposeIfIdle();
-        }
-    }
-
-    private void DisposeIfIdle()
-    {
-        if (_retired && _leases == 0 && !IsReleased)
-        {
-            IsReleased = true;
-            Native.Dispose();
-        }
-    }
+    internal void Retire() => _uses.Retire();
 }
 
 /// <summary>Keeps a <see cref="LoadedAdapter"/> alive for one run.</summary>

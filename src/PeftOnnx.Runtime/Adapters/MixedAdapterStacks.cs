@@ -11,18 +11,16 @@ namespace PeftOnnx.Runtime.Adapters;
 /// </summary>
 public sealed class MixedAdapterStacks
 {
-    private readonly object _gate = new();
     private readonly List<OrtValue> _values = [];
     private readonly Dictionary<string, int> _slots;
-    private int _runs;
-    private bool _retired;
-    private bool _released;
+    private readonly RetireAfterLastUse _uses;
 
     public MixedAdapterStacks(SideGraphManifest side, IReadOnlyList<LoadedAdapter> adapters, int version)
     {
         ArgumentNullException.ThrowIfNull(side);
         ArgumentNullException.ThrowIfNull(adapters);
         Version = version;
+        _uses = new RetireAfterLastUse(() => _values.ForEach(v => v.Dispose()));
         _slots = adapters.Select((a, i) => (a.Name, Slot: i + 1)).ToDictionary(x => x.Name, x => x.Slot, StringComparer.Ordinal);
         var count = adapters.Count + 1;
         var rank = Math.Max(1, adapters.Select(a => a.Rank).DefaultIfEmpty(1).Max());
@@ -84,44 +82,12 @@ public sealed class MixedAdapterStacks
     }
 
     /// <summary>Marks a run using the stack; false when it was already released (build a new one).</summary>
-    public bool TryEnter()
-    {
-        lock (_gate)
-        {
-            if (_released)
-                return false;
-            _runs++;
-            return true;
-        }
-    }
+    public bool TryEnter() => _uses.TryEnter();
 
-    public void Exit()
-    {
-        lock (_gate)
-        {
-            _runs--;
-            ReleaseIfIdle();
-        }
-    }
+    public void Exit() => _uses.Exit();
 
-    public void Retire()
-    {
-        lock (_gate)
-        {
-            _retired = true;
-            ReleaseIfIdle();
-        }
-    }
-
-    private void ReleaseIfIdle()
-    {
-        if (_retired && _runs == 0 && !_released)
-        {
-            _released = true;
-            foreach (var value in _values)
-                value.Dispose();
-        }
-    }
+    /// <summary>No new runs are expected; frees the stacks now or after the last running one.</summary>
+    public void Retire() => _uses.Retire();
 
     private void Add(List<string> names, string input, float[] data, long[] shape)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using PeftOnnx.Hosting.Http;
 using PeftOnnx.Hosting.Scoring;
+using PeftOnnx.Hosting.Tests.Support;
 using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Scoring;
 
@@ -63,7 +64,7 @@ public sealed class MicroBatcherTests
     [Fact]
     public async Task A_failing_request_fails_alone_and_its_batch_partners_are_scored()
     {
-        var scorer = new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.Zero) { FailsOn = t => t == "bad" };
+        var scorer = new FailingScorer(t => t == "bad");
         await using var batcher = new MicroBatcher(scorer, new HttpApiOptions { MaxBatch = 2, MaxWaitMs = 5000 });
         var bad = batcher.ScoreAsync(["bad"], CancellationToken.None);
         var good = batcher.ScoreAsync(["good"], CancellationToken.None);

@@ -74,7 +74,7 @@ public sealed class ScoringPipelineTests(ITestOutputHelper output) : IDisposable
         var inbox = _temp.Combine("in");
         DocumentFolder.Generate(inbox, 10);
         File.WriteAllText(Path.Combine(inbox, "poison.txt"), "poison pill");
-        var scorer = new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.Zero) { FailsOn = text => text.Contains("poison", StringComparison.Ordinal) };
+        var scorer = new FailingScorer(text => text.Contains("poison", StringComparison.Ordinal));
         var items = new ConcurrentBag<ItemOutcome>();
         using var ledger = SqliteLedger.Open(_temp.Combine("ledger.db"));
         using var writer = new JsonlResultWriter(_temp.Combine("results.jsonl"));

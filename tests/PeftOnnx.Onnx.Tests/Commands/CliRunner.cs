@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PeftOnnx.Export.Cli.Commands.Bench;
+using PeftOnnx.Export.Cli.Commands.Export;
 using PeftOnnx.Export.Cli.Commands.Inspect;
 using PeftOnnx.Export.Cli.Commands.Quantize;
 
@@ -10,7 +11,7 @@ internal static class CliRunner
 {
     public static (int Code, string Stdout, string Stderr) Invoke(params string[] args)
     {
-        var root = new RootCommand { InspectCommand.Create(), QuantizeCommand.Create(), BenchCommand.Create() };
+        var root = new RootCommand { ExportCommand.Create(), InspectCommand.Create(), QuantizeCommand.Create(), BenchCommand.Create() };
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         var code = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });

@@ -40,8 +40,8 @@ public sealed class InspectCommandTests
     [Fact]
     public void Corrupt_model_exits_1_with_the_reason_on_stderr()
     {
-        using var dir = new TempDir();
-        var path = dir.File("broken.onnx");
+        using var dir = new TempFolder();
+        var path = dir.Combine("broken.onnx");
         File.WriteAllText(path, "not a model");
 
         var (code, stdout, stderr) = CliRunner.Invoke("inspect", path);

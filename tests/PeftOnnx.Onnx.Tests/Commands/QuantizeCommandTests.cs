@@ -7,8 +7,8 @@ public sealed class QuantizeCommandTests
     [Fact]
     public void Int8_writes_a_quarter_size_unfused_model_by_default()
     {
-        using var dir = new TempDir();
-        var output = dir.File("int8.onnx");
+        using var dir = new TempFolder();
+        var output = dir.Combine("int8.onnx");
 
         var (code, stdout, stderr) = CliRunner.Invoke("quantize", MiniLm.ModelPath, "--to", "int8", "--output", output);
 
@@ -23,8 +23,8 @@ public sealed class QuantizeCommandTests
     [Fact]
     public void Int8_with_fuse_turns_attention_into_QAttention()
     {
-        using var dir = new TempDir();
-        var output = dir.File("int8.onnx");
+        using var dir = new TempFolder();
+        var output = dir.Combine("int8.onnx");
 
         var (code, stdout, stderr) = CliRunner.Invoke("quantize", MiniLm.ModelPath, "--to", "int8", "--fuse", "--output", output);
 
@@ -40,15 +40,15 @@ public sealed class QuantizeCommandTests
     [Fact]
     public void Unreadable_input_exits_1_and_writes_nothing()
     {
-        using var dir = new TempDir();
-        var input = dir.File("broken.onnx");
+        using var dir = new TempFolder();
+        var input = dir.Combine("broken.onnx");
         File.WriteAllBytes(input, [1, 2, 3]);
 
-        var (code, _, stderr) = CliRunner.Invoke("quantize", input, "--to", "fp16", "-o", dir.File("out.onnx"));
+        var (code, _, stderr) = CliRunner.Invoke("quantize", input, "--to", "fp16", "-o", dir.Combine("out.onnx"));
 
         Assert.Equal(1, code);
         Assert.Contains("broken.onnx is not a valid ONNX model", stderr);
-        Assert.False(File.Exists(dir.File("out.onnx")));
+        Assert.False(File.Exists(dir.Combine("out.onnx")));
     }
 
     [Fact]

@@ -9,11 +9,11 @@ namespace PeftOnnx.Onnx.Tests.Export;
 public sealed class BadInputTests : IDisposable
 {
     private const string Query = "encoder.layer.0.attention.self.query";
-    private readonly TempDir _tmp = new();
+    private readonly TempFolder _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
-    private string Out => _tmp.File("bundle");
+    private string Out => _tmp.Combine("bundle");
 
     private TException ExportFails<TException>(string adapterDir, string? baseDir = null, IReadOnlyList<string>? labels = null)
         where TException : Exception
@@ -33,7 +33,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Adapter_targeting_a_missing_layer_names_the_module()
     {
-        var dir = _tmp.File("layer9");
+        var dir = _tmp.Combine("layer9");
         AdapterFixtures.WriteLora(dir, "encoder.layer.9.attention.self.query", [8, 384], [384, 8]);
         var e = ExportFails<InvalidDataException>(dir);
         Assert.Contains("encoder.layer.9.attention.self.query", e.Message);
@@ -44,7 +44,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Shape_mismatch_shows_both_shapes()
     {
-        var dir = _tmp.File("wide");
+        var dir = _tmp.Combine("wide");
         AdapterFixtures.WriteLora(dir, Query, [8, 768], [768, 8]);
         var e = ExportFails<InvalidDataException>(dir);
         Assert.Contains(Query, e.Message);
@@ -55,7 +55,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Truncated_safetensors_is_refused()
     {
-        var dir = AdapterFixtures.CopyGolden("lora_qv_r8", _tmp.File("truncated"));
+        var dir = AdapterFixtures.CopyGolden("lora_qv_r8", _tmp.Combine("truncated"));
         var weights = Path.Combine(dir, "adapter_model.safetensors");
         var bytes = File.ReadAllBytes(weights);
         File.WriteAllBytes(weights, bytes[..(bytes.Length - 100)]);
@@ -66,7 +66,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Safetensors_header_that_lies_about_sizes_is_refused()
     {
-        var dir = AdapterFixtures.CopyGolden("lora_qv_r8", _tmp.File("lying"));
+        var dir = AdapterFixtures.CopyGolden("lora_qv_r8", _tmp.Combine("lying"));
         // A [2, 2] F32 tensor is 16 bytes; the header claims 64 and the file holds 16.
         var header = Encoding.UTF8.GetBytes("""{"base_model.model.encoder.layer.0.attention.self.query.lora_A.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,64]}}""");
         var file = new byte[8 + header.Length + 16];
@@ -81,7 +81,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Unknown_peft_type_lists_the_supported_ones()
     {
-        var dir = AdapterFixtures.CopyGolden("lora_qv_r8", _tmp.File("loha"));
+        var dir = AdapterFixtures.CopyGolden("lora_qv_r8", _tmp.Combine("loha"));
         var configPath = Path.Combine(dir, "adapter_config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
         config["peft_type"] = "LOHA";
@@ -94,7 +94,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void NaN_in_adapter_weights_names_the_tensor()
     {
-        var dir = _tmp.File("nan");
+        var dir = _tmp.Combine("nan");
         AdapterFixtures.WriteLora(dir, Query, [8, 384], [384, 8], corruptA: a => a[1000] = float.NaN);
         var e = ExportFails<InvalidDataException>(dir);
         Assert.Contains($"base_model.model.{Query}.lora_A.weight", e.Message);
@@ -104,7 +104,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Corrupt_base_onnx_is_refused()
     {
-        var baseDir = Directory.CreateDirectory(_tmp.File("broken-base")).FullName;
+        var baseDir = Directory.CreateDirectory(_tmp.Combine("broken-base")).FullName;
         File.Copy(Path.Combine(AdapterFixtures.BaseModelDirectory, "model.json"), Path.Combine(baseDir, "model.json"));
         File.Copy(Path.Combine(AdapterFixtures.BaseModelDirectory, "vocab.txt"), Path.Combine(baseDir, "vocab.txt"));
         using (var source = File.OpenRead(Path.Combine(AdapterFixtures.BaseModelDirectory, "model.onnx")))
@@ -121,7 +121,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Pickled_adapter_is_refused_with_conversion_advice()
     {
-        var dir = Directory.CreateDirectory(_tmp.File("pickled")).FullName;
+        var dir = Directory.CreateDirectory(_tmp.Combine("pickled")).FullName;
         File.Copy(Path.Combine(AdapterFixtures.Golden("lora_qv_r8"), "adapter_config.json"), Path.Combine(dir, "adapter_config.json"));
         File.WriteAllBytes(Path.Combine(dir, "adapter_model.bin"), [0x80, 0x02, 0x7d, 0x71, 0x00]);
         var e = ExportFails<InvalidDataException>(dir);

@@ -15,7 +15,7 @@ namespace PeftOnnx.Onnx.Tests.Export;
 public sealed class ClassificationHeadTests(ITestOutputHelper output) : IDisposable
 {
     private const string Case = "seqcls_lora_qv_r8";
-    private readonly TempDir _tmp = new();
+    private readonly TempFolder _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
@@ -23,22 +23,22 @@ public sealed class ClassificationHeadTests(ITestOutputHelper output) : IDisposa
     public void Mean_pooling_head_is_softmax_of_classifier_over_masked_mean()
     {
         // A base folder whose manifest has no pooler output (like arctic-xs): same model file, linked.
-        var baseDir = Directory.CreateDirectory(_tmp.File("no-pooler")).FullName;
+        var baseDir = Directory.CreateDirectory(_tmp.Combine("no-pooler")).FullName;
         foreach (var file in new[] { "model.onnx", "vocab.txt" })
             File.CreateSymbolicLink(Path.Combine(baseDir, file), Path.Combine(AdapterFixtures.BaseModelDirectory, file));
         var manifest = PeftJson.Load<ModelManifest>(Path.Combine(AdapterFixtures.BaseModelDirectory, ModelManifest.FileName));
         PeftJson.Save(Path.Combine(baseDir, ModelManifest.FileName), manifest with { Outputs = new Dictionary<string, string> { ["last_hidden_state"] = "last_hidden_state" } });
 
-        var head = new BundleExporter().Export(new BundleExportOptions { BaseDirectory = baseDir, AdapterDirectory = AdapterFixtures.Golden(Case), OutputDirectory = _tmp.File("head") });
+        var head = new BundleExporter().Export(new BundleExportOptions { BaseDirectory = baseDir, AdapterDirectory = AdapterFixtures.Golden(Case), OutputDirectory = _tmp.Combine("head") });
         Assert.Equal("mean", head.Manifest.Pooling);
         Assert.Contains(head.Warnings, w => w.Contains("no pooler output", StringComparison.Ordinal));
 
         // The same LoRA without its classifier gives the encoder's hidden states.
         var adapter = PeftAdapter.Load(AdapterFixtures.Golden(Case));
-        var encoderOnly = _tmp.File("encoder-only");
+        var encoderOnly = _tmp.Combine("encoder-only");
         PeftAdapterWriter.Write(encoderOnly, adapter.Config with { ModulesToSave = null },
             adapter.Tensors.Where(t => t.Key.InEncoder).Select(t => SafeTensor.FromFloat32(t.Name, Array.ConvertAll(t.Data, v => (float)v), t.Shape)));
-        var features = new BundleExporter().Export(new BundleExportOptions { BaseDirectory = baseDir, AdapterDirectory = encoderOnly, OutputDirectory = _tmp.File("features") });
+        var features = new BundleExporter().Export(new BundleExportOptions { BaseDirectory = baseDir, AdapterDirectory = encoderOnly, OutputDirectory = _tmp.Combine("features") });
 
         var inputs = GoldenReference.Load(Case);
         var hidden = OrtRunner.Run(Path.Combine(features.Directory, "model.onnx"), inputs, "last_hidden_state")["last_hidden_state"];
@@ -75,7 +75,7 @@ public sealed class ClassificationHeadTests(ITestOutputHelper output) : IDisposa
         {
             BaseDirectory = AdapterFixtures.BaseModelDirectory,
             AdapterDirectory = AdapterFixtures.Golden(Case),
-            OutputDirectory = _tmp.File("served"),
+            OutputDirectory = _tmp.Combine("served"),
             Labels = labels,
         });
         using var model = OnnxModel.Load(bundle.Directory, new SessionSettings { Device = DeviceKind.Cpu, IntraOpThreads = 2 }, NullLogger.Instance);

@@ -13,7 +13,7 @@ namespace PeftOnnx.Onnx.Tests.Export;
 /// </summary>
 public sealed class DoraExportTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly TempDir _tmp = new();
+    private readonly TempFolder _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
@@ -21,13 +21,13 @@ public sealed class DoraExportTests(ITestOutputHelper output) : IDisposable
     public void Dora_merge_matches_peft_definition_in_weights_and_outputs()
     {
         var baseState = HfStateDict.FromModel(MiniLm.Model);
-        var adapterDir = _tmp.File("dora");
+        var adapterDir = _tmp.Combine("dora");
         AdapterFixtures.WriteRandomDora(adapterDir, baseState);
         var bundle = new BundleExporter().Export(new BundleExportOptions
         {
             BaseDirectory = AdapterFixtures.BaseModelDirectory,
             AdapterDirectory = adapterDir,
-            OutputDirectory = _tmp.File("bundle"),
+            OutputDirectory = _tmp.Combine("bundle"),
         });
         Assert.Equal(12, bundle.MergedModules.Count);
 

@@ -7,7 +7,7 @@ namespace PeftOnnx.Onnx.Tests.Export;
 public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
 {
     private const string Case = "seqcls_lora_qv_r8";
-    private readonly TempDir _tmp = new();
+    private readonly TempFolder _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
@@ -15,7 +15,7 @@ public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
     {
         BaseDirectory = AdapterFixtures.BaseModelDirectory,
         AdapterDirectory = AdapterFixtures.Golden(Case),
-        OutputDirectory = _tmp.File($"{precision}-{quantize}"),
+        OutputDirectory = _tmp.Combine($"{precision}-{quantize}"),
         Precision = precision,
         Quantize = quantize,
     });

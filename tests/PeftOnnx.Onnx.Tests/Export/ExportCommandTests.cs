@@ -1,25 +1,25 @@
-using System.CommandLine;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Export.Cli.Commands.Export;
+using PeftOnnx.Onnx.Tests.Commands;
 
 namespace PeftOnnx.Onnx.Tests.Export;
 
 /// <summary>`peftonnx-export export` end to end: options, exit codes, and nothing left behind on failure.</summary>
 public sealed class ExportCommandTests : IDisposable
 {
-    private readonly TempDir _tmp = new();
+    private readonly TempFolder _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
-    private static int Run(params string[] args) => new RootCommand { ExportCommand.Create() }.Parse(args).Invoke();
+    private static int Run(params string[] args) => CliRunner.Invoke(args).Code;
 
     [Fact]
     public void Exports_a_classifier_bundle_with_labels_from_a_file()
     {
-        var labelsFile = _tmp.File("labels.txt");
+        var labelsFile = _tmp.Combine("labels.txt");
         File.WriteAllLines(labelsFile, ["admin", "database", "editors", "electronics", "games", "graphics", "mail", "math", "net", "science", "sound", "video"]);
-        var output = _tmp.File("bundle");
+        var output = _tmp.Combine("bundle");
         var code = Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", AdapterFixtures.Golden("seqcls_lora_qv_r8"),
             "--out", output, "--labels-file", labelsFile, "--name", "debian-sections");
         Assert.Equal(0, code);
@@ -33,8 +33,8 @@ public sealed class ExportCommandTests : IDisposable
     public void A_pooler_classifier_computes_the_cls_row_only_unless_full_last_layer_is_given()
     {
         var adapter = AdapterFixtures.Golden("seqcls_lora_qv_r8");
-        var pruned = _tmp.File("pruned");
-        var full = _tmp.File("full");
+        var pruned = _tmp.Combine("pruned");
+        var full = _tmp.Combine("full");
         Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", pruned));
         Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", full, "--full-last-layer"));
 
@@ -49,13 +49,13 @@ public sealed class ExportCommandTests : IDisposable
     public void Without_label_options_the_labels_come_from_the_trainers_training_json()
     {
         // A trained adapter folder: the golden adapter plus the training.json `peftonnx-export train` writes.
-        var adapter = _tmp.File("trained");
+        var adapter = _tmp.Combine("trained");
         Directory.CreateDirectory(adapter);
         foreach (var file in Directory.GetFiles(AdapterFixtures.Golden("seqcls_lora_qv_r8")))
             File.Copy(file, Path.Combine(adapter, Path.GetFileName(file)));
         string[] labels = ["admin", "database", "editors", "electronics", "games", "graphics", "mail", "math", "net", "science", "sound", "video"];
         File.WriteAllText(Path.Combine(adapter, "training.json"), $$"""{"method": "lora", "labels": [{{string.Join(",", labels.Select(l => $"\"{l}\""))}}]}""");
-        var output = _tmp.File("bundle");
+        var output = _tmp.Combine("bundle");
         Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", output));
         Assert.Equal(labels, PeftJson.Load<BundleManifest>(Path.Combine(output, BundleManifest.FileName)).Labels);
     }
@@ -63,7 +63,7 @@ public sealed class ExportCommandTests : IDisposable
     [Fact]
     public void Failed_export_exits_1_and_leaves_nothing()
     {
-        var output = _tmp.File("bundle");
+        var output = _tmp.Combine("bundle");
         var code = Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", AdapterFixtures.Golden("seqcls_prompt_tuning_10"), "--out", output);
         Assert.Equal(1, code);
         Assert.False(Directory.Exists(output));
@@ -73,8 +73,8 @@ public sealed class ExportCommandTests : IDisposable
     [Fact]
     public void Unknown_precision_is_a_usage_error()
     {
-        Assert.NotEqual(0, Run("export", "--base", "b", "--adapter", "a", "--out", _tmp.File("x"), "--precision", "int4"));
-        Assert.False(Directory.Exists(_tmp.File("x")));
+        Assert.NotEqual(0, Run("export", "--base", "b", "--adapter", "a", "--out", _tmp.Combine("x"), "--precision", "int4"));
+        Assert.False(Directory.Exists(_tmp.Combine("x")));
     }
 
     [Theory]

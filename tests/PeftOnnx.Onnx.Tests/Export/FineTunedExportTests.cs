@@ -13,7 +13,7 @@ namespace PeftOnnx.Onnx.Tests.Export;
 public sealed class FineTunedExportTests : IDisposable
 {
     private const string Query = "encoder.layer.0.attention.self.query.weight";
-    private readonly TempDir _tmp = new();
+    private readonly TempFolder _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
@@ -26,7 +26,7 @@ public sealed class FineTunedExportTests : IDisposable
         var tensors = state.Select(p => SafeTensor.FromFloat32("bert." + p.Key, p.Value.Item1, p.Value.Shape)).ToList();
         tensors.Add(SafeTensor.FromFloat32("classifier.weight", [.. Enumerable.Range(0, 3 * 384).Select(i => (i % 7) * 0.01f)], 3, 384));
         tensors.Add(SafeTensor.FromFloat32("classifier.bias", [0.1f, 0.2f, 0.3f], 3));
-        var folder = _tmp.File("full-" + Guid.NewGuid().ToString("N")[..6]);
+        var folder = _tmp.Combine("full-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(folder);
         SafeTensorWriter.Write(Path.Combine(folder, FineTunedModelFolder.WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         File.WriteAllText(Path.Combine(folder, FineTunedModelFolder.ConfigFile), """{"architectures": ["BertForSequenceClassification"], "id2label": {"0": "a", "1": "b", "2": "c"}}""");
@@ -42,7 +42,7 @@ public sealed class FineTunedExportTests : IDisposable
     [Fact]
     public void Weights_replace_the_base_graphs_and_the_classifier_becomes_the_head()
     {
-        var output = _tmp.File("bundle");
+        var output = _tmp.Combine("bundle");
         var result = new BundleExporter().Export(Options(WriteFolder(), output));
 
         Assert.Equal(["a", "b", "c"], result.Manifest.Labels);
@@ -58,7 +58,7 @@ public sealed class FineTunedExportTests : IDisposable
     public void A_folder_missing_an_encoder_parameter_is_refused_by_name_and_leaves_nothing()
     {
         var folder = WriteFolder(state => state.Remove("encoder.layer.3.output.dense.bias"));
-        var output = _tmp.File("bundle");
+        var output = _tmp.Combine("bundle");
         var e = Assert.Throws<InvalidDataException>(() => new BundleExporter().Export(Options(folder, output)));
         Assert.Contains("bert.encoder.layer.3.output.dense.bias", e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(output));
@@ -68,7 +68,7 @@ public sealed class FineTunedExportTests : IDisposable
     public void A_wrong_shape_shows_both_shapes()
     {
         var folder = WriteFolder(state => state[Query] = (new float[384 * 10], [10, 384]));
-        var e = Assert.Throws<InvalidDataException>(() => new BundleExporter().Export(Options(folder, _tmp.File("bundle"))));
+        var e = Assert.Throws<InvalidDataException>(() => new BundleExporter().Export(Options(folder, _tmp.Combine("bundle"))));
         Assert.Contains("[10, 384]", e.Message, StringComparison.Ordinal);
         Assert.Contains("[384, 384]", e.Message, StringComparison.Ordinal);
     }

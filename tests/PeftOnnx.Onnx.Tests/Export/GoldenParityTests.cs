@@ -13,7 +13,7 @@ namespace PeftOnnx.Onnx.Tests.Export;
 /// </summary>
 public sealed class GoldenParityTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly TempDir _tmp = new();
+    private readonly TempFolder _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
@@ -22,7 +22,7 @@ public sealed class GoldenParityTests(ITestOutputHelper output) : IDisposable
         {
             BaseDirectory = AdapterFixtures.BaseModelDirectory,
             AdapterDirectory = AdapterFixtures.Golden(caseName),
-            OutputDirectory = _tmp.File(caseName),
+            OutputDirectory = _tmp.Combine(caseName),
             Labels = labels,
         });
 

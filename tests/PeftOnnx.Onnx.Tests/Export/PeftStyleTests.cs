@@ -15,7 +15,7 @@ namespace PeftOnnx.Onnx.Tests.Export;
 public sealed class PeftStyleTests(ITestOutputHelper output) : IDisposable
 {
     private const string Case = "lora_qv_r8";
-    private readonly TempDir _tmp = new();
+    private readonly TempFolder _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
@@ -26,7 +26,7 @@ public sealed class PeftStyleTests(ITestOutputHelper output) : IDisposable
         {
             BaseDirectory = AdapterFixtures.BaseModelDirectory,
             AdapterDirectory = AdapterFixtures.Golden(Case),
-            OutputDirectory = _tmp.File("merged"),
+            OutputDirectory = _tmp.Combine("merged"),
         });
         var inputs = GoldenReference.Load(Case);
         var merged = OrtRunner.Run(Path.Combine(bundle.Directory, "model.onnx"), inputs, "last_hidden_state")["last_hidden_state"];

@@ -14,10 +14,10 @@ public sealed class DynamicInt8QuantizationPassTests(ITestOutputHelper output)
     [InlineData(Int8MatMulFormat.MatMulInteger)]
     public void Minilm_int8_is_small_and_close_to_fp32(Int8MatMulFormat format)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var model = MiniLm.Clone();
         output.WriteLine(model.Apply(new DynamicInt8QuantizationPass { Format = format }).ToString());
-        var path = dir.File("int8.onnx");
+        var path = dir.Combine("int8.onnx");
         OnnxModelFile.Save(model, path);
 
         var ratio = new FileInfo(path).Length / (double)new FileInfo(MiniLm.ModelPath).Length;
@@ -39,11 +39,11 @@ public sealed class DynamicInt8QuantizationPassTests(ITestOutputHelper output)
     [Fact]
     public void Fused_minilm_int8_uses_QAttention_and_stays_close()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var model = MiniLm.Clone();
         PeftOnnx.Onnx.Passes.Fusions.TransformerFusion.Apply(model);
         output.WriteLine(model.Apply(new DynamicInt8QuantizationPass()).ToString());
-        var path = dir.File("fused-int8.onnx");
+        var path = dir.Combine("fused-int8.onnx");
         OnnxModelFile.Save(model, path);
 
         var run = EncoderRun.FromDevTexts(count: 16, maxLength: 64);

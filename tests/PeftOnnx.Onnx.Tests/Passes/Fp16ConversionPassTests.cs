@@ -13,11 +13,11 @@ public sealed class Fp16ConversionPassTests(ITestOutputHelper output)
     [Fact]
     public void Minilm_fp16_matches_fp32_on_cpu()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var model = MiniLm.Clone();
         var summary = model.Apply(new Fp16ConversionPass()).ToString();
         output.WriteLine(summary);
-        var path = dir.File("fp16.onnx");
+        var path = dir.Combine("fp16.onnx");
         OnnxModelFile.Save(model, path);
 
         var run = EncoderRun.FromDevTexts(count: 4, maxLength: 48);

@@ -16,7 +16,7 @@ public sealed class ClsOnlySideBundleTests(ITestOutputHelper output)
     [InlineData("side", "seqcls_prompt_tuning_10")]
     public void The_query_branch_reads_row_0_and_the_logits_stay(string form, string golden)
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var pruned = Export(temp, form, golden, clsOnly: true);
         var full = Export(temp, form, golden, clsOnly: false);
         var (inputs, expected, _) = Reference(golden);
@@ -33,12 +33,12 @@ public sealed class ClsOnlySideBundleTests(ITestOutputHelper output)
         Assert.True(vsGolden <= 1e-4, $"{vsGolden:E2}");
     }
 
-    private static string Export(TempDir temp, string form, string golden, bool clsOnly) =>
+    private static string Export(TempFolder temp, string form, string golden, bool clsOnly) =>
         new SideBundleExporter().Export(new SideBundleOptions
         {
             BaseDirectory = BaseDirectory,
             AdapterDirectories = [Adapter(golden)],
-            OutputDirectory = temp.File(clsOnly ? "cls-only" : "full"),
+            OutputDirectory = temp.Combine(clsOnly ? "cls-only" : "full"),
             Form = form,
             ClsOnlyLastLayer = clsOnly,
         }).Directory;

@@ -17,9 +17,9 @@ public sealed class LoraSideExportTests(ITestOutputHelper output)
     [InlineData("seqcls_lora_qv_r8", 1e-4)]
     public void Side_graph_with_the_adapter_matches_the_golden_and_the_merged_export(string golden, double tolerance)
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var bundle = ExportSide(temp, SideGraphManifest.SideForm, golden);
-        var merged = new BundleExporter().Export(new BundleExportOptions { BaseDirectory = BaseDirectory, AdapterDirectory = Adapter(golden), OutputDirectory = temp.File("merged") });
+        var merged = new BundleExporter().Export(new BundleExportOptions { BaseDirectory = BaseDirectory, AdapterDirectory = Adapter(golden), OutputDirectory = temp.Combine("merged") });
         var (inputs, expected, name) = Reference(golden);
 
         using var model = SideModel.Load(bundle, Cpu, watch: false);
@@ -35,7 +35,7 @@ public sealed class LoraSideExportTests(ITestOutputHelper output)
     [Fact]
     public void Side_graph_without_an_adapter_is_the_base_model()
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var bundle = ExportSide(temp, SideGraphManifest.SideForm, "lora_qv_r8");
         var (inputs, expected, name) = Reference("base_last_hidden_state");
         using var model = SideModel.Load(bundle, Cpu, watch: false);
@@ -49,7 +49,7 @@ public sealed class LoraSideExportTests(ITestOutputHelper output)
     [Fact]
     public void Adapter_file_is_ONNX_Runtime_format_and_round_trips()
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var bundle = ExportSide(temp, SideGraphManifest.SideForm, "lora_qv_r8");
         var path = Path.Combine(bundle, SideGraphManifest.AdapterFolder, "lora_qv_r8" + OrtAdapterFile.Extension);
         using (var native = OrtLoraAdapter.Create(path, null))
@@ -66,7 +66,7 @@ public sealed class LoraSideExportTests(ITestOutputHelper output)
     [Fact]
     public void Mixed_batch_rows_equal_per_adapter_runs()
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var bundle = ExportSide(temp, SideGraphManifest.MixedForm, "lora_qv_r8", "lora_all_r16_rslora");
         var (inputs, _, name) = Reference("lora_qv_r8");
         using var model = SideModel.Load(bundle, Cpu, watch: false);
@@ -93,7 +93,7 @@ public sealed class LoraSideExportTests(ITestOutputHelper output)
     [Fact]
     public void Mixed_classifier_rows_use_their_own_heads()
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var bundle = ExportSide(temp, SideGraphManifest.MixedForm, "seqcls_lora_qv_r8");
         var (inputs, expected, _) = Reference("seqcls_lora_qv_r8");
         using var model = SideModel.Load(bundle, Cpu, watch: false);
@@ -107,16 +107,16 @@ public sealed class LoraSideExportTests(ITestOutputHelper output)
     [Fact]
     public void Rank_above_the_limit_and_other_bases_are_refused_with_the_values()
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var tooSmall = Assert.Throws<ArgumentException>(() => new SideBundleExporter().Export(new SideBundleOptions
         {
             BaseDirectory = BaseDirectory,
             AdapterDirectories = [Adapter("lora_qv_r8")],
-            OutputDirectory = temp.File("small"),
+            OutputDirectory = temp.Combine("small"),
             MaxRank = 4,
         }));
         Assert.Contains("--max-rank 4", tooSmall.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(temp.File("small")));
+        Assert.False(Directory.Exists(temp.Combine("small")));
 
         var bundle = ExportSide(temp, SideGraphManifest.SideForm, "lora_qv_r8");
         var wrongModules = Assert.Throws<InvalidDataException>(() => SideBundleExporter.WriteAdapter(bundle, Adapter("lora_all_r16_rslora")));

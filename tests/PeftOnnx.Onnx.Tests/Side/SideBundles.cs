@@ -16,12 +16,12 @@ internal static class SideBundles
 
     public static string Adapter(string golden) => TestPaths.Fixture("peft", golden);
 
-    public static string ExportSide(TempDir temp, string form, params string[] goldens) =>
+    public static string ExportSide(TempFolder temp, string form, params string[] goldens) =>
         new SideBundleExporter().Export(new SideBundleOptions
         {
             BaseDirectory = BaseDirectory,
             AdapterDirectories = [.. goldens.Select(Adapter)],
-            OutputDirectory = temp.File($"{form}-{string.Join("+", goldens)}"),
+            OutputDirectory = temp.Combine($"{form}-{string.Join("+", goldens)}"),
             Form = form,
         }).Directory;
 

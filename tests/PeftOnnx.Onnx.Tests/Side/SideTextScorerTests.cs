@@ -15,7 +15,7 @@ public sealed class SideTextScorerTests(ITestOutputHelper output)
     [Fact]
     public void Grouped_and_mixed_batching_give_the_same_scores_and_both_get_measured()
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var bundle = ExportSide(temp, SideGraphManifest.MixedForm, "seqcls_lora_qv_r8");
         var folder = Path.Combine(bundle, SideGraphManifest.AdapterFolder);
         var second = OrtAdapterFile.Load(Path.Combine(folder, "seqcls_lora_qv_r8" + OrtAdapterFile.Extension));
@@ -50,7 +50,7 @@ public sealed class SideTextScorerTests(ITestOutputHelper output)
     public void Rows_of_very_different_lengths_score_as_they_do_alone()
     {
         // On CPU a batch ends before a row shorter than half its longest, so these make several ONNX Runtime calls.
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var bundle = ExportSide(temp, SideGraphManifest.MixedForm, "seqcls_lora_qv_r8");
         using var model = SideModel.Load(bundle, Cpu, watch: false);
         string[] texts =
@@ -73,12 +73,12 @@ public sealed class SideTextScorerTests(ITestOutputHelper output)
     [Fact]
     public void Folder_routing_picks_the_served_adapter_of_the_first_sub_folder()
     {
-        using var temp = new TempDir();
-        var root = temp.File("inbox");
+        using var temp = new TempFolder();
+        var root = temp.Combine("inbox");
         var router = new FolderAdapterRouter([root], name => name is "acme" or "globex");
         Assert.Equal("acme", router.Route(Path.Combine(root, "acme", "2026", "a.txt")));
         Assert.Null(router.Route(Path.Combine(root, "initech", "b.txt")));
         Assert.Null(router.Route(Path.Combine(root, "c.txt")));
-        Assert.Null(router.Route(temp.File("elsewhere/acme/d.txt")));
+        Assert.Null(router.Route(temp.Combine("elsewhere/acme/d.txt")));
     }
 }

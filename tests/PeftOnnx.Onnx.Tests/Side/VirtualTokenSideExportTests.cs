@@ -12,7 +12,7 @@ public sealed class VirtualTokenSideExportTests(ITestOutputHelper output)
     [InlineData("seqcls_prefix_tuning_8")]
     public void Prompt_and_prefix_side_graphs_match_the_PEFT_logits(string golden)
     {
-        using var temp = new TempDir();
+        using var temp = new TempFolder();
         var bundle = ExportSide(temp, SideGraphManifest.SideForm, golden);
         var (inputs, expected, _) = Reference(golden);
         using var model = SideModel.Load(bundle, Cpu, watch: false);

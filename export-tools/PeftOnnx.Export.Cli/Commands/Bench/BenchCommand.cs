@@ -38,7 +38,7 @@ public static class BenchCommand
             using var a = factory.Create(parseResult.GetValue(baseline)!.FullName, settings);
             using var b = factory.Create(parseResult.GetValue(candidate)!.FullName, settings);
             var error = parseResult.InvocationConfiguration.Error;
-            var result = new AlternatingBenchmark(parseResult.GetValue(batch), parseResult.GetValue(sequence), parseResult.GetValue(rounds))
+            var result = new SessionComparison(parseResult.GetValue(batch), parseResult.GetValue(sequence), parseResult.GetValue(rounds))
                 .Run(a.Session, b.Session, line => error.WriteLine(line));
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))

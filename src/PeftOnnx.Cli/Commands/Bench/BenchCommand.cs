@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Sessions;
@@ -60,24 +60,12 @@ internal static class BenchCommand
                 var batch = TokenBatch.Create(Enumerable.Repeat(row, batchSize).ToList(), ours.Tokenizer.PadId);
                 Action runOurs = ours.IsClassifier ? () => ours.ClassScores(batch) : () => ours.Embed(batch);
                 Action runBaseline = () => RunBaseline(baseline, batch);
-                var a = new LatencyStats();
-                var b = new LatencyStats();
+                IReadOnlyList<LatencySummary> summaries = [];
                 context.Progress.Status().Start($"batch {batchSize} x {seq}", _ =>
-                {
-                    for (var i = 0; i < warm; i++)
-                    {
-                        runOurs();
-                        runBaseline();
-                    }
-                    for (var round = 0; round < roundCount; round++)
-                    {
-                        Measure(runOurs, count, a, cancellationToken);
-                        Measure(runBaseline, count, b, cancellationToken);
-                    }
-                });
+                    summaries = new AlternatingTimer(roundCount, count, warm).Measure([runOurs, runBaseline], cancellationToken: cancellationToken));
                 var tokens = batchSize * seq;
-                table.AddRow(batchSize.ToString(), seq.ToString(), "peftonnx", $"{a.TokensPerSecond(tokens):F0}", $"{a.Percentile(50):F1}", $"{a.Percentile(95):F1}", a.Count.ToString());
-                table.AddRow(batchSize.ToString(), seq.ToString(), "ort default", $"{b.TokensPerSecond(tokens):F0}", $"{b.Percentile(50):F1}", $"{b.Percentile(95):F1}", b.Count.ToString());
+                foreach (var (runtime, s) in new[] { ("peftonnx", summaries[0]), ("ort default", summaries[1]) })
+                    table.AddRow(batchSize.ToString(), seq.ToString(), runtime, $"{tokens / (s.Mean / 1000):F0}", $"{s.Percentile(50):F1}", $"{s.Percentile(95):F1}", s.Count.ToString());
             }
 
             context.Out.WriteLine($"model: {ours.ModelId} ({ours.ModelPath})");
@@ -96,17 +84,6 @@ internal static class BenchCommand
         var text = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog while the network streams video to the server. ", length));
         var row = tokenizer.Encode(text, length);
         return row.Length == length ? row : throw new InvalidOperationException($"Synthetic text tokenized to {row.Length} tokens, expected {length}.");
-    }
-
-    private static void Measure(Action run, int count, LatencyStats stats, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var start = Stopwatch.GetTimestamp();
-            run();
-            stats.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
     }
 
     /// <summary>What a plain ONNX Runtime user writes: default options, every input the graph declares, every output.</summary>

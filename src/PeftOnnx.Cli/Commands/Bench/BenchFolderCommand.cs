@@ -1,8 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Cli.Commands.Common;
-using PeftOnnx.Runtime.Benchmarking;
 using PeftOnnx.Runtime.Evaluation;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
@@ -23,7 +22,7 @@ internal static class BenchFolderCommand
     public static Command Create()
     {
         var models = new Option<string[]>("--model", "-m") { Description = "Model folders (bundle or base model), repeatable; the first also runs the plain baseline.", Required = true };
-        var data = new Option<FileInfo>("--data") { Description = "JSON lines with a \"text\" field (e.g. /work/shared/data/debian-sections.test.jsonl) or a labelled data file the eval verb reads.", Required = true };
+        var data = new Option<FileInfo>("--data") { Description = "JSON lines with a \"text\" field (e.g. data/debian-sections.test.jsonl) or a labelled data file the eval verb reads.", Required = true };
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences per ONNX Runtime call.", DefaultValueFactory = _ => 32 };
         var maxLength = new Option<int>("--max-length") { Description = "Tokens per document (truncated; the baseline pads to this).", DefaultValueFactory = _ => 128 };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N documents." };
@@ -60,21 +59,12 @@ internal static class BenchFolderCommand
                     variants.Add(($"peftonnx scorer ({model.Manifest.Name})", () => scorer.Score(texts, cancellationToken).Sum(s => (long)s.Tokens)));
                 }
 
-                var summaries = variants.Select(_ => new LatencySummary()).ToArray();
+                // One warm-up pass each (sessions, arenas, tokenizer caches), then one pass per variant per round.
                 var tokens = new long[variants.Count];
-                foreach (var (_, run) in variants)
-                    run(); // warm-up: sessions, arenas, tokenizer caches
-                for (var round = 0; round < roundCount; round++)
-                {
-                    for (var v = 0; v < variants.Count; v++)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        context.Error.WriteLine($"round {round + 1}/{roundCount}: {variants[v].Name}");
-                        var start = Stopwatch.GetTimestamp();
-                        tokens[v] = variants[v].Run();
-                        summaries[v].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                    }
-                }
+                var summaries = new AlternatingTimer(roundCount).Measure(
+                    [.. variants.Select((variant, v) => (Action)(() => tokens[v] = variant.Run()))],
+                    round => context.Error.WriteLine($"round {round + 1}/{roundCount}"),
+                    cancellationToken);
 
                 var table = new BenchTable($"Documents/s end to end, {Path.GetFileName(result.GetValue(data)!.FullName)}", ["variant", "median s per pass", "docs/s", "tokens computed per pass", "vs plain"]);
                 for (var v = 0; v < variants.Count; v++)

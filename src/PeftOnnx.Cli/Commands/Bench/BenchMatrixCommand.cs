@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Cli.Commands.Common;
-using PeftOnnx.Runtime.Benchmarking;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Runtime.Tokenization;
 
 namespace PeftOnnx.Cli.Commands.Bench;
@@ -57,7 +57,7 @@ internal static class BenchMatrixCommand
             };
             var tokenizer = BertTokenizer.FromFile(result.GetValue(vocab)!, new Core.Models.TokenizerSettings());
             var seconds = result.GetValue(budget);
-            var benchmark = new AlternatingBenchmark(result.GetValue(rounds), result.GetValue(calls), result.GetValue(warmup), seconds > 0 ? TimeSpan.FromSeconds(seconds) : null);
+            var benchmark = new AlternatingTimer(result.GetValue(rounds), result.GetValue(calls), result.GetValue(warmup), seconds > 0 ? TimeSpan.FromSeconds(seconds) : null);
 
             var targets = new List<IBenchTarget>();
             try

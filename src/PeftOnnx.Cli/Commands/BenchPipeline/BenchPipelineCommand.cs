@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Cli.Commands.Common;
-using PeftOnnx.Cli.Commands.LoadGen;
 using PeftOnnx.Hosting.Pipeline;
 using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Runtime.Documents;

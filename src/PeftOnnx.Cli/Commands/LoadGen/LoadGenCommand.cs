@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using PeftOnnx.Cli.Commands.Bench;
+using PeftOnnx.Benchmarking;
 using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Hosting.Http;
 using Spectre.Console;
@@ -24,7 +24,7 @@ internal static class LoadGenCommand
         var duration = new Option<double>("--duration") { Description = "Seconds measured per concurrency level (after a 2 s warm-up).", DefaultValueFactory = _ => 10 };
         var textsPerRequest = new Option<int>("--texts-per-request") { Description = "Documents per request.", DefaultValueFactory = _ => 1 };
         var endpoint = new Option<string>("--endpoint") { Description = "classify or embed.", DefaultValueFactory = _ => "classify" };
-        var data = new Option<string?>("--data") { Description = "JSONL file with a \"text\" field per line (default: debian-sections test split)." };
+        var data = new Option<string?>("--data") { Description = "JSONL file with a \"text\" field per line (default: data/debian-sections.test.jsonl, from the repository root)." };
         var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File of API keys as `serve --api-key-file` reads it; the first is sent as Authorization: Bearer." };
         var command = new Command("loadgen", "Benchmark a running `peftonnx serve`: p50/p99 latency and throughput at several concurrency levels.")
         {
@@ -80,10 +80,10 @@ internal static class LoadGenCommand
         }
     }
 
-    private static async Task<(LatencyStats Stats, int Errors, HttpStatusCode? LastError, double Seconds)> RunAsync(
+    private static async Task<(LatencySummary Stats, int Errors, HttpStatusCode? LastError, double Seconds)> RunAsync(
         HttpClient client, string path, IReadOnlyList<string> texts, int clients, int perRequest, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var stats = new LatencyStats();
+        var stats = new LatencySummary();
         var errors = 0;
         var lastError = 0;
         var next = 0;

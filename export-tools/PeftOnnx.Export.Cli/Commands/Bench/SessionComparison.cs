@@ -1,19 +1,19 @@
-using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using PeftOnnx.Benchmarking;
 
 namespace PeftOnnx.Export.Cli.Commands.Bench;
 
 /// <summary>
-/// Times two encoder sessions on the same batch, alternating A B A B so drift in machine load (other processes,
-/// thermal state) hits both equally. One warm-up run each, then <c>rounds</c> timed runs each.
+/// Two encoder sessions on the same batch, timed by the shared <see cref="AlternatingTimer"/> (A B A B: drift in
+/// machine load hits both equally). One warm-up run each, then <c>rounds</c> timed runs each.
 /// </summary>
-public sealed class AlternatingBenchmark
+public sealed class SessionComparison
 {
     private readonly int batch;
     private readonly int sequence;
     private readonly int rounds;
 
-    public AlternatingBenchmark(int batch, int sequence, int rounds)
+    public SessionComparison(int batch, int sequence, int rounds)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(sequence, 2);
@@ -34,7 +34,7 @@ public sealed class AlternatingBenchmark
         using var runOptions = new RunOptions();
         OrtValue[] inputs = [idsValue, maskValue, typesValue];
 
-        double Time(InferenceSession session)
+        Action Runner(InferenceSession session)
         {
             var names = session.InputNames.ToList();
             var values = names.Select(n => n switch
@@ -44,21 +44,16 @@ public sealed class AlternatingBenchmark
                 "token_type_ids" => inputs[2],
                 _ => throw new InvalidDataException($"bench: the model has input '{n}'; expected input_ids, attention_mask, token_type_ids."),
             }).ToList();
-            var clock = Stopwatch.StartNew();
-            using var outputs = session.Run(runOptions, names, values, [session.OutputNames[0]]);
-            return clock.Elapsed.TotalMilliseconds;
+            return () =>
+            {
+                using var outputs = session.Run(runOptions, names, values, [session.OutputNames[0]]);
+            };
         }
 
-        Time(baseline);
-        Time(candidate);
-        var a = new List<double>(rounds);
-        var b = new List<double>(rounds);
-        for (var round = 1; round <= rounds; round++)
-        {
-            a.Add(Time(baseline));
-            b.Add(Time(candidate));
-            progress?.Invoke($"round {round}/{rounds}: A {a[^1]:F1} ms, B {b[^1]:F1} ms");
-        }
+        var summaries = new AlternatingTimer(rounds).Measure([Runner(baseline), Runner(candidate)]);
+        var (a, b) = (summaries[0].Samples, summaries[1].Samples);
+        for (var round = 0; round < rounds; round++)
+            progress?.Invoke($"round {round + 1}/{rounds}: A {a[round]:F1} ms, B {b[round]:F1} ms");
         return new BenchResult(batch, sequence, rounds, a, b);
     }
 
@@ -88,7 +83,9 @@ public sealed record BenchResult(int Batch, int Sequence, int Rounds, IReadOnlyL
 
     private static double Median(IReadOnlyList<double> values)
     {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        var summary = new LatencySummary();
+        foreach (var value in values)
+            summary.Add(value);
+        return summary.Median;
     }
 }

@@ -1,7 +1,7 @@
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Tokenization;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>
 /// Compares each variant's outputs with the reference variant's on one batch (max abs diff per shared output), so a

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>
 /// Host/device copies through the CUDA runtime (cudaMemcpy), for buffers a captured CUDA graph reads and writes at

@@ -1,6 +1,6 @@
 using PeftOnnx.Runtime.Tokenization;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>One thing being timed (a model file run a certain way). <see cref="Prepare"/> is not timed; <see cref="Run"/> is.</summary>
 public interface IBenchTarget : IDisposable

@@ -1,7 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Runtime.Tokenization;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>
 /// The 20-line ONNX Runtime program a .NET developer writes: default SessionOptions (plus the CUDA provider when

@@ -1,4 +1,4 @@
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>
 /// One compared variant, parsed from <c>NAME=MODE:PATH</c>: MODE is <c>plain</c> (the 20-line ONNX Runtime

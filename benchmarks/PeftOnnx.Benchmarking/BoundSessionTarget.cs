@@ -2,7 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using PeftOnnx.Runtime.Tokenization;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>
 /// The runtime's fast path, timed: a session with explicit settings and an <see cref="OrtIoBinding"/> prepared once

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Runtime.Sessions;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>The machine and software a table was measured on, printed with every table.</summary>
 public static class BenchMachine

@@ -1,4 +1,4 @@
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>Where a bound run leaves its outputs.</summary>
 public enum OutputPlacement

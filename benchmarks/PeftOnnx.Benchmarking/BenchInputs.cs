@@ -1,6 +1,6 @@
 using PeftOnnx.Runtime.Tokenization;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>Maps BERT input names to a batch's arrays, and makes synthetic batches.</summary>
 public static class BenchInputs

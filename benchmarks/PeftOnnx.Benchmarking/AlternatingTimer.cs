@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using PeftOnnx.Runtime.Tokenization;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>
-/// Times several targets on one batch, alternating them in rounds (A B C, A B C, ...) so that drift of a shared
-/// machine (other load, clocks) hits every target alike. Each target is prepared and warmed up before the first round.
+/// The project's one A/B timer: times several variants in alternating rounds (A B C, A B C, ...) after a warm-up, so
+/// that drift of a shared machine (other load, clocks, thermal state) hits every variant alike. Used by the bench
+/// verbs of both CLIs, train-bench and the programs under benchmarks/.
 /// </summary>
-public sealed class AlternatingBenchmark(int rounds, int callsPerRound, int warmupCalls, TimeSpan? maxTimePerTarget = null)
+public sealed class AlternatingTimer(int rounds, int callsPerRound = 1, int warmupCalls = 1, TimeSpan? maxTimePerVariant = null)
 {
     public int Rounds { get; } = rounds >= 1 ? rounds : throw new ArgumentOutOfRangeException(nameof(rounds), $"Rounds must be at least 1, got {rounds}.");
 
@@ -16,10 +17,26 @@ public sealed class AlternatingBenchmark(int rounds, int callsPerRound, int warm
     public int WarmupCalls { get; } = warmupCalls >= 0 ? warmupCalls : throw new ArgumentOutOfRangeException(nameof(warmupCalls), $"Warm-up calls must be at least 0, got {warmupCalls}.");
 
     /// <summary>
-    /// A budget per target and batch: after the first round, a round stops early when its target has used it up, so
-    /// slow shapes (batch 128 on two cores) do not dominate a run. Every target still gets every round.
+    /// A budget per variant: after the first round, a round makes fewer calls when its variant has used up its share,
+    /// so slow shapes (batch 128 on two cores) do not dominate a run. Every variant still gets every round.
     /// </summary>
-    public TimeSpan? MaxTimePerTarget { get; } = maxTimePerTarget;
+    public TimeSpan? MaxTimePerVariant { get; } = maxTimePerVariant;
+
+    /// <summary>
+    /// Warms up every variant, then times them round by round. <paramref name="beforeRound"/> (not timed) runs before
+    /// each round with its index, e.g. to move every variant on to the next batch.
+    /// </summary>
+    /// <returns>One summary per variant, its samples in the order they were taken (round by round).</returns>
+    public IReadOnlyList<LatencySummary> Measure(IReadOnlyList<Action> variants, Action<int>? beforeRound = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(variants);
+        for (var i = 0; i < WarmupCalls; i++)
+        {
+            foreach (var variant in variants)
+                variant();
+        }
+        return Time(variants, beforeRound, cancellationToken);
+    }
 
     /// <summary>
     /// Measures every target on <paramref name="batch"/>. A target whose preparation or warm-up fails (an execution
@@ -30,8 +47,7 @@ public sealed class AlternatingBenchmark(int rounds, int callsPerRound, int warm
     {
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(failures);
-        var summaries = new LatencySummary?[targets.Count];
-        var spent = new double[targets.Count];
+        var ready = new List<int>();
         for (var t = 0; t < targets.Count; t++)
         {
             try
@@ -39,34 +55,41 @@ public sealed class AlternatingBenchmark(int rounds, int callsPerRound, int warm
                 targets[t].Prepare(batch);
                 for (var i = 0; i < WarmupCalls; i++)
                     targets[t].Run();
-                summaries[t] = new LatencySummary();
+                ready.Add(t);
             }
             catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidDataException or ArgumentException or InvalidOperationException or DllNotFoundException)
             {
                 failures[$"{targets[t].Name} at batch {batch.BatchSize} x {batch.SequenceLength}"] = e.Message.Split('\n')[0];
             }
         }
+        var measured = Time([.. ready.Select(t => (Action)targets[t].Run)], null, cancellationToken);
+        var summaries = new LatencySummary?[targets.Count];
+        for (var r = 0; r < ready.Count; r++)
+            summaries[ready[r]] = measured[r];
+        return summaries;
+    }
+
+    private LatencySummary[] Time(IReadOnlyList<Action> variants, Action<int>? beforeRound, CancellationToken cancellationToken)
+    {
+        var summaries = variants.Select(_ => new LatencySummary()).ToArray();
         for (var round = 0; round < Rounds; round++)
         {
-            for (var t = 0; t < targets.Count; t++)
+            beforeRound?.Invoke(round);
+            for (var v = 0; v < variants.Count; v++)
             {
-                if (summaries[t] is null)
-                    continue;
                 var calls = CallsPerRound;
-                if (round > 0 && MaxTimePerTarget is { } budget)
+                if (round > 0 && MaxTimePerVariant is { } budget)
                 {
                     // Keep the same share of the budget per round.
-                    var perCall = spent[t] / summaries[t]!.Count;
+                    var perCall = summaries[v].Total / summaries[v].Count;
                     calls = Math.Clamp((int)(budget.TotalMilliseconds / Rounds / perCall), 1, CallsPerRound);
                 }
                 for (var call = 0; call < calls; call++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var start = Stopwatch.GetTimestamp();
-                    targets[t].Run();
-                    var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    summaries[t]!.Add(elapsed);
-                    spent[t] += elapsed;
+                    variants[v]();
+                    summaries[v].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
             }
         }

@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>Session settings of a <see cref="BoundSessionTarget"/>; each is a lever the benchmark measures.</summary>
 public sealed record BenchSessionOptions

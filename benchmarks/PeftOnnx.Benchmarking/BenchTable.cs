@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace PeftOnnx.Runtime.Benchmarking;
+namespace PeftOnnx.Benchmarking;
 
 /// <summary>A markdown table with the machine, the settings and the command that produced it.</summary>
 public sealed class BenchTable(string title, IReadOnlyList<string> columns)
