@@ -9,7 +9,7 @@ namespace PeftOnnx.Hosting.Ledger;
 /// Rows for files that could not be read carry a NULL hash and are keyed by path. Thread-safe (one connection,
 /// one lock: every operation is a short statement or a small transaction).
 /// </summary>
-public sealed class SqliteLedger : IDisposable
+public sealed class SqliteLedger : IClaimStore, IDisposable
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS documents (
@@ -152,7 +152,7 @@ public sealed class SqliteLedger : IDisposable
     /// Records a scoring or writing failure of a started row. Returns true when the row has now used all
     /// <paramref name="maxAttempts"/> and is failed for good.
     /// </summary>
-    public bool RecordAttemptFailure(long id, string error, int maxAttempts)
+    public bool RecordAttemptFailure(long id, string failure, int maxAttempts)
     {
         lock (_gate)
         {
@@ -160,7 +160,7 @@ public sealed class SqliteLedger : IDisposable
                 UPDATE documents SET error = $error, updated_at = $now,
                     status = CASE WHEN attempts >= $max THEN 'failed' ELSE 'scoring' END
                 WHERE id = $id
-                """, ("$error", error), ("$now", Now()), ("$max", maxAttempts), ("$id", id));
+                """, ("$error", failure), ("$now", Now()), ("$max", maxAttempts), ("$id", id));
             return QuerySingle("WHERE id = $id", ("$id", id))!.Status == DocumentStatus.Failed;
         }
     }

@@ -4,8 +4,8 @@ using System.Text;
 namespace PeftOnnx.Hosting.Outbox;
 
 /// <summary>
-/// Writes results as CSV: doc_id, content_hash, path, model_id, label, score, chunks, tokens, then one p_&lt;label&gt;
-/// column per label. Appends with an fsync per batch; a torn last line or a failed append is cut off, as for JSONL
+/// Writes records as CSV, the columns of the JSON record: doc_id, content_hash, path, model_id, status, reason, label,
+/// score, chunks, tokens, scored_at, then one p_&lt;label&gt; column per label (embeddings stay JSON-only). Appends with an fsync per batch; a torn last line or a failed append is cut off, as for JSONL
 /// (<see cref="LineFile"/>).
 /// </summary>
 public sealed class CsvResultWriter : IResultWriter
@@ -22,7 +22,7 @@ public sealed class CsvResultWriter : IResultWriter
         _file = new LineFile(FilePath, truncate);
         if (_file.Length == 0)
         {
-            var header = "doc_id,content_hash,path,model_id,label,score,chunks,tokens" + string.Concat(_labels.Select(l => "," + Escape("p_" + l))) + "\n";
+            var header = "doc_id,content_hash,path,model_id,status,reason,label,score,chunks,tokens,scored_at" + string.Concat(_labels.Select(l => "," + Escape("p_" + l))) + "\n";
             _file.Append(Encoding.UTF8.GetBytes(header));
         }
     }
@@ -33,9 +33,11 @@ public sealed class CsvResultWriter : IResultWriter
         foreach (var r in records)
         {
             text.Append(Escape(r.DocId)).Append(',').Append(r.ContentHash).Append(',').Append(Escape(r.Path)).Append(',')
-                .Append(Escape(r.ModelId)).Append(',').Append(Escape(r.Label ?? "")).Append(',')
+                .Append(Escape(r.ModelId)).Append(',').Append(StatusText(r.Status)).Append(',').Append(Escape(r.Reason ?? "")).Append(',')
+                .Append(Escape(r.Label ?? "")).Append(',')
                 .Append(r.Score?.ToString("R", CultureInfo.InvariantCulture) ?? "").Append(',')
-                .Append(r.Chunks).Append(',').Append(r.Tokens);
+                .Append(r.Chunks).Append(',').Append(r.Tokens).Append(',')
+                .Append(r.ScoredAt.ToString("O", CultureInfo.InvariantCulture));
             foreach (var label in _labels)
             {
                 text.Append(',');
@@ -51,21 +53,39 @@ public sealed class CsvResultWriter : IResultWriter
     public IReadOnlyDictionary<ResultKey, string> FindExisting(IReadOnlyCollection<ResultKey> candidates)
     {
         var found = new Dictionary<ResultKey, string>();
-        if (candidates.Count == 0 || !File.Exists(FilePath))
+        if (candidates.Count == 0)
             return found;
         var wanted = candidates.ToHashSet();
-        using var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        foreach (var key in ReadKeys(FilePath))
+        {
+            if (wanted.Contains(key))
+                found[key] = FilePath;
+        }
+        return found;
+    }
+
+    /// <summary>The keys of every whole record in a CSV results file, in order (skipped documents have an empty hash).</summary>
+    public static IEnumerable<ResultKey> ReadKeys(string filePath)
+    {
+        if (!File.Exists(filePath))
+            yield break;
+        using var stream = new FileStream(filePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
         reader.ReadLine();
         while (reader.ReadLine() is { } line)
         {
             var (docId, rest) = ReadField(line, 0);
             var (hash, _) = ReadField(line, rest);
-            if (wanted.Contains(new ResultKey(docId, hash)))
-                found[new ResultKey(docId, hash)] = FilePath;
+            yield return new ResultKey(docId, hash);
         }
-        return found;
     }
+
+    private static string StatusText(ResultStatus status) => status switch
+    {
+        ResultStatus.Scored => "scored",
+        ResultStatus.Skipped => "skipped",
+        _ => "failed",
+    };
 
     public void Dispose() => _file.Dispose();
 

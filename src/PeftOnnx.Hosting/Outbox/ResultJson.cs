@@ -8,7 +8,10 @@ internal static class ResultJson
 {
     public static JsonSerializerOptions Compact { get; } = new(PeftJson.Options) { WriteIndented = false };
 
-    /// <summary>Reads the key of one serialised record, or null when the text is not a result record.</summary>
+    /// <summary>
+    /// Reads the key of one serialised record (a record without a hash, a skipped document, has an empty one), or null
+    /// when the text is not a result record.
+    /// </summary>
     public static ResultKey? TryReadKey(ReadOnlySpan<byte> json)
     {
         try
@@ -28,7 +31,7 @@ internal static class ResultJson
                 else
                     reader.Skip();
             }
-            return docId is null || hash is null ? null : new ResultKey(docId, hash);
+            return docId is null ? null : new ResultKey(docId, hash ?? "");
         }
         catch (JsonException)
         {

@@ -3,16 +3,20 @@ using System.Text.Json.Serialization;
 namespace PeftOnnx.Hosting.Outbox;
 
 /// <summary>
-/// One scored document as written to the outbox. <see cref="DocId"/> (the path relative to the watched root, or
-/// the queue job's id) and <see cref="ContentHash"/> make the idempotency key; <see cref="Path"/> is the source
-/// document's path when it was scored.
+/// One document's record, the same in every sink (JSONL, CSV, JSON files, console) and every mode (`score`, `--resume`,
+/// `demo`, the inbox and queue workers). <see cref="DocId"/> (the path relative to the scored root, or the queue job's
+/// id) and <see cref="ContentHash"/> make the idempotency key; <see cref="Path"/> is the source document's path when it
+/// was read. A skipped document (not scorable) has no hash when its text could not be read, and no score.
 /// </summary>
 public sealed record ResultRecord
 {
     public required string DocId { get; init; }
     public required string Path { get; init; }
-    public required string ContentHash { get; init; }
+    public string? ContentHash { get; init; }
     public required string ModelId { get; init; }
+    public ResultStatus Status { get; init; } = ResultStatus.Scored;
+    /// <summary>Why a document was skipped or failed.</summary>
+    public string? Reason { get; init; }
     public string? Label { get; init; }
     public float? Score { get; init; }
     /// <summary>Label -> probability, in the model's label order.</summary>
@@ -23,7 +27,7 @@ public sealed record ResultRecord
     public DateTimeOffset ScoredAt { get; init; }
 
     [JsonIgnore]
-    public ResultKey Key => new(DocId, ContentHash);
+    public ResultKey Key => new(DocId, ContentHash ?? "");
 }
 
 /// <summary>Identifies a result: the same document id with the same content is written once.</summary>

@@ -2,19 +2,17 @@ using PeftOnnx.Hosting.Outbox;
 
 namespace PeftOnnx.Hosting.Pipeline;
 
-/// <summary>What `peftonnx score` asks of <see cref="FolderScoringPipeline"/>.</summary>
+/// <summary>What `peftonnx score`, `demo` and `bench-pipeline` ask of <see cref="FolderScoringPipeline"/>.</summary>
 public sealed record FolderScoringOptions
 {
     /// <summary>Files and folders (walked recursively).</summary>
     public required IReadOnlyList<string> Inputs { get; init; }
-    /// <summary>Results file (JSONL or CSV).</summary>
-    public required string Output { get; init; }
-    public OutboxFormat Format { get; init; } = OutboxFormat.Jsonl;
-    /// <summary>Keep the ledger and the output of an earlier run and score only what it did not finish.</summary>
-    public bool Resume { get; init; }
-    /// <summary>The ledger (default: the output path + ".ledger.db").</summary>
-    public string? Ledger { get; init; }
-    public PipelineOptions Pipeline { get; init; } = new() { BatchWait = TimeSpan.Zero, SkipUnchangedFiles = false };
 
-    public string LedgerPath => Path.GetFullPath(Ledger ?? Output + ".ledger.db");
+    /// <summary>Records the sink already holds (a resumed run, <see cref="ResultFile.Written"/>): not scored or written again.</summary>
+    public IReadOnlyCollection<ResultKey> AlreadyWritten { get; init; } = [];
+
+    public PipelineOptions Pipeline { get; init; } = DefaultPipeline;
+
+    /// <summary>One reader keeps records in input order; every document gets a record, skipped and failed ones included.</summary>
+    public static PipelineOptions DefaultPipeline { get; } = new() { BatchWait = TimeSpan.Zero, SkipUnchangedFiles = false, ReadParallelism = 1, RecordUnscored = true };
 }

@@ -18,6 +18,12 @@ public sealed record PipelineOptions
     /// <summary>Skip files whose size and modification time match a settled ledger row without reading them.</summary>
     public bool SkipUnchangedFiles { get; init; } = true;
 
+    /// <summary>
+    /// Write a record for skipped and failed documents too (`peftonnx score`: every document has its line). The worker
+    /// leaves it off: it sets such inputs aside in failed/ with the reason.
+    /// </summary>
+    public bool RecordUnscored { get; init; }
+
     /// <summary>Write embeddings for classified documents too (embedding models always write theirs).</summary>
     public bool IncludeEmbeddings { get; init; }
 

@@ -5,16 +5,22 @@ using PeftOnnx.Hosting.Ledger;
 using PeftOnnx.Hosting.Metrics;
 using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Worker;
+using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Documents;
 using PeftOnnx.Runtime.Scoring;
 
 namespace PeftOnnx.Hosting.Pipeline;
 
 /// <summary>
-/// The scoring engine shared by the inbox worker, the queue worker and `peftonnx score`:
+/// The one scoring engine: `peftonnx score` (every mode), `demo`, the inbox worker and the queue worker run it.
 /// <code>
-///   submit ─> [read + hash + ledger claim, N threads; tokenize on the pool] ─bounded─> [batch + score] ─bounded─> [ledger writing ─> durable write ─> ledger done] ─> outcome
+///   submit ─> [read + hash + claim, N threads; tokenize on the pool] ─bounded─> [batch + score] ─bounded─> [claim writing ─> durable write to the sink ─> claim done] ─> outcome
 /// </code>
+/// Two seams: the claim store (<see cref="IClaimStore"/>: the SQLite ledger, or <see cref="RunClaims"/> for one run) and
+/// the result sink (<see cref="IResultWriter"/>: JSONL, CSV, JSON files, console). With a routed scorer
+/// (<see cref="IRoutedTextScorer"/>) each document is scored with the adapter its path routes to, and that adapter is
+/// part of its model id, so of its claim key. With <see cref="PipelineOptions.RecordUnscored"/> skipped and failed
+/// documents get a record too, and with one reader thread records keep the submission order.
 /// Bounded channels keep memory flat and let reading, hashing and tokenizing run on other cores while the model runs.
 /// Every document gets one <see cref="WorkOutcome"/> and every submitted item one <see cref="ItemOutcome"/>, reported after
 /// the ledger recorded them, unless the run is cancelled before the item was read or while the storage failed (then a
@@ -24,7 +30,8 @@ namespace PeftOnnx.Hosting.Pipeline;
 public sealed class ScoringPipeline
 {
     private readonly ITextScorer _scorer;
-    private readonly SqliteLedger _ledger;
+    private readonly IClaimStore _ledger;
+    private readonly IRoutedTextScorer? _routed;
     private readonly IResultWriter _writer;
     private readonly PipelineOptions _options;
     private readonly Action<ItemOutcome> _onItem;
@@ -38,12 +45,13 @@ public sealed class ScoringPipeline
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
     public ScoringPipeline(
-        ITextScorer scorer, SqliteLedger ledger, IResultWriter writer, PipelineOptions options, Action<ItemOutcome> onItem,
+        ITextScorer scorer, IClaimStore ledger, IResultWriter writer, PipelineOptions options, Action<ItemOutcome> onItem,
         ILogger logger, HostingMetrics? metrics = null, string source = "pipeline", Action<WorkOutcome>? onDocument = null,
         Readiness? readiness = null)
     {
         options.Validate();
         _scorer = scorer;
+        _routed = scorer as IRoutedTextScorer;
         _ledger = ledger;
         _writer = writer;
         _options = options;
@@ -217,29 +225,39 @@ public sealed class ScoringPipeline
     private async Task<Prepared?> ClaimAsync(
         WorkItem item, ItemState state, DocumentText document, string docId, long size, long mtime, CancellationToken cancellationToken)
     {
+        var adapter = _routed is null ? null : _routed.Router.Route(document.Path) ?? _routed.DefaultAdapter;
+        var modelId = ModelIdFor(adapter);
         if (document.IsSkipped)
         {
             var rejected = await _storage.RunAsync("recording a rejected document",
-                () => _ledger.RecordRejected(document.Path, docId, null, _scorer.ModelId, document.SkipReason!, size, mtime), cancellationToken);
+                () => _ledger.RecordRejected(document.Path, docId, null, modelId, document.SkipReason!, size, mtime), cancellationToken);
+            if (rejected.Status == DocumentStatus.Done)
+            {
+                Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.AlreadyDone, $"already recorded as skipped (in {rejected.ResultPath})", Attempts: rejected.Attempts, Existing: rejected));
+                return null;
+            }
             _metrics?.RecordSkipped("rejected");
-            Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.Rejected, document.SkipReason, Attempts: rejected.Attempts));
+            var skipped = new WorkOutcome(item, document.Path, docId, WorkStatus.Rejected, document.SkipReason, Attempts: rejected.Attempts);
+            if (_options.RecordUnscored)
+                return new Prepared(item, state, document.Path, docId, rejected, null, "", null, modelId, adapter, skipped);
+            Report(state, skipped);
             return null;
         }
 
         var hash = ContentHash.Of(document.Text!);
-        var (outcome, entry) = await _storage.RunAsync("claiming a document", () => _ledger.TryBegin(document.Path, docId, hash, _scorer.ModelId,
+        var (outcome, entry) = await _storage.RunAsync("claiming a document", () => _ledger.TryBegin(document.Path, docId, hash, modelId,
             _options.MaxAttempts, other => IsInFlight(FileOf(other)), size, mtime), cancellationToken);
         switch (outcome)
         {
             case BeginOutcome.Started:
                 // One reader reads a file's documents in order; tokenizing each on the pool keeps every core ahead of the model.
                 var text = document.Text!;
-                return new Prepared(item, state, document.Path, docId, entry, hash, text, Task.Run(() => _scorer.Prepare(text)));
+                return new Prepared(item, state, document.Path, docId, entry, hash, text, Task.Run(() => _scorer.Prepare(text)), modelId, adapter);
             case BeginOutcome.AlreadyDone:
                 _metrics?.RecordSkipped("already_done");
                 Report(state, new WorkOutcome(item, document.Path, docId, WorkStatus.AlreadyDone, entry.Path == document.Path
-                    ? $"already scored by {_scorer.ModelId} (result in {entry.ResultPath})"
-                    : $"same content as {entry.Path}, already scored by {_scorer.ModelId} (result in {entry.ResultPath})", Attempts: entry.Attempts, Existing: entry));
+                    ? $"already scored by {modelId} (result in {entry.ResultPath})"
+                    : $"same content as {entry.Path}, already scored by {modelId} (result in {entry.ResultPath})", Attempts: entry.Attempts, Existing: entry));
                 return null;
             case BeginOutcome.DuplicateInFlight:
                 _metrics?.RecordSkipped("duplicate");
@@ -251,6 +269,12 @@ public sealed class ScoringPipeline
                 return null;
         }
     }
+
+    /// <summary>
+    /// The model id a document is claimed and recorded under: the scorer's, or with a routed adapter the scorer's id and
+    /// the adapter ("bundle+routed/acme"), so one text sent to two adapters is two claims and two records.
+    /// </summary>
+    private string ModelIdFor(string? adapter) => adapter is null || adapter == _routed?.DefaultAdapter ? _scorer.ModelId : $"{_scorer.ModelId}/{adapter}";
 
     /// <summary>The file a document path belongs to (documents inside .jsonl/.csv files are path#L&lt;n&gt;).</summary>
     private static string FileOf(string documentPath)
@@ -273,7 +297,7 @@ public sealed class ScoringPipeline
                 if (batch.Count == 0)
                     continue;
                 // Mostly done already; a failed one throws in ScoreBatch, which then scores the batch text by text.
-                await Task.WhenAll(batch.Select(p => (Task)p.Tokens)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.WhenAll(batch.Where(p => p.Tokens is not null).Select(p => (Task)p.Tokens!)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 var results = ScoreBatch(batch, cancellationToken);
                 if (results.Count > 0)
                     await scored.WriteAsync(results, CancellationToken.None);
@@ -302,23 +326,31 @@ public sealed class ScoringPipeline
         }
     }
 
+    /// <summary>Scores a batch; documents settled earlier (skipped) pass through in their place, unscored.</summary>
     private List<Scored> ScoreBatch(List<Prepared> batch, CancellationToken cancellationToken)
     {
-        _metrics?.RecordBatch(_source, batch.Count);
+        var scorable = batch.Where(p => p.Settled is null).ToList();
+        if (scorable.Count == 0)
+            return batch.Select(p => new Scored(p, null)).ToList();
+        _metrics?.RecordBatch(_source, scorable.Count);
         try
         {
-            var scores = _scorer.Score(batch.Select(p => p.Tokens.GetAwaiter().GetResult()).ToArray(), CancellationToken.None);
-            if (scores.Count != batch.Count)
-                throw new InvalidOperationException($"the scorer returned {scores.Count} results for {batch.Count} texts");
-            return batch.Select((p, i) => new Scored(p, scores[i])).ToList();
+            var scores = ScoreTexts(scorable.Select(p => p.Tokens!.GetAwaiter().GetResult()).ToArray(), [.. scorable.Select(p => p.Adapter)]);
+            if (scores.Count != scorable.Count)
+                throw new InvalidOperationException($"the scorer returned {scores.Count} results for {scorable.Count} texts");
+            var next = 0;
+            return batch.Select(p => new Scored(p, p.Settled is null ? scores[next++] : null)).ToList();
         }
         catch (Exception e)
         {
             // One bad document must not sink its batch: score the members one by one, each with its own attempts.
-            _logger.LogWarning(e, "A batch of {Count} failed to score; scoring its documents one by one", batch.Count);
-            return batch.Select(p => ScoreAlone(p, cancellationToken)).OfType<Scored>().ToList();
+            _logger.LogWarning(e, "A batch of {Count} failed to score; scoring its documents one by one", scorable.Count);
+            return batch.Select(p => p.Settled is null ? ScoreAlone(p, cancellationToken) : new Scored(p, null)).OfType<Scored>().ToList();
         }
     }
+
+    private IReadOnlyList<TextScore> ScoreTexts(IReadOnlyList<PreparedText> prepared, IReadOnlyList<string?> adapters) =>
+        _routed is null ? _scorer.Score(prepared, CancellationToken.None) : _routed.Score(prepared, adapters, CancellationToken.None);
 
     private Scored? ScoreAlone(Prepared p, CancellationToken cancellationToken)
     {
@@ -329,7 +361,7 @@ public sealed class ScoringPipeline
                 try
                 {
                     // The text, not its tokens: tokenizing may be what failed.
-                    var score = _scorer.Score([p.Text], CancellationToken.None);
+                    var score = _routed is null ? _scorer.Score([p.Text], CancellationToken.None) : _routed.Score([p.Text], [p.Adapter], CancellationToken.None);
                     if (score.Count != 1)
                         throw new InvalidOperationException($"the scorer returned {score.Count} results for 1 text");
                     return new Scored(p, score[0]);
@@ -340,10 +372,13 @@ public sealed class ScoringPipeline
                     if (_storage.Run("recording a scoring failure", () => _ledger.RecordAttemptFailure(entry.Id, e.Message, _options.MaxAttempts), cancellationToken))
                     {
                         _metrics?.RecordSkipped("failed");
-                        Report(p.State, new WorkOutcome(p.Item, p.DocPath, p.DocId, WorkStatus.Failed, $"scoring failed {p.Entry.Attempts} times: {e.Message}", Attempts: p.Entry.Attempts));
+                        var failed = new WorkOutcome(p.Item, p.DocPath, p.DocId, WorkStatus.Failed, $"scoring failed {p.Entry.Attempts} times: {e.Message}", Attempts: p.Entry.Attempts);
+                        if (_options.RecordUnscored)
+                            return new Scored(p with { Settled = failed }, null);
+                        Report(p.State, failed);
                         return null;
                     }
-                    var (_, next) = _storage.Run("claiming a document", () => _ledger.TryBegin(p.DocPath, p.DocId, p.Hash, _scorer.ModelId, _options.MaxAttempts, _ => false), cancellationToken);
+                    var (_, next) = _storage.Run("claiming a document", () => _ledger.TryBegin(p.DocPath, p.DocId, p.Hash!, p.ModelId, _options.MaxAttempts, _ => false), cancellationToken);
                     p = p with { Entry = next };
                 }
             }
@@ -379,7 +414,7 @@ public sealed class ScoringPipeline
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "Writing a batch of {Count} results failed", batch.Count);
+                _logger.LogError(e, "Writing a batch of {Count} records failed", batch.Count);
                 foreach (var s in batch)
                     Report(s.Document.State, new WorkOutcome(s.Document.Item, s.Document.DocPath, s.Document.DocId, WorkStatus.Failed, $"writing the result failed: {e.Message}", Attempts: s.Document.Entry.Attempts));
             }
@@ -393,7 +428,8 @@ public sealed class ScoringPipeline
     private async Task WriteBatchAsync(List<Scored> batch, CancellationToken cancellationToken)
     {
         var records = batch.Select(s => ToRecord(s.Document, s.Score)).ToList();
-        var ids = batch.Select(s => s.Document.Entry.Id).ToList();
+        var scored = batch.Where(s => s.Score is not null).ToList();
+        var ids = scored.Select(s => s.Document.Entry.Id).ToList();
         await _storage.RunAsync("marking results as being written", () => _ledger.MarkWriting(ids), cancellationToken);
         IReadOnlyList<string> locations;
         for (var attempt = 1; ; attempt++)
@@ -412,7 +448,7 @@ public sealed class ScoringPipeline
             {
                 _logger.LogError(e, "Writing {Count} results failed {Max} times", records.Count, attempt);
                 // Recorded first, reported after: a report is final, so nothing is reported until every row says failed.
-                foreach (var s in batch)
+                foreach (var s in scored)
                 {
                     await _storage.RunAsync("recording a write failure",
                         () => _ledger.RecordAttemptFailure(s.Document.Entry.Id, $"writing the result failed: {e.Message}", maxAttempts: 0), cancellationToken);
@@ -422,25 +458,44 @@ public sealed class ScoringPipeline
                 return;
             }
         }
-        await _storage.RunAsync("committing results", () => _ledger.MarkDone(ids.Select((id, i) => (id, locations[i])).ToList()), cancellationToken);
-        _metrics?.RecordScored(_source, batch.Count);
+        await _storage.RunAsync("committing results",
+            () => _ledger.MarkDone([.. batch.Select((s, i) => (s, i)).Where(x => x.s.Score is not null).Select(x => (x.s.Document.Entry.Id, locations[x.i]))]), cancellationToken);
+        _metrics?.RecordScored(_source, scored.Count);
         for (var i = 0; i < batch.Count; i++)
         {
             var d = batch[i].Document;
+            if (d.Settled is not null)
+            {
+                Report(d.State, d.Settled);
+                continue;
+            }
             Report(d.State, new WorkOutcome(d.Item, d.DocPath, d.DocId, WorkStatus.Scored, Result: records[i], Attempts: d.Entry.Attempts));
             Release(d.State);
         }
     }
 
-    private ResultRecord ToRecord(Prepared p, TextScore score)
+    private ResultRecord ToRecord(Prepared p, TextScore? score)
     {
+        if (score is null)
+        {
+            return new ResultRecord
+            {
+                DocId = p.DocId,
+                Path = p.DocPath,
+                ContentHash = p.Hash,
+                ModelId = p.ModelId,
+                Status = p.Settled?.Status == WorkStatus.Rejected ? ResultStatus.Skipped : ResultStatus.Failed,
+                Reason = p.Settled?.Reason,
+                ScoredAt = DateTimeOffset.UtcNow,
+            };
+        }
         var labels = _scorer.Labels;
         return new ResultRecord
         {
             DocId = p.DocId,
             Path = p.DocPath,
             ContentHash = p.Hash,
-            ModelId = _scorer.ModelId,
+            ModelId = p.ModelId,
             Label = score.Label,
             Score = score.Label is null ? null : score.Score,
             Probabilities = labels is not null && score.Probabilities is { } probs
@@ -499,8 +554,13 @@ public sealed class ScoringPipeline
         }
     }
 
-    /// <summary>A claimed document; <see cref="Tokens"/> is its tokenization, running or done.</summary>
-    private sealed record Prepared(WorkItem Item, ItemState State, string DocPath, string DocId, LedgerEntry Entry, string Hash, string Text, Task<PreparedText> Tokens);
+    /// <summary>
+    /// A claimed document; <see cref="Tokens"/> is its tokenization, running or done. <see cref="Settled"/>: a document
+    /// that will not be scored (skipped, or failed every attempt) and only goes on to get its record written.
+    /// </summary>
+    private sealed record Prepared(
+        WorkItem Item, ItemState State, string DocPath, string DocId, LedgerEntry Entry, string? Hash, string Text, Task<PreparedText>? Tokens,
+        string ModelId, string? Adapter, WorkOutcome? Settled = null);
 
     /// <summary>Counts an item's documents in flight: one hold while reading, one per claimed document.</summary>
     private sealed class ItemState(WorkItem item)
@@ -534,5 +594,6 @@ public sealed class ScoringPipeline
             Volatile.Read(ref _counts[(int)WorkStatus.Failed]), Volatile.Read(ref _firstProblem));
     }
 
-    private sealed record Scored(Prepared Document, TextScore Score);
+    /// <summary>A document and its score (null: settled unscored, see <see cref="Prepared.Settled"/>).</summary>
+    private sealed record Scored(Prepared Document, TextScore? Score);
 }

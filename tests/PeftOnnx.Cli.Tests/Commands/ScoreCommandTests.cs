@@ -36,7 +36,8 @@ public sealed class ScoreCommandTests(MiniLmDir minilm) : IClassFixture<MiniLmDi
         Assert.Equal("sound", byPath["mixer.md"].GetProperty("label").GetString());
         Assert.Equal("databases", byPath["nested/page.html"].GetProperty("label").GetString());
         var chess = byPath["chess.txt"];
-        Assert.Equal("ok", chess.GetProperty("status").GetString());
+        Assert.Equal("scored", chess.GetProperty("status").GetString());
+        Assert.Equal("chess.txt", chess.GetProperty("doc_id").GetString());
         Assert.Equal(1, chess.GetProperty("chunks").GetInt32());
         var probabilities = chess.GetProperty("probabilities").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
         Assert.Equal(["games", "sound", "databases"], probabilities.Keys);
@@ -51,6 +52,48 @@ public sealed class ScoreCommandTests(MiniLmDir minilm) : IClassFixture<MiniLmDi
 
         Assert.Contains("skipped", run.Error);
         Assert.Contains("4 (", run.Error); // 4 skipped in the summary table.
+    }
+
+    [Fact]
+    public async Task Resume_after_a_plain_run_writes_no_document_twice()
+    {
+        var docs = MakeDocuments();
+        var output = _folder.Combine("results.jsonl");
+        string[] score = ["score", "--model", minilm.Path, docs, "--labels", "games,sound,databases", "--output", output, "--device", "cpu"];
+
+        var plain = await CliRun.Of(score);
+        Assert.True(plain.ExitCode == 0, plain.ToString());
+        var first = File.ReadAllLines(output);
+        var resumed = await CliRun.Of([.. score, "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+
+        Assert.Equal(8, first.Length);
+        Assert.Equal(first, File.ReadAllLines(output));
+        Assert.Equal(["results.jsonl"], Directory.GetFiles(_folder.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Csv_output_has_the_record_columns_and_leaves_nothing_beside_it()
+    {
+        var docs = MakeDocuments();
+        var output = _folder.Combine("results.csv");
+        var run = await CliRun.Of("score", "--model", minilm.Path, docs, "--labels", "games,sound,databases", "--output", output, "--format", "csv", "--device", "cpu");
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var lines = File.ReadAllLines(output);
+        Assert.Equal("doc_id,content_hash,path,model_id,status,reason,label,score,chunks,tokens,scored_at,p_games,p_sound,p_databases", lines[0]);
+        Assert.Equal(9, lines.Length);
+        Assert.Equal(4, lines.Count(l => l.Contains(",skipped,", StringComparison.Ordinal)));
+        Assert.Equal(["results.csv"], Directory.GetFiles(_folder.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Resume_without_output_is_a_usage_error()
+    {
+        var file = _folder.File("x.txt", "x");
+        var run = await CliRun.Of("score", "--model", minilm.Path, file, "--labels", "a,b", "--resume");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--output", run.Error);
     }
 
     [Fact]

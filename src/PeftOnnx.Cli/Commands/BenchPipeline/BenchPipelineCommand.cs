@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using PeftOnnx.Benchmarking;
 using PeftOnnx.Cli.Commands.Common;
+using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Pipeline;
 using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Runtime.Documents;
@@ -106,13 +107,10 @@ internal static class BenchPipelineCommand
         var nextSample = 0;
         try
         {
-            var options = new FolderScoringOptions
-            {
-                Inputs = [root],
-                Output = Path.Combine(output, "results.jsonl"),
-                Pipeline = new PipelineOptions { BatchSize = batch, BatchWait = TimeSpan.Zero, SkipUnchangedFiles = false },
-            };
-            var summary = await FolderScoringPipeline.RunAsync(scorer, options, s =>
+            // What `peftonnx score DIR -o results.jsonl` runs: the same options, sink and claims.
+            var options = new FolderScoringOptions { Inputs = [root], Pipeline = FolderScoringOptions.DefaultPipeline with { BatchSize = batch } };
+            using var file = ResultFile.Open(Path.Combine(output, "results.jsonl"), OutboxFormat.Jsonl, scorer.Labels, resume: false);
+            var summary = await FolderScoringPipeline.RunAsync(scorer, options, file.Writer, s =>
             {
                 var percent = s.FilesDone * 100 / Math.Max(1, s.TotalFiles);
                 if (percent >= nextSample)
@@ -127,6 +125,7 @@ internal static class BenchPipelineCommand
                     }
                 }
             }, NullLogger.Instance, cancellationToken);
+            file.Commit();
             return (summary.Scored / summary.Elapsed.TotalSeconds, summary, samples);
         }
         finally

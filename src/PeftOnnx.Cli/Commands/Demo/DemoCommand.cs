@@ -2,8 +2,8 @@ using System.CommandLine;
 using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Cli.Commands.Models;
 using PeftOnnx.Cli.Commands.Score;
+using PeftOnnx.Hosting.Pipeline;
 using PeftOnnx.Models;
-using PeftOnnx.Runtime.Documents;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
 using Spectre.Console;
@@ -42,35 +42,23 @@ internal static class DemoCommand
             using var onnx = OnnxModel.Load(modelDir, CliOptions.SessionSettings(result, device, threads), context.Logger("demo"));
             var scorer = new OnnxTextScorer(onnx, new ScorerOptions
             {
-                // A handful of documents of mixed length: small batches keep the short ones from padding to 256.
                 BatchSize = 4,
                 ZeroShotLabels = onnx.IsClassifier ? null : DemoDefaults.ZeroShotLabels.Select(l => l.Label).ToList(),
                 ZeroShotPrompts = onnx.IsClassifier ? null : DemoDefaults.ZeroShotLabels.Select(l => l.Prompt).ToList(),
             });
 
-            var expected = ReadExpected(samplesDir);
-            var table = new Table().AddColumns("document", "label", "score", "expected", "chunks");
-            var summary = new ScoreSummary();
-            await DocumentScoring.RunAsync([samplesDir], new DocumentReader(), scorer, line =>
+            using var sink = new DemoTableSink(samplesDir, ReadExpected(samplesDir));
+            var summary = await FolderScoringPipeline.RunAsync(scorer, new FolderScoringOptions
             {
-                var relative = Path.GetRelativePath(samplesDir, line.Path);
-                if (line.Status == "ok")
-                {
-                    summary.AddScored(line.Label, line.Chunks ?? 0, line.Tokens ?? 0);
-                    var want = expected.GetValueOrDefault(relative.Replace('\\', '/'), "");
-                    var mark = want.Length == 0 ? "" : want == line.Label ? " ✓" : " ✗";
-                    table.AddRow(Markup.Escape(relative), Markup.Escape(line.Label ?? ""), $"{line.Score:F2}", Markup.Escape(want + mark), line.Chunks.ToString()!);
-                }
-                else
-                {
-                    summary.AddSkipped(line.Reason ?? "");
-                    table.AddRow(Markup.Escape(relative), "[grey]skipped[/]", "", Markup.Escape(line.Reason ?? ""), "");
-                }
-            }, includeEmbeddings: false, cancellationToken);
+                Inputs = [samplesDir],
+                // A handful of documents of mixed length: small batches keep the short ones from padding to 256.
+                Pipeline = FolderScoringOptions.DefaultPipeline with { BatchSize = 4 },
+            }, sink, null,
+                context.Logger("demo"), cancellationToken);
 
             context.Results.Write(new Rule($"{Markup.Escape(onnx.ModelId)} on {onnx.Device.ToString().ToLowerInvariant()}: {(onnx.IsClassifier ? "classifier" : "zero-shot over 12 Debian sections")}"));
-            context.Results.Write(table);
-            context.Progress.Write(summary.ToTable());
+            context.Results.Write(sink.Table);
+            context.Progress.Write(ScoreSummary.ToTable(summary));
             return 0;
         });
         return command;

@@ -8,8 +8,9 @@ using Spectre.Console;
 namespace PeftOnnx.Cli.Commands.Score;
 
 /// <summary>
-/// `peftonnx score`: classifies (or embeds) every document in files and folders, one JSON line per document;
-/// files that cannot be read as text are reported as skipped and the run goes on.
+/// `peftonnx score`: classifies (or embeds) every document in files and folders, one record per document (status
+/// scored, skipped or failed, with the reason); files that cannot be read as text are recorded as skipped and the run
+/// goes on. Every mode runs the one engine (<see cref="ScoreRun"/>).
 /// </summary>
 internal static class ScoreCommand
 {
@@ -26,10 +27,10 @@ internal static class ScoreCommand
         var aggregate = CliOptions.Aggregate();
         var maxBytes = new Option<long>("--max-bytes") { Description = "Skip files larger than this many bytes.", DefaultValueFactory = _ => new DocumentReaderOptions().MaxBytes };
         var modelsDir = CliOptions.ModelsDir();
-        var resume = new Option<bool>("--resume") { Description = "Keep a ledger next to --output and continue an interrupted run: documents already scored are not scored or written again." };
-        var format = new Option<string?>("--format") { Description = "jsonl or csv: write --output through the resumable engine (with --resume)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue an earlier run with the same --output: documents already in it are neither scored nor written again (without it, --output is replaced when the run ends)." };
+        var format = new Option<string?>("--format") { Description = "jsonl (default) or csv: the layout of --output, the same columns either way." };
         var adapters = new AdapterScoringOptions();
-        var command = new Command("score", "Score documents: one JSON line per document (path, label, score, probabilities, chunks), then a summary on stderr.")
+        var command = new Command("score", "Score documents: one record per document (doc_id, path, status, reason, label, score, probabilities, chunks), then a summary on stderr.")
         {
             paths, model, output, labels, device, threads, batchSize, maxLength, aggregate, maxBytes, modelsDir, resume, format,
         };
@@ -51,28 +52,8 @@ internal static class ScoreCommand
             using var loaded = adapters.Requested(result)
                 ? adapters.Load(result, directory, result.GetValue(paths)!, CliOptions.SessionSettings(result, device, threads), scorerOptions, context.Logger("score"))
                 : LoadMerged(directory, CliOptions.SessionSettings(result, device, threads), scorerOptions, zeroShot, context);
-            var scorer = loaded.Scorer;
-            if (result.GetValue(resume) || result.GetValue(format) is not null)
-            {
-                return await LedgerScoring.RunAsync(context, scorer, result.GetValue(paths)!, result.GetValue(output), result.GetValue(format) ?? "jsonl",
-                    result.GetValue(resume), result.GetValue(batchSize), result.GetValue(maxBytes), cancellationToken);
-            }
-            var reader = new DocumentReader(new DocumentReaderOptions { MaxBytes = result.GetValue(maxBytes) });
-            var summary = new ScoreSummary();
-            using var writer = new ResultWriter(context, result.GetValue(output));
-            await context.Progress.Status().StartAsync("scoring", async status =>
-                await DocumentScoring.RunAsync(result.GetValue(paths)!, reader, scorer, line =>
-                {
-                    writer.Writer.WriteLine(CliJson.Line(line));
-                    if (line.Status == "ok")
-                        summary.AddScored(line.Label, line.Chunks ?? 0, line.Tokens ?? 0);
-                    else
-                        summary.AddSkipped(line.Reason ?? "");
-                    status.Status($"scored {summary.Scored}, skipped {summary.Skipped}");
-                }, includeEmbeddings: false, cancellationToken));
-            writer.Commit();
-            context.Progress.Write(summary.ToTable());
-            return 0;
+            return await ScoreRun.RunAsync(context, loaded.Scorer, result.GetValue(paths)!, result.GetValue(output), result.GetValue(format) ?? "jsonl",
+                result.GetValue(resume), result.GetValue(batchSize), result.GetValue(maxBytes), cancellationToken);
         });
         return command;
     }

@@ -7,32 +7,36 @@ using Spectre.Console;
 namespace PeftOnnx.Cli.Commands.Score;
 
 /// <summary>
-/// `peftonnx score --resume` / `--format csv`: scoring on the worker's engine (<see cref="FolderScoringPipeline"/>):
-/// results appended to --output as they are durably written, a SQLite ledger next to it (&lt;output&gt;.ledger.db), so an
-/// interrupted run continues with --resume and never writes a document twice. Progress: documents/s and ETA.
+/// One `peftonnx score` run on the one engine (<see cref="FolderScoringPipeline"/>), whatever the options: records go to
+/// --output (JSONL or CSV, <see cref="ResultFile"/>: replaced whole by a fresh run, appended to by --resume) or to
+/// stdout; progress (documents/s, ETA) and the summary go to stderr.
 /// </summary>
-internal static class LedgerScoring
+internal static class ScoreRun
 {
     public static async Task<int> RunAsync(
         CliContext context, ITextScorer scorer, IReadOnlyList<string> inputs, FileInfo? output, string format, bool resume,
         int batchSize, long maxBytes, CancellationToken cancellationToken)
     {
-        if (output is null)
-            throw new UsageException("--resume and --format need --output <file>: the ledger that makes the run resumable sits next to it.");
         var outboxFormat = format.ToLowerInvariant() switch
         {
             "jsonl" => OutboxFormat.Jsonl,
             "csv" => OutboxFormat.Csv,
             _ => throw new UsageException($"--format is '{format}'; use jsonl or csv."),
         };
+        if (output is null && (resume || outboxFormat != OutboxFormat.Jsonl))
+            throw new UsageException("--resume and --format csv need --output <file>: a resumed run reads what that file already holds.");
+        if (output is not null && !Directory.Exists(output.DirectoryName ?? "."))
+            throw new UsageException($"--output {output.FullName}: folder {output.DirectoryName} does not exist.");
+
+        using var file = output is null ? null : ResultFile.Open(output.FullName, outboxFormat, scorer.Labels, resume);
         var options = new FolderScoringOptions
         {
             Inputs = inputs,
-            Output = output.FullName,
-            Format = outboxFormat,
-            Resume = resume,
-            Pipeline = new PipelineOptions { BatchSize = batchSize, BatchWait = TimeSpan.Zero, MaxDocumentBytes = maxBytes, SkipUnchangedFiles = false },
+            AlreadyWritten = file?.Written ?? [],
+            Pipeline = FolderScoringOptions.DefaultPipeline with { BatchSize = batchSize, MaxDocumentBytes = maxBytes },
         };
+        using var console = file is null ? new ConsoleResultWriter(context.Out) : null;
+        IResultWriter sink = file?.Writer ?? console!;
 
         FolderScoringSummary? summary = null;
         await context.Progress.Progress()
@@ -41,7 +45,7 @@ internal static class LedgerScoring
             .StartAsync(async progress =>
             {
                 var task = progress.AddTask("scoring", maxValue: 1);
-                summary = await FolderScoringPipeline.RunAsync(scorer, options, s =>
+                summary = await FolderScoringPipeline.RunAsync(scorer, options, sink, s =>
                 {
                     task.MaxValue = Math.Max(1, s.TotalFiles);
                     task.Value = s.FilesDone;
@@ -49,18 +53,13 @@ internal static class LedgerScoring
                 }, context.Logger("score"), cancellationToken);
                 task.Value = task.MaxValue;
             });
+        // Interrupted runs keep what they wrote (whole records), for --resume to finish.
+        file?.Commit();
 
-        var s = summary!;
-        var table = new Table().AddColumns("summary", "value");
-        table.AddRow("files", $"{s.FilesDone} of {s.TotalFiles}");
-        table.AddRow("scored", $"{s.Scored} ({s.DocumentsPerSecond:F1} docs/s, {s.Elapsed.TotalSeconds:F1} s)");
-        table.AddRow("already scored (resumed)", s.AlreadyDone.ToString());
-        table.AddRow("skipped", s.Skipped == 0 ? "0" : Markup.Escape($"{s.Skipped} ({string.Join(", ", s.SkippedPerReason.Select(r => $"{r.Key} {r.Value}"))})"));
-        if (s.ScoredPerLabel.Count > 0)
-            table.AddRow("labels", Markup.Escape(string.Join(", ", s.ScoredPerLabel.Select(l => $"{l.Key} {l.Value}"))));
-        table.AddRow("results / ledger", Markup.Escape($"{options.Output} / {options.LedgerPath}"));
+        var table = ScoreSummary.ToTable(summary!);
+        table.AddRow("results", Markup.Escape(file?.Output ?? "stdout"));
         context.Progress.Write(table);
-        if (s.Interrupted)
+        if (summary!.Interrupted)
         {
             await context.Error.WriteLineAsync("interrupted: run the same command with --resume to finish");
             return CliAction.Cancelled;

@@ -1,0 +1,12 @@
+namespace PeftOnnx.Hosting.Outbox;
+
+/// <summary>What a record says of its document (written as "scored", "skipped", "failed").</summary>
+public enum ResultStatus
+{
+    /// <summary>Scored: label, score, probabilities and/or embedding are set.</summary>
+    Scored,
+    /// <summary>Not scorable (binary, not UTF-8, empty, too large, unreadable, vanished); the reason says which.</summary>
+    Skipped,
+    /// <summary>Scoring failed every attempt; the reason carries the last error.</summary>
+    Failed,
+}
