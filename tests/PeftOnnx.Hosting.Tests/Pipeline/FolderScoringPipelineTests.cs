@@ -2,7 +2,9 @@ using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Pipeline;
 using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Hosting.Tests.Support;
+using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Documents;
+using PeftOnnx.Runtime.Scoring;
 using Xunit.Abstractions;
 
 namespace PeftOnnx.Hosting.Tests.Pipeline;
@@ -14,7 +16,7 @@ public sealed class FolderScoringPipelineTests(ITestOutputHelper output) : IDisp
 
     /// <summary>One `peftonnx score` run: a results file (fresh or resumed) as the sink, committed when the run ends.</summary>
     private async Task<FolderScoringSummary> ScoreAsync(
-        HashTextScorer scorer, string folder, string results, bool resume, OutboxFormat format = OutboxFormat.Jsonl,
+        ITextScorer scorer, string folder, string results, bool resume, OutboxFormat format = OutboxFormat.Jsonl,
         Action<FolderScoringSummary>? progress = null, CancellationToken cancellationToken = default)
     {
         using var file = ResultFile.Open(results, format, scorer.Labels, resume);
@@ -123,6 +125,27 @@ public sealed class FolderScoringPipelineTests(ITestOutputHelper output) : IDisp
         Assert.Equal(30, lines.Count(l => l.Contains(",scored,", StringComparison.Ordinal)));
         Assert.Equal(30, summary.ScoredPerLabel.Values.Sum());
         Assert.Equal(["scores.csv"], Directory.GetFiles(_temp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task The_same_text_routed_to_two_adapters_is_two_claims_and_two_records()
+    {
+        var folder = _temp.Combine("docs");
+        _temp.File("docs/acme/a.txt", "the same text");
+        _temp.File("docs/beta/a.txt", "the same text");
+        _temp.File("docs/b.txt", "the same text");
+        var scorer = new RoutedHashScorer(new FolderAdapterRouter([folder], name => name is "acme" or "beta"), ["acme", "beta"]);
+        var results = _temp.Combine("scores.jsonl");
+
+        var first = await ScoreAsync(scorer, folder, results, resume: false);
+        var resumed = await ScoreAsync(scorer, folder, results, resume: true);
+
+        Assert.Equal(3, first.Scored);
+        Assert.Equal(0, resumed.Scored);
+        Assert.Equal([null, "acme", "beta"], scorer.AdaptersUsed.Order(StringComparer.Ordinal));
+        var models = File.ReadAllLines(results).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .ToDictionary(r => r.GetProperty("doc_id").GetString()!, r => r.GetProperty("model_id").GetString());
+        Assert.Equal(new Dictionary<string, string?> { ["acme/a.txt"] = "hash+routed/acme", ["b.txt"] = "hash+routed", ["beta/a.txt"] = "hash+routed/beta" }, models);
     }
 
     public void Dispose() => _temp.Dispose();
