@@ -47,6 +47,7 @@ public static class FineTuningRun
         {
             BaseModel = encoder.Manifest.Name,
             BaseModelSha256 = encoder.Manifest.Files.FirstOrDefault(f => f.Name == "model.onnx")?.Sha256,
+            BaseModelNameOrPath = encoder.Manifest.HubId ?? encoder.Manifest.Name,
             Method = request.Method.Name,
             Labels = data.Labels.Names,
             Pooling = request.Pooling.ToString().ToLowerInvariant(),

@@ -27,6 +27,9 @@ public sealed record BundleExportOptions
     /// </summary>
     public bool ClsOnlyLastLayer { get; init; } = true;
 
+    /// <summary>Export even when the adapter records another base model (<see cref="Core.Adapters.AdapterBaseCheck"/>); the mismatch becomes a warning.</summary>
+    public bool AllowBaseMismatch { get; init; }
+
     /// <summary>Replace an existing output folder.</summary>
     public bool Force { get; init; }
 

@@ -56,8 +56,9 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         progress?.Report($"reading base model {modelPath}");
         var model = OnnxModelFile.Load(modelPath);
         var baseSha256 = FileSha256.Of(modelPath);
+        AdapterBaseCheck.Require(adapter.Directory, adapter.Config.BaseModelNameOrPath, BaseModelIdentity.Of(manifest, baseSha256), options.AllowBaseMismatch, warnings);
         var modules = ModuleMap.Build(model);
-        WarnUnmatchedTargets(adapter.Config, modules, manifest.Name, warnings);
+        RequireTargets(adapter.Config, modules, manifest.Name, warnings);
 
         progress?.Report($"merging {merge.Modules.Count} modules ({adapter.Config.PeftType}) in float64");
         var merged = model.Applied(new AdapterMergePass(merge, modules, manifest.Name)).Modules;
@@ -133,10 +134,12 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         progress?.Report($"reading base model {modelPath}");
         var model = OnnxModelFile.Load(modelPath);
         var baseSha256 = FileSha256.Of(modelPath);
+        var warnings = new List<string>();
+        AdapterBaseCheck.Require(options.AdapterDirectory, null, BaseModelIdentity.Of(manifest, baseSha256), options.AllowBaseMismatch, warnings);
         progress?.Report($"replacing the encoder weights with {folder.WeightsPath}");
         var head = folder.ApplyTo(model, options.Labels, HeadPooling.Pooler);
         var bundle = WriteBundle(options, output, manifest, vocabPath, model, head, baseSha256, FileSha256.Of(folder.WeightsPath), "FULL_FINE_TUNE", folder.Config);
-        return new BundleExportResult(output, bundle, [], []);
+        return new BundleExportResult(output, bundle, [], warnings);
     }
 
     /// <summary>The classifier saved through modules_to_save, with its labels; null for a feature-extraction adapter.</summary>
@@ -176,18 +179,9 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
 
     private static bool IsAdapterParameter(string parameter) => parameter.StartsWith("lora_", StringComparison.Ordinal) || parameter == "ia3_l";
 
-    private static void WarnUnmatchedTargets(PeftAdapterConfig config, ModuleMap modules, string baseName, List<string> warnings)
-    {
-        var matcher = config switch
-        {
-            Core.Adapters.Lora.LoraConfig lora => lora.CreateMatcher(),
-            Core.Adapters.Ia3.Ia3Config ia3 => ia3.CreateMatcher(),
-            _ => null,
-        };
-        var unmatched = matcher?.UnmatchedEntries(modules.Linears.Select(l => l.Name)) ?? [];
-        if (unmatched.Count > 0)
-            warnings.Add($"target_modules entries {string.Join(", ", unmatched)} match no Linear module of {baseName}.");
-    }
+    /// <summary>target_modules must select at least one Linear module of the base (PEFT raises otherwise).</summary>
+    internal static void RequireTargets(PeftAdapterConfig config, ModuleMap modules, string baseName, ICollection<string> warnings) =>
+        config.CreateMatcher()?.RequireAnyMatch([.. modules.Linears.Select(l => l.Name)], baseName, modules.Summary(), warnings);
 
     /// <summary>The [CLS]-only last layer for a pooler head (merged and side bundles); the log says whether it applied.</summary>
     internal static void ApplyClsOnlyLastLayer(ModelProto model, IProgress<string>? progress)

@@ -51,6 +51,13 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
         var baseSha256 = FileSha256.Of(modelPath);
         var map = ModuleMap.Build(model);
         var mixed = options.Form == SideGraphManifest.MixedForm;
+        var identity = BaseModelIdentity.Of(manifest, baseSha256);
+        var warnings = new List<string>();
+        foreach (var adapter in adapters)
+        {
+            AdapterBaseCheck.Require(adapter.Directory, adapter.Config.BaseModelNameOrPath, identity, options.AllowBaseMismatch, warnings);
+            BundleExporter.RequireTargets(adapter.Config, map, manifest.Name, warnings);
+        }
 
         var side = peftType switch
         {
@@ -58,6 +65,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             _ => SideMethodPasses.Apply(model, map, manifest.Name, adapters[0], mixed),
         };
 
+        side = side with { BaseHubId = identity.HubId, BaseSha256 = identity.Sha256 };
         var head = SideHead.Read(adapters[0], options.Labels, manifest);
         var outputs = new Dictionary<string, string>(manifest.Outputs);
         if (head is not null)
@@ -120,17 +128,21 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             foreach (var (name, bytes) in files)
                 File.WriteAllBytes(Path.Combine(folder, name + Core.OrtAdapters.OrtAdapterFile.Extension), bytes);
         });
-        return new BundleExportResult(output, bundle, [.. side.Lora.Select(s => s.Module).Concat(side.Parameters.Select(p => p.Name))], []);
+        return new BundleExportResult(output, bundle, [.. side.Lora.Select(s => s.Module).Concat(side.Parameters.Select(p => p.Name))], warnings);
     }
 
-    /// <summary>Converts one more adapter for an existing side bundle (checked against its side.json).</summary>
-    public static string WriteAdapter(string bundleDirectory, string adapterDirectory, string? name = null)
+    /// <summary>
+    /// Converts one more adapter for an existing side bundle (checked against its side.json, its base included unless
+    /// <paramref name="allowBaseMismatch"/>, which stamps the file with this bundle's base).
+    /// </summary>
+    public static string WriteAdapter(string bundleDirectory, string adapterDirectory, string? name = null, bool allowBaseMismatch = false)
     {
         var sidePath = Path.Combine(bundleDirectory, SideGraphManifest.FileName);
         if (!File.Exists(sidePath))
             throw new FileNotFoundException($"{bundleDirectory} is not a side-graph bundle: it has no {SideGraphManifest.FileName}; export one with --mode side.", sidePath);
         var side = PeftJson.Load<SideGraphManifest>(sidePath);
         var adapter = PeftAdapter.Load(adapterDirectory);
+        AdapterBaseCheck.Require(adapter.Directory, adapter.Config.BaseModelNameOrPath, side.BaseIdentity(), allowBaseMismatch, new List<string>());
         var file = SideAdapterWriter.Convert(adapter, side);
         var path = Path.Combine(bundleDirectory, SideGraphManifest.AdapterFolder, (name ?? AdapterName(adapter.Directory)) + Core.OrtAdapters.OrtAdapterFile.Extension);
         file.Save(path);

@@ -23,6 +23,9 @@ public sealed record SideBundleOptions
 
     public bool Force { get; init; }
 
+    /// <summary>Convert adapters that record another base model (<see cref="Core.Adapters.AdapterBaseCheck"/>); the mismatch becomes a warning.</summary>
+    public bool AllowBaseMismatch { get; init; }
+
     /// <summary>With a pooler head, let the last layer compute only the [CLS] row (<see cref="Passes.ClsOnlyLastLayerPass"/>).</summary>
     public bool ClsOnlyLastLayer { get; init; } = true;
 

@@ -26,7 +26,7 @@ public static class SideAdapterWriter
         else
             parameters.AddRange(SideParameters.Collect(adapter, side));
         parameters.AddRange(Head(adapter, side));
-        var file = new OrtAdapterFile(parameters);
+        var file = new OrtAdapterFile(parameters, modelVersion: side.BaseIdentity().Fingerprint);
         SideAdapterCheck.Validate(side, file, adapter.Directory);
         return file;
     }

@@ -28,7 +28,7 @@ public static class TrainedModelWriter
                     .Where(p => p.parameter.requires_grad)
                     .Select(p => SafeTensor.FromFloat32(method.AdapterKey(p.name), TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
                     .ToList();
-                PeftAdapterWriter.WriteInto(tmp, config, tensors);
+                PeftAdapterWriter.WriteInto(tmp, config with { BaseModelNameOrPath = report.BaseModelNameOrPath }, tensors);
             }
             else
             {

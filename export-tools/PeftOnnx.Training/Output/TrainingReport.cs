@@ -12,6 +12,9 @@ public sealed record TrainingReport
 
     public required string BaseModel { get; init; }
     public string? BaseModelSha256 { get; init; }
+
+    /// <summary>What adapter_config.json records as base_model_name_or_path (the Hub id, else the manifest name), as PEFT does.</summary>
+    public string? BaseModelNameOrPath { get; init; }
     public required string Method { get; init; }
     public required IReadOnlyList<string> Labels { get; init; }
     public required string Pooling { get; init; }

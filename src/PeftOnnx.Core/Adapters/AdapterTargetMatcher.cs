@@ -53,6 +53,31 @@ public sealed partial class AdapterTargetMatcher
         return [.. _targets.Names.Where(entry => !all.Any(m => TargetModules.FromNames(entry).Matches(m)))];
     }
 
+    /// <summary>
+    /// PEFT raises when target_modules selects no module of the base ("Target modules ... not found in the base
+    /// model"), and so does this, naming the patterns and the modules there are; list entries that match nothing
+    /// while others match are reported in <paramref name="warnings"/>, as PEFT only warns about them.
+    /// </summary>
+    /// <param name="linearModules">The base model's Linear modules, relative to the encoder.</param>
+    /// <param name="baseName">The base model, for the message.</param>
+    /// <param name="available">The modules as the message should list them (e.g. a compact summary).</param>
+    /// <param name="warnings">Where unmatched list entries are reported.</param>
+    public void RequireAnyMatch(IReadOnlyCollection<string> linearModules, string baseName, string available, ICollection<string> warnings)
+    {
+        ArgumentNullException.ThrowIfNull(linearModules);
+        ArgumentNullException.ThrowIfNull(warnings);
+        if (!linearModules.Any(Matches))
+        {
+            var narrowed = (_exclude is null ? "" : $", exclude_modules {_exclude}") + (_layers is null ? "" : $", layers_to_transform [{string.Join(", ", _layers.Order())}]");
+            throw new InvalidDataException(
+                $"target_modules {_targets}{narrowed} match no Linear module of {baseName}, so the adapter would change nothing; " +
+                $"its Linear modules are {available}. Fix target_modules in {PeftAdapterConfig.FileName}.");
+        }
+        var unmatched = UnmatchedEntries(linearModules);
+        if (unmatched.Count > 0)
+            warnings.Add($"target_modules entries {string.Join(", ", unmatched)} match no Linear module of {baseName}.");
+    }
+
     private static bool IsHead(string moduleName)
     {
         var last = moduleName[(moduleName.LastIndexOf('.') + 1)..];

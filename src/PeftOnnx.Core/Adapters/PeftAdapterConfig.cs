@@ -44,6 +44,9 @@ public abstract record PeftAdapterConfig
     public string? PeftVersion { get; init; }
     public bool InferenceMode { get; init; } = true;
 
+    /// <summary>Which Linear modules the method wraps (target_modules and friends), or null for methods that wrap none.</summary>
+    public virtual AdapterTargetMatcher? CreateMatcher() => null;
+
     /// <summary>Throws <see cref="InvalidDataException"/> naming the first bad value.</summary>
     public abstract void Validate();
 

@@ -17,6 +17,15 @@ public static class SideAdapterCheck
         ArgumentNullException.ThrowIfNull(adapter);
         if (adapter.Parameters.Count == 0)
             throw new InvalidDataException($"{source} holds no parameters.");
+        var expected = side.BaseIdentity().Fingerprint;
+        // model_version 0: written by a tool that records no base (ONNX Runtime's own writer); the shapes are all there is to check.
+        if (adapter.ModelVersion != 0 && expected != 0 && adapter.ModelVersion != expected)
+        {
+            throw new InvalidDataException(
+                $"{source} was converted for another base model (model_version {adapter.ModelVersion}) but this bundle serves {side.BaseIdentity()} " +
+                $"(model_version {expected}); an adapter scores wrong on another base even when the shapes fit. Convert the adapter for this bundle's base " +
+                $"(peftonnx-export export --mode {side.Form}), or with {Adapters.AdapterBaseCheck.OverrideFlag} if you know the weights are the same.");
+        }
         var a = side.Lora.ToDictionary(s => SideName(s.AInput), StringComparer.Ordinal);
         var b = side.Lora.ToDictionary(s => SideName(s.BInput), StringComparer.Ordinal);
         var fixedSlots = side.Parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);

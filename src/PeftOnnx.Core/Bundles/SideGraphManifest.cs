@@ -1,3 +1,5 @@
+using PeftOnnx.Core.Models;
+
 namespace PeftOnnx.Core.Bundles;
 
 /// <summary>
@@ -20,6 +22,15 @@ public sealed record SideGraphManifest
 
     /// <summary>Base model the adapters must have been trained on.</summary>
     public required string BaseModel { get; init; }
+
+    /// <summary>The base's Hugging Face Hub id, if its manifest names one.</summary>
+    public string? BaseHubId { get; init; }
+
+    /// <summary>sha256 of the base's model.onnx; adapter files carry <see cref="BaseModelIdentity.Fingerprint"/> of it as model_version.</summary>
+    public string? BaseSha256 { get; init; }
+
+    /// <summary>The base the adapters must have been made for.</summary>
+    public BaseModelIdentity BaseIdentity() => new(BaseModel, BaseHubId, BaseSha256);
 
     /// <summary>Highest LoRA rank an adapter may have (the mixed form pads every adapter to it).</summary>
     public int MaxRank { get; init; }

@@ -8,6 +8,8 @@ public sealed record ModelManifest
 {
     public required string Name { get; init; }
     public string? Description { get; init; }
+    /// <summary>The Hugging Face Hub id (e.g. sentence-transformers/all-MiniLM-L6-v2): PEFT's base_model_name_or_path.</summary>
+    public string? HubId { get; init; }
     public required PackageSource Package { get; init; }
     public required IReadOnlyList<ModelFile> Files { get; init; }
     public required ModelArchitecture Architecture { get; init; }

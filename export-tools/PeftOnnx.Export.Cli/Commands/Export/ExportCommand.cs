@@ -24,11 +24,12 @@ internal static class ExportCommand
         var name = new Option<string?>("--name") { Description = "Bundle name in bundle.json (default: the --out folder name)." };
         var force = new Option<bool>("--force") { Description = "Replace an existing --out folder." };
         var fullLastLayer = new Option<bool>("--full-last-layer") { Description = "Keep every token's row in the last layer. By default a pooler-headed classifier's last layer computes only the [CLS] row the pooler reads (same outputs, ~1/6 less work for 6 layers)." };
+        var allowBaseMismatch = new Option<bool>(Core.Adapters.AdapterBaseCheck.OverrideFlag) { Description = "Export an adapter that records another base model (training.json sha256 or base_model_name_or_path); the mismatch becomes a warning." };
         var side = SideExportOptions.Create();
 
         var command = new Command("export", "Merge a PEFT adapter (LoRA, DoRA, IA3) into a base model and write an ONNX bundle.")
         {
-            baseModel, adapter, output, labels, labelsFile, precision, quantize, name, force, fullLastLayer,
+            baseModel, adapter, output, labels, labelsFile, precision, quantize, name, force, fullLastLayer, allowBaseMismatch,
         };
         side.AddTo(command);
         command.Validators.Add(result =>
@@ -45,7 +46,7 @@ internal static class ExportCommand
             {
                 if (side.Requested(parseResult))
                     return side.Run(parseResult, parseResult.GetValue(baseModel)!, parseResult.GetValue(adapter)!, parseResult.GetValue(output)!,
-                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(force), !parseResult.GetValue(fullLastLayer), stderr);
+                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(force), !parseResult.GetValue(fullLastLayer), parseResult.GetValue(allowBaseMismatch), stderr);
                 var options = new BundleExportOptions
                 {
                     BaseDirectory = parseResult.GetValue(baseModel)!,
@@ -57,10 +58,10 @@ internal static class ExportCommand
                     Name = parseResult.GetValue(name),
                     Force = parseResult.GetValue(force),
                     ClsOnlyLastLayer = !parseResult.GetValue(fullLastLayer),
+                    AllowBaseMismatch = parseResult.GetValue(allowBaseMismatch),
                 };
                 var result = new BundleExporter(new SynchronousProgress(line => stderr.MarkupLineInterpolated($"[grey]{line}[/]"))).Export(options);
-                foreach (var warning in result.Warnings)
-                    stderr.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                WriteWarnings(result.Warnings, stderr);
                 var m = result.Manifest;
                 Console.Out.WriteLine(
                     $"{result.Directory}: {m.Task}, {result.MergedModules.Count} modules merged ({m.Provenance.PeftType}), {m.Precision}" +
@@ -74,6 +75,12 @@ internal static class ExportCommand
             }
         });
         return command;
+    }
+
+    internal static void WriteWarnings(IEnumerable<string> warnings, IAnsiConsole stderr)
+    {
+        foreach (var warning in warnings)
+            stderr.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
     }
 
     /// <summary>

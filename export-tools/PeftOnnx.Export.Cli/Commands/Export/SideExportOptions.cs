@@ -32,7 +32,7 @@ internal sealed class SideExportOptions
 
     public bool Requested(ParseResult parseResult) => parseResult.GetValue(_mode) != "merged";
 
-    public int Run(ParseResult parseResult, string baseModel, string adapter, string output, IReadOnlyList<string>? labels, string? name, bool force, bool clsOnlyLastLayer, IAnsiConsole stderr)
+    public int Run(ParseResult parseResult, string baseModel, string adapter, string output, IReadOnlyList<string>? labels, string? name, bool force, bool clsOnlyLastLayer, bool allowBaseMismatch, IAnsiConsole stderr)
     {
         var result = new SideBundleExporter(new Progress(line => stderr.MarkupLineInterpolated($"[grey]{line}[/]"))).Export(new SideBundleOptions
         {
@@ -46,7 +46,9 @@ internal sealed class SideExportOptions
             Name = name,
             Force = force,
             ClsOnlyLastLayer = clsOnlyLastLayer,
+            AllowBaseMismatch = allowBaseMismatch,
         });
+        ExportCommand.WriteWarnings(result.Warnings, stderr);
         Console.Out.WriteLine($"{result.Directory}: {result.Manifest.Mode} bundle ({result.Manifest.Provenance.PeftType}), {result.MergedModules.Count} adapter inputs, adapters in {Path.Combine(result.Directory, "adapters")}");
         return 0;
     }

@@ -44,6 +44,6 @@ public sealed record Ia3Config : PeftAdapterConfig
         return FeedforwardModules.Names!.Any(f => moduleName.EndsWith(f, StringComparison.Ordinal));
     }
 
-    public AdapterTargetMatcher CreateMatcher() =>
+    public override AdapterTargetMatcher CreateMatcher() =>
         new(TargetModules ?? throw Invalid("`target_modules` is null"), ExcludeModules);
 }

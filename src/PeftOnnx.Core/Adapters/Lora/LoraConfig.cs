@@ -85,7 +85,7 @@ public sealed record LoraConfig : PeftAdapterConfig
         return UseRslora ? alpha / Math.Sqrt(r) : alpha / r;
     }
 
-    public AdapterTargetMatcher CreateMatcher() =>
+    public override AdapterTargetMatcher CreateMatcher() =>
         new(TargetModules ?? throw Invalid("`target_modules` is null"), ExcludeModules, LayersToTransform, LayersPattern);
 
     // PEFT's get_pattern_key: re.match(rf"(.*\.)?({key})$", module), first key in insertion order wins.
