@@ -19,7 +19,7 @@ public sealed class AdapterConfigPropertyTests
     ];
 
     private static readonly Gen<byte[]> Config =
-        from peftType in Gen.OneOf(Gen.OneOf([.. PeftAdapterConfig.SupportedPeftTypes]), JsonGen.AwkwardString)
+        from peftType in Gen.OneOf(Gen.OneOf([.. AdapterMethods.PeftTypes]), JsonGen.AwkwardString)
         from json in JsonGen.ObjectOf(Fields, ("peft_type", JsonValue.Create(peftType)))
         select Encoding.UTF8.GetBytes(json.ToJsonString());
 

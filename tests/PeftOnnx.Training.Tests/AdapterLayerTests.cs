@@ -1,4 +1,3 @@
-using PeftOnnx.Core.Adapters.Dora;
 using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Core.Numerics;
 using PeftOnnx.Training.Methods.Bottleneck;

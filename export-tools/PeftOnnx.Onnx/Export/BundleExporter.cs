@@ -145,7 +145,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
     /// <summary>The classifier saved through modules_to_save, with its labels; null for a feature-extraction adapter.</summary>
     private static ClassificationHead? ReadHead(PeftAdapter adapter, IReadOnlyList<string>? labels, ModelManifest manifest, List<string> warnings)
     {
-        var headTensors = adapter.Tensors.Where(t => !t.Key.InEncoder && !IsAdapterParameter(t.Key.Parameter)).ToList();
+        var headTensors = adapter.Tensors.Where(t => !t.Key.InEncoder && !AdapterMethods.IsMethodParameter(t.Key.Parameter)).ToList();
         var stray = headTensors.Where(t => !HeadModules.Contains(t.Key.Module)).Select(t => t.Name).ToList();
         if (stray.Count > 0)
             throw new InvalidDataException($"{adapter.WeightsPath}: tensors {string.Join(", ", stray)} belong to no encoder module and are not a classifier; PeftOnnx cannot place them.");
@@ -176,8 +176,6 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             warnings.Add($"{manifest.Name} has no pooler output; the classifier reads mean-pooled token states (BertForSequenceClassification reads tanh(pooler.dense(h[:,0])), so a PEFT-trained classifier may disagree).");
         return new ClassificationHead(matrix, bias, labels, hasPooler ? HeadPooling.Pooler : HeadPooling.Mean);
     }
-
-    private static bool IsAdapterParameter(string parameter) => parameter.StartsWith("lora_", StringComparison.Ordinal) || parameter == "ia3_l";
 
     /// <summary>target_modules must select at least one Linear module of the base (PEFT raises otherwise).</summary>
     internal static void RequireTargets(PeftAdapterConfig config, ModuleMap modules, string baseName, ICollection<string> warnings) =>

@@ -1,11 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using PeftOnnx.Core.Adapters.Bottleneck;
-using PeftOnnx.Core.Adapters.Ia3;
-using PeftOnnx.Core.Adapters.Lora;
-using PeftOnnx.Core.Adapters.PrefixTuning;
-using PeftOnnx.Core.Adapters.PromptTuning;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Files;
 
@@ -18,18 +13,6 @@ namespace PeftOnnx.Core.Adapters;
 public abstract record PeftAdapterConfig
 {
     public const string FileName = "adapter_config.json";
-
-    /// <summary>peft_type -> config type; a new adapter method adds one line here and one folder under Adapters/.</summary>
-    private static readonly Dictionary<string, Type> ConfigTypes = new(StringComparer.Ordinal)
-    {
-        [LoraConfig.TypeName] = typeof(LoraConfig),
-        [Ia3Config.TypeName] = typeof(Ia3Config),
-        [PromptTuningConfig.TypeName] = typeof(PromptTuningConfig),
-        [PrefixTuningConfig.TypeName] = typeof(PrefixTuningConfig),
-        [BottleneckConfig.TypeName] = typeof(BottleneckConfig),
-    };
-
-    public static IReadOnlyCollection<string> SupportedPeftTypes => ConfigTypes.Keys;
 
     [JsonPropertyOrder(-1)]
     public abstract string PeftType { get; }
@@ -76,7 +59,7 @@ public abstract record PeftAdapterConfig
             ?? throw new InvalidDataException($"{path} must hold a JSON object, got {node?.GetValueKind().ToString() ?? "null"}.");
     }
 
-    /// <summary>Picks the config type from <c>peft_type</c>, deserializes and validates it.</summary>
+    /// <summary>Picks the config type registered for <c>peft_type</c> (<see cref="AdapterMethods"/>), deserializes and validates it.</summary>
     public static PeftAdapterConfig Parse(JsonObject json, string source)
     {
         ArgumentNullException.ThrowIfNull(json);
@@ -90,12 +73,9 @@ public abstract record PeftAdapterConfig
             throw NotUnicode(source, e);
         }
         if (peftType is null)
-            throw new InvalidDataException($"{source} has no string `peft_type`; supported types: {string.Join(", ", SupportedPeftTypes)}.");
-        if (!ConfigTypes.TryGetValue(peftType, out var type))
-        {
-            throw new InvalidDataException(
-                $"{source}: peft_type \"{peftType}\" is not supported; supported types: {string.Join(", ", SupportedPeftTypes)}.");
-        }
+            throw new InvalidDataException($"{source} has no string `peft_type`; supported types: {string.Join(", ", AdapterMethods.PeftTypes)}.");
+        var type = AdapterMethods.Find(peftType)?.ConfigType
+            ?? throw new InvalidDataException($"{source}: peft_type \"{peftType}\" is not supported; supported types: {string.Join(", ", AdapterMethods.PeftTypes)}.");
         PeftAdapterConfig config;
         try
         {

@@ -15,13 +15,6 @@ public sealed class PeftKeys
     public const string PromptRoot = "base_model.";
     public const string PromptEmbeddings = "prompt_embeddings";
 
-    // Longest first: "lora_magnitude_vector.weight" (older PEFT) before "lora_magnitude_vector".
-    private static readonly string[] AdapterParameters =
-    [
-        "lora_A.weight", "lora_B.weight", "lora_B.bias", "lora_magnitude_vector.weight", "lora_magnitude_vector",
-        "lora_embedding_A", "lora_embedding_B", "ia3_l",
-    ];
-
     private static readonly string[] HeadTasks = ["SEQ_CLS", "TOKEN_CLS", "QUESTION_ANS"];
 
     /// <param name="taskType">PEFT task_type of the adapter (null for a bare encoder).</param>
@@ -78,11 +71,8 @@ public sealed class PeftKeys
 
     private static AdapterKey Split(string key, string path, bool inEncoder)
     {
-        foreach (var parameter in AdapterParameters)
-        {
-            if (path.EndsWith("." + parameter, StringComparison.Ordinal))
-                return new AdapterKey(key, path[..^(parameter.Length + 1)], parameter == "lora_magnitude_vector.weight" ? "lora_magnitude_vector" : parameter, inEncoder);
-        }
+        if (AdapterMethods.SplitParameter(path) is { } split)
+            return new AdapterKey(key, split.Module, split.Parameter, inEncoder);
         var dot = path.LastIndexOf('.');
         if (dot <= 0)
             throw new InvalidDataException($"adapter tensor '{key}' names no module: expected '<module>.<parameter>'.");

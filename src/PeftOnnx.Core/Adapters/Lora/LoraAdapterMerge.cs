@@ -1,4 +1,3 @@
-using PeftOnnx.Core.Adapters.Dora;
 using PeftOnnx.Core.Numerics;
 
 namespace PeftOnnx.Core.Adapters.Lora;

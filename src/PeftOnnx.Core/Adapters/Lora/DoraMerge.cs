@@ -1,7 +1,6 @@
-using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Core.Numerics;
 
-namespace PeftOnnx.Core.Adapters.Dora;
+namespace PeftOnnx.Core.Adapters.Lora;
 
 /// <summary>
 /// DoRA (PEFT 0.21 <c>DoraLinearLayer</c>) folded into the weight: V = W + s·B·A, n[o] = ‖V[o, :]‖₂ (one norm per
