@@ -1,7 +1,6 @@
 using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Core.Numerics;
 using PeftOnnx.Training.Methods.Bottleneck;
-using PeftOnnx.Training.Methods.Dora;
 using PeftOnnx.Training.Methods.Ia3;
 using PeftOnnx.Training.Methods.Lora;
 using TorchSharp;

@@ -1,9 +1,6 @@
 using PeftOnnx.Core.Adapters;
-using PeftOnnx.Core.Adapters.Bottleneck;
-using PeftOnnx.Core.Adapters.Ia3;
-using PeftOnnx.Core.Adapters.Lora;
-using PeftOnnx.Core.Adapters.PrefixTuning;
-using PeftOnnx.Core.Adapters.PromptTuning;
+using PeftOnnx.Training.Encoder;
+using PeftOnnx.Training.Methods.Baselines;
 using PeftOnnx.Training.Methods.Bottleneck;
 using PeftOnnx.Training.Methods.Ia3;
 using PeftOnnx.Training.Methods.Lora;
@@ -12,16 +9,44 @@ using PeftOnnx.Training.Methods.PromptTuning;
 
 namespace PeftOnnx.Training.Methods;
 
-/// <summary>The method that trains (or reproduces) an adapter described by an adapter_config.json.</summary>
+/// <summary>
+/// The trainer's registry of methods: a method is its folder under Methods/ plus one line here. The train command's
+/// --method choices, default learning rates and the adapter loader read it; nothing else switches on the method.
+/// </summary>
 public static class PeftMethods
 {
-    public static PeftMethod FromConfig(PeftAdapterConfig config) => config switch
+    private static readonly TrainerMethod[] Registered =
+    [
+        LoraMethod.Trainer,
+        Ia3Method.Trainer,
+        BottleneckMethod.Trainer,
+        PromptTuningMethod.Trainer,
+        PrefixTuningMethod.Trainer,
+        LinearProbeMethod.Trainer,
+        FullFineTuningMethod.Trainer,
+    ];
+
+    /// <summary>Every --method name, in registration order.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Registered.SelectMany(m => m.Names)];
+
+    /// <summary>The method named <paramref name="name"/> (a --method value) with <paramref name="settings"/>.</summary>
+    public static PeftMethod Create(string name, MethodSettings settings, BertConfig encoder) => Named(name).Create(name, settings, encoder);
+
+    /// <summary>The learning rate for <paramref name="name"/> when --lr is not given.</summary>
+    public static double DefaultLearningRate(string name) => Named(name).LearningRate;
+
+    /// <summary>The method that trains (or reproduces) an adapter described by an adapter_config.json.</summary>
+    public static PeftMethod FromConfig(PeftAdapterConfig config)
     {
-        LoraConfig lora => new LoraMethod(lora),
-        Ia3Config ia3 => new Ia3Method(ia3),
-        BottleneckConfig bottleneck => new BottleneckMethod(bottleneck),
-        PromptTuningConfig prompt => new PromptTuningMethod(prompt),
-        PrefixTuningConfig prefix => new PrefixTuningMethod(prefix),
-        _ => throw new NotSupportedException($"peft_type {config.PeftType} has no trainer method."),
-    };
+        ArgumentNullException.ThrowIfNull(config);
+        var method = Registered.FirstOrDefault(m => m.ConfigType == config.GetType())
+            ?? throw new NotSupportedException(
+                $"peft_type {config.PeftType} has no trainer method; trainable types: " +
+                $"{string.Join(", ", AdapterMethods.All.Where(a => Registered.Any(m => m.ConfigType == a.ConfigType)))}.");
+        return method.FromConfig!(config);
+    }
+
+    private static TrainerMethod Named(string name) =>
+        Registered.FirstOrDefault(m => m.Names.Contains(name, StringComparer.Ordinal))
+        ?? throw new ArgumentException($"--method '{name}' is not one of {string.Join(", ", Names)}.", nameof(name));
 }

@@ -9,6 +9,8 @@ namespace PeftOnnx.Training.Methods.Baselines;
 /// </summary>
 public sealed class FullFineTuningMethod : PeftMethod
 {
+    public static TrainerMethod Trainer { get; } = new() { Names = ["full"], Create = (_, _, _) => new FullFineTuningMethod(), LearningRate = 5e-5 };
+
     public override string Name => "full";
 
     public override IReadOnlyList<string> ModulesToSave { get; } = ["bert", "classifier"];

@@ -9,6 +9,8 @@ namespace PeftOnnx.Training.Methods.Baselines;
 /// </summary>
 public sealed class LinearProbeMethod : PeftMethod
 {
+    public static TrainerMethod Trainer { get; } = new() { Names = ["probe"], Create = (_, _, _) => new LinearProbeMethod(), LearningRate = 2e-3 };
+
     public override string Name => "probe";
 
     public override IReadOnlyList<string> ModulesToSave { get; } = ["bert.pooler", "classifier"];

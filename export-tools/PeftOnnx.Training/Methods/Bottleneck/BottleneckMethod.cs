@@ -10,6 +10,14 @@ namespace PeftOnnx.Training.Methods.Bottleneck;
 /// </summary>
 public sealed class BottleneckMethod : PeftMethod
 {
+    /// <summary>The registration: --method houlsby or pfeiffer (the variant).</summary>
+    public static TrainerMethod Trainer { get; } = TrainerMethod.ForConfig<BottleneckConfig>([BottleneckConfig.Houlsby, BottleneckConfig.Pfeiffer], (name, s, _) => new BottleneckMethod(new BottleneckConfig
+    {
+        Variant = name,
+        ReductionFactor = s.ReductionFactor,
+        NonLinearity = s.NonLinearity,
+    }), config => new BottleneckMethod(config));
+
     public BottleneckMethod(BottleneckConfig config)
     {
         config.Validate();

@@ -7,6 +7,12 @@ namespace PeftOnnx.Training.Methods.Ia3;
 /// <summary>IA3: wraps each target Linear with a learned scaling vector (input scaling for feedforward_modules).</summary>
 public sealed class Ia3Method : PeftMethod
 {
+    public static TrainerMethod Trainer { get; } = TrainerMethod.ForConfig<Ia3Config>(["ia3"], (_, s, _) => new Ia3Method(new Ia3Config
+    {
+        TargetModules = s.TargetModulesOr("key,value,output.dense"),
+        FeedforwardModules = MethodSettings.Names(s.FeedForward),
+    }), config => new Ia3Method(config)) with { LearningRate = 5e-3 };
+
     public Ia3Method(Ia3Config config)
     {
         config.Validate();

@@ -1,7 +1,6 @@
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Training.Encoder;
-using PeftOnnx.Training.Methods.Dora;
 using static TorchSharp.torch;
 
 namespace PeftOnnx.Training.Methods.Lora;
@@ -9,6 +8,17 @@ namespace PeftOnnx.Training.Methods.Lora;
 /// <summary>LoRA (and DoRA when use_dora): wraps each target Linear of the encoder; rank and scale per module follow rank_pattern / alpha_pattern / use_rslora.</summary>
 public sealed class LoraMethod : PeftMethod
 {
+    /// <summary>The registration: --method lora, or dora (use_dora, the LoRA variant).</summary>
+    public static TrainerMethod Trainer { get; } = TrainerMethod.ForConfig<LoraConfig>(["lora", "dora"], (name, s, _) => new LoraMethod(new LoraConfig
+    {
+        R = s.Rank,
+        LoraAlpha = s.Alpha ?? 2.0 * s.Rank,
+        LoraDropout = s.Dropout,
+        TargetModules = s.TargetModulesOr("query,value"),
+        UseRslora = s.RsLora,
+        UseDora = name == "dora",
+    }), config => new LoraMethod(config));
+
     public LoraMethod(LoraConfig config)
     {
         config.Validate();

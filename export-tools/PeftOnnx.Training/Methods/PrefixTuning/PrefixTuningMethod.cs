@@ -9,6 +9,9 @@ public sealed class PrefixTuningMethod : PeftMethod
 {
     public const string ModuleName = "prefix_encoder";
 
+    public static TrainerMethod Trainer { get; } = TrainerMethod.ForConfig<PrefixTuningConfig>(["prefix"],
+        (_, s, encoder) => new PrefixTuningMethod(ConfigFor(encoder, s.VirtualTokens)), config => new PrefixTuningMethod(config)) with { LearningRate = 1e-2 };
+
     public PrefixTuningMethod(PrefixTuningConfig config)
     {
         config.Validate();

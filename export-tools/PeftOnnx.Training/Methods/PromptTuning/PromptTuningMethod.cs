@@ -11,6 +11,9 @@ public sealed class PromptTuningMethod : PeftMethod
     /// <summary>Where the prompt lives in the classification model (its parameter is prompt_encoder.embedding.weight).</summary>
     public const string ModuleName = "prompt_encoder";
 
+    public static TrainerMethod Trainer { get; } = TrainerMethod.ForConfig<PromptTuningConfig>(["prompt"],
+        (_, s, encoder) => new PromptTuningMethod(ConfigFor(encoder, s.VirtualTokens)), config => new PromptTuningMethod(config)) with { LearningRate = 1e-2 };
+
     public PromptTuningMethod(PromptTuningConfig config)
     {
         config.Validate();

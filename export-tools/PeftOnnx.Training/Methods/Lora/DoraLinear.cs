@@ -1,10 +1,9 @@
 using PeftOnnx.Training.Encoder;
-using PeftOnnx.Training.Methods.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PeftOnnx.Training.Methods.Dora;
+namespace PeftOnnx.Training.Methods.Lora;
 
 /// <summary>
 /// DoRA as PEFT 0.21 runs it: V = W + s·B·A, n = ‖V‖ per output row (detached, as in the paper §4.3),
