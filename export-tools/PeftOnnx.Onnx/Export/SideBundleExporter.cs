@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Onnx;
 using PeftOnnx.Core.Adapters;
-using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Hashing;
 using PeftOnnx.Core.IO;
@@ -59,11 +58,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             BundleExporter.RequireTargets(adapter.Config, map, manifest.Name, warnings);
         }
 
-        var side = peftType switch
-        {
-            LoraConfig.TypeName => BuildLora(model, map, manifest.Name, adapters, options, mixed),
-            _ => SideMethodPasses.Apply(model, map, manifest.Name, adapters[0], mixed),
-        };
+        var side = SideGraphMethods.For(peftType, mixed).Build(new SideGraphRequest(model, map, manifest.Name, adapters, options, progress));
 
         side = side with { BaseHubId = identity.HubId, BaseSha256 = identity.Sha256 };
         var head = SideHead.Read(adapters[0], options.Labels, manifest);
@@ -147,42 +142,6 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
         var path = Path.Combine(bundleDirectory, SideGraphManifest.AdapterFolder, (name ?? AdapterName(adapter.Directory)) + Core.OrtAdapters.OrtAdapterFile.Extension);
         file.Save(path);
         return path;
-    }
-
-    private SideGraphManifest BuildLora(ModelProto model, ModuleMap map, string baseName, List<PeftAdapter> adapters, SideBundleOptions options, bool mixed)
-    {
-        var modules = new SortedSet<string>(StringComparer.Ordinal);
-        var maxAdapterRank = 1;
-        foreach (var adapter in adapters)
-        {
-            foreach (var (module, weights) in LoraModuleWeights.Collect(adapter, (LoraConfig)adapter.Config))
-            {
-                modules.Add(module);
-                maxAdapterRank = Math.Max(maxAdapterRank, weights.Rank);
-            }
-        }
-        foreach (var target in options.ExtraTargets)
-        {
-            var matches = map.Linears.Where(l => l.Name == target || l.Name.EndsWith("." + target, StringComparison.Ordinal)).ToList();
-            if (matches.Count == 0)
-                throw new ArgumentException($"--targets entry \"{target}\" matches no Linear module of {baseName}; it has {map.Summary()}.", nameof(options));
-            modules.UnionWith(matches.Select(l => l.Name));
-        }
-        var maxRank = options.MaxRank ?? Math.Max(64, maxAdapterRank);
-        if (maxRank < maxAdapterRank)
-            throw new ArgumentException($"--max-rank {maxRank} is below the rank {maxAdapterRank} of the adapters being exported.", nameof(options));
-        var ordered = map.Linears.Select(l => l.Name).Where(modules.Contains).ToList();
-        progress?.Report($"adding {(mixed ? "mixed-batch " : "")}LoRA branches at {ordered.Count} modules (max rank {maxRank})");
-        var slots = mixed ? model.Applied(new MixedLoraPass(ordered, map, baseName)).Slots : model.Applied(new LoraSidePass(ordered, map, baseName)).Slots;
-        return new SideGraphManifest
-        {
-            Form = options.Form,
-            PeftType = LoraConfig.TypeName,
-            BaseModel = baseName,
-            MaxRank = maxRank,
-            AdapterIndexInput = mixed ? MixedLoraPass.AdapterIndexInput : null,
-            Lora = slots,
-        };
     }
 
     /// <summary>The adapter's name in the registry: its folder name.</summary>

@@ -17,6 +17,17 @@ public static class SideParameters
         return key.Module.Length == 0 ? key.Parameter : $"{key.Module}.{key.Parameter}";
     }
 
+    /// <summary>prompt_embeddings as float32, checked to be [<paramref name="rows"/>, <paramref name="cols"/>] and finite (prompt and prefix tuning).</summary>
+    public static float[] PromptTable(PeftAdapter adapter, int rows, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        var tensor = adapter.Get(PeftKeys.PromptEmbeddings);
+        if (!tensor.Shape.SequenceEqual(new long[] { rows, cols }))
+            throw new InvalidDataException($"{adapter.WeightsPath}: {PeftKeys.PromptEmbeddings} is {tensor.ShapeText}, the config says [{rows}, {cols}].");
+        FiniteValues.Require(tensor.Data, $"adapter tensor {tensor.Name}");
+        return Array.ConvertAll(tensor.Data, v => (float)v);
+    }
+
     public static IEnumerable<OrtAdapterParameter> Collect(PeftAdapter adapter, SideGraphManifest side)
     {
         ArgumentNullException.ThrowIfNull(adapter);

@@ -17,7 +17,7 @@ public sealed record SideGraphManifest
     /// <summary>"side" or "mixed".</summary>
     public required string Form { get; init; }
 
-    /// <summary>PEFT method the graph serves: LORA, PROMPT_TUNING, PREFIX_TUNING or BOTTLENECK.</summary>
+    /// <summary>peft_type of the method the graph serves (one with a side-graph form: LORA, PROMPT_TUNING, PREFIX_TUNING, BOTTLENECK).</summary>
     public required string PeftType { get; init; }
 
     /// <summary>Base model the adapters must have been trained on.</summary>

@@ -1,0 +1,39 @@
+using PeftOnnx.Core.Adapters;
+using PeftOnnx.Onnx.Methods.Bottleneck;
+using PeftOnnx.Onnx.Methods.Lora;
+using PeftOnnx.Onnx.Methods.PrefixTuning;
+using PeftOnnx.Onnx.Methods.PromptTuning;
+
+namespace PeftOnnx.Onnx.Side;
+
+/// <summary>
+/// The exporter's registry of side-graph methods: a method is its folder under Methods/ plus one line here. The side
+/// bundle exporter and the adapter converter read it; nothing else switches on the method type.
+/// </summary>
+public static class SideGraphMethods
+{
+    private static readonly ISideGraphMethod[] Registered =
+    [
+        LoraSideGraph.Method,
+        PromptTuningSideGraph.Method,
+        PrefixTuningSideGraph.Method,
+        BottleneckSideGraph.Method,
+    ];
+
+    /// <summary>The side-graph form of <paramref name="peftType"/>; throws naming the methods that have one (or the mixed form).</summary>
+    public static ISideGraphMethod For(string peftType, bool mixed)
+    {
+        ArgumentNullException.ThrowIfNull(peftType);
+        var method = Registered.FirstOrDefault(m => m.PeftType == peftType)
+            ?? throw new NotSupportedException(
+                $"{peftType} adapters have no side-graph form; side-graph types: {string.Join(", ", Registered.Select(m => m.PeftType))} " +
+                $"(mergeable types export with --mode merged: {AdapterMethods.Describe(m => m.Mergeable)}).");
+        if (mixed && !method.MixedBatches)
+        {
+            throw new NotSupportedException(
+                $"the mixed form serves {string.Join(", ", Registered.Where(m => m.MixedBatches).Select(m => m.PeftType))} adapters; " +
+                $"{peftType} adapters change the sequence or the layers and are served one per run with --mode side.");
+        }
+        return method;
+    }
+}
