@@ -1,10 +1,11 @@
-using System.Text.Json;
+using PeftOnnx.Runtime.Documents;
 
 namespace PeftOnnx.Benchmarking;
 
 /// <summary>
-/// Realistic document texts for benchmarks: a JSON-lines file with a "text" field per line, by default the
-/// debian-sections test split in the repository's data/ folder (benchmarks run from the repository root).
+/// Realistic document texts for benchmarks, read by the runtime's <see cref="DocumentReader"/> (a .jsonl file gives
+/// one text per line from its "text" field): by default the debian-sections test split in the repository's data/
+/// folder (benchmarks run from the repository root).
 /// </summary>
 public static class BenchTexts
 {
@@ -20,23 +21,12 @@ public static class BenchTexts
                 : $"{path} does not exist; pass a .jsonl file with a \"text\" field per line.", path);
         }
         var texts = new List<string>();
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var document in new DocumentReader().Read(path))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String && text.GetString() is { Length: > 0 } t)
-                    texts.Add(t);
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path} line {lineNumber} is not JSON: {e.Message}", e);
-            }
+            if (document.IsSkipped)
+                throw new InvalidDataException($"{document.Path}: {document.SkipReason}; benchmark texts need every line to be a JSON object with a non-empty \"text\".");
+            texts.Add(document.Text!);
         }
-        return texts.Count > 0 ? texts : throw new InvalidDataException($"{path} has no line with a non-empty \"text\" field.");
+        return texts;
     }
 }

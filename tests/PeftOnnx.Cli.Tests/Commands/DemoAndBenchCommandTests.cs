@@ -25,6 +25,20 @@ public sealed class DemoAndBenchCommandTests(MiniLmDir minilm) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Loadgen_refuses_missing_or_bad_benchmark_texts_before_sending_anything()
+    {
+        using var temp = new TempFolder();
+        var missing = await CliRun.Of("loadgen", "--url", "http://127.0.0.1:9", "--data", temp.Combine("none.jsonl"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains($"{temp.Combine("none.jsonl")} does not exist", missing.Error);
+
+        var bad = temp.File("bad.jsonl", "{\"text\": \"fine\"}\n{\"title\": \"no text\"}\n");
+        var run = await CliRun.Of("loadgen", "--url", "http://127.0.0.1:9", "--data", bad);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"{bad}#L2", run.Error);
+    }
+
+    [Fact]
     public async Task Bench_prints_ours_and_the_baseline_per_batch_size()
     {
         var run = await CliRun.Of("bench", "--model", minilm.Path, "--batch-sizes", "1", "2", "--sequence", "16", "--iterations", "1", "--rounds", "1", "--warmup", "0", "--device", "cpu");
