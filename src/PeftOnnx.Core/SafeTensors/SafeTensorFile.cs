@@ -157,32 +157,34 @@ public sealed class SafeTensorFile : IDisposable
             throw new InvalidDataException($"{path}: header is not valid JSON ({e.Message}).", e);
         }
         using (doc)
-        try
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"{path}: header must be a JSON object, got {doc.RootElement.ValueKind}.");
-            var tensors = new List<SafeTensorInfo>();
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var entry in doc.RootElement.EnumerateObject())
+            try
             {
-                if (entry.Name == "__metadata__")
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new InvalidDataException($"{path}: header must be a JSON object, got {doc.RootElement.ValueKind}.");
+                var tensors = new List<SafeTensorInfo>();
+                var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var entry in doc.RootElement.EnumerateObject())
                 {
-                    if (entry.Value.ValueKind != JsonValueKind.Object)
-                        throw new InvalidDataException($"{path}: __metadata__ must be an object of strings.");
-                    foreach (var m in entry.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
-                    continue;
+                    if (entry.Name == "__metadata__")
+                    {
+                        if (entry.Value.ValueKind != JsonValueKind.Object)
+                            throw new InvalidDataException($"{path}: __metadata__ must be an object of strings.");
+                        foreach (var m in entry.Value.EnumerateObject())
+                            metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
+                        continue;
+                    }
+                    tensors.Add(ParseEntry(path, entry));
                 }
-                tensors.Add(ParseEntry(path, entry));
+                ValidateLayout(path, tensors, dataLength);
+                tensors.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+                return (tensors, metadata, dataStart);
             }
-            ValidateLayout(path, tensors, dataLength);
-            tensors.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-            return (tensors, metadata, dataStart);
-        }
-        catch (InvalidOperationException e)
-        {
-            // JsonDocument checks strings only when they are read: invalid UTF-8 or a lone surrogate escape ("\ud800").
-            throw new InvalidDataException($"{path}: header holds a string that is not valid Unicode ({e.Message}).", e);
+            catch (InvalidOperationException e)
+            {
+                // JsonDocument checks strings only when they are read: invalid UTF-8 or a lone surrogate escape ("\ud800").
+                throw new InvalidDataException($"{path}: header holds a string that is not valid Unicode ({e.Message}).", e);
+            }
         }
     }
 
