@@ -30,6 +30,11 @@ public sealed record BundleManifest
     /// <summary>"merged" (adapter folded into weights), "side" (adapters as graph inputs) or "base".</summary>
     public string Mode { get; init; } = "base";
     public required BundleProvenance Provenance { get; init; }
+    /// <summary>
+    /// File name -> lower-case hex sha256 of every file beside bundle.json (written by the exporter, checked at load
+    /// unless verification is skipped, see <see cref="BundleFiles"/>); null in bundles exported before it existed.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Files { get; init; }
 
     /// <summary>Describes a pulled base model folder as a bundle, so the runtime serves both the same way.</summary>
     public static BundleManifest FromBaseModel(ModelManifest model) => new()

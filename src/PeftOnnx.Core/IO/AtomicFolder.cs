@@ -1,9 +1,12 @@
+using PeftOnnx.Core.Bundles;
+
 namespace PeftOnnx.Core.IO;
 
 /// <summary>
 /// Writes a folder all-or-nothing: everything goes into a sibling "&lt;out&gt;.tmp-XXXXXXXX", which is renamed to
 /// &lt;out&gt; only when complete and deleted on any failure, so bad input never leaves a partial folder. The one
-/// atomic folder write of the toolchain (bundles, side bundles, trained models).
+/// atomic folder write of the toolchain (bundles, side bundles, trained models). A folder with a bundle.json is sealed
+/// before the rename (<see cref="BundleFiles.Seal"/>: the sha256 of each file, checked at load).
 /// </summary>
 public static class AtomicFolder
 {
@@ -28,6 +31,8 @@ public static class AtomicFolder
         try
         {
             fill(tmp);
+            if (File.Exists(Path.Combine(tmp, BundleManifest.FileName)))
+                BundleFiles.Seal(tmp);
             if (Directory.Exists(target))
                 Directory.Delete(target, recursive: true);
             Directory.Move(tmp, target);

@@ -21,7 +21,7 @@ public static class ScorerFactory
     {
         if (worker.Adapter is not null)
             throw new InvalidOperationException($"Worker:Adapter is '{worker.Adapter}', but {worker.Model} is not a side-graph bundle (no {SideGraphManifest.FileName}); its adapter is merged in.");
-        var model = OnnxModel.Load(worker.Model!, Settings(worker), logger);
+        var model = OnnxModel.Load(worker.Model!, Settings(worker), logger, verify: !worker.SkipVerify);
         logger.LogInformation("Loaded {ModelId} on {Device} ({Threads} intra-op threads)", model.ModelId, model.Device, model.IntraOpThreads);
         return model;
     }
@@ -29,7 +29,7 @@ public static class ScorerFactory
     /// <summary>Loads a side bundle; its adapter folder is watched, so adapters come and go while serving.</summary>
     public static SideModel LoadSideModel(WorkerOptions worker, ILogger logger)
     {
-        var model = SideModel.Load(worker.Model!, Settings(worker), worker.AdaptersDir, watch: true, logger);
+        var model = SideModel.Load(worker.Model!, Settings(worker), worker.AdaptersDir, watch: true, logger, verify: !worker.SkipVerify);
         logger.LogInformation("Loaded side-graph bundle {Name} ({Form}) with adapters from {Folder}: {Adapters}", model.Manifest.Name, model.Side.Form,
             model.Registry.Directory, model.Registry.Adapters.Count == 0 ? "none yet" : string.Join(", ", model.Registry.Adapters.Keys.Order(StringComparer.Ordinal)));
         return model;

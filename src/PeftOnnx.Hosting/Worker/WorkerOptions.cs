@@ -14,6 +14,8 @@ public sealed class WorkerOptions
 
     /// <summary>Bundle folder (model.onnx + vocab + bundle.json, or a pulled base model folder); a side-graph bundle (side.json) is served with its adapters.</summary>
     public string? Model { get; set; }
+    /// <summary>Load the bundle even when its files do not match the sha256 its bundle.json records (`serve --skip-verify`).</summary>
+    public bool SkipVerify { get; set; }
     /// <summary>Side-graph bundles: the adapter for inbox and queue documents and for HTTP requests that name none.</summary>
     public string? Adapter { get; set; }
     /// <summary>Side-graph bundles: the watched folder of .onnx_adapter files (default: the bundle's adapters/).</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Json;
+using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Sessions;
 using PeftOnnx.Runtime.Tokenization;
 
@@ -53,8 +54,11 @@ public sealed class SideModel : IDisposable
         ? Manifest.Outputs.GetValueOrDefault("logits", "logits")
         : Manifest.Outputs.GetValueOrDefault("last_hidden_state", "last_hidden_state");
 
-    /// <summary>Loads a side bundle; adapters come from <paramref name="adapterDirectory"/> (default: the bundle's adapters/ folder).</summary>
-    public static SideModel Load(string directory, SessionSettings settings, string? adapterDirectory = null, bool watch = true, ILogger? logger = null)
+    /// <summary>
+    /// Loads a side bundle, its files verified against bundle.json unless <paramref name="verify"/> is false; adapters come
+    /// from <paramref name="adapterDirectory"/> (default: the bundle's adapters/ folder).
+    /// </summary>
+    public static SideModel Load(string directory, SessionSettings settings, string? adapterDirectory = null, bool watch = true, ILogger? logger = null, bool verify = true)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var full = Path.GetFullPath(directory);
@@ -64,19 +68,48 @@ public sealed class SideModel : IDisposable
             throw new FileNotFoundException($"{full} has no {BundleManifest.FileName}; pass a bundle folder made by `peftonnx-export export --mode side`.", bundlePath);
         if (!File.Exists(sidePath))
             throw new FileNotFoundException($"{full} is not a side-graph bundle (no {SideGraphManifest.FileName}); --adapter needs a bundle exported with --mode side or --mode mixed.", sidePath);
-        var manifest = PeftJson.Load<BundleManifest>(bundlePath);
+        var folder = ModelFolder.Open(full, verify, logger);
         var side = PeftJson.Load<SideGraphManifest>(sidePath);
-        var tokenizer = BertTokenizer.FromFile(Path.Combine(full, manifest.Tokenizer.Vocab), manifest.Tokenizer);
+        var tokenizer = folder.LoadTokenizer();
         var registry = new AdapterRegistry(adapterDirectory ?? Path.Combine(full, SideGraphManifest.AdapterFolder), side, watch, logger);
+        SideModel? model = null;
         try
         {
-            var session = new SessionFactory(logger).Create(Path.Combine(full, manifest.Model), settings);
-            return new SideModel(full, manifest, side, tokenizer, session, registry);
+            var session = new SessionFactory(logger).Create(folder.ModelPath, settings);
+            model = new SideModel(full, folder.Manifest, side, tokenizer, session, registry);
+            MaxLengthProbe.Run(tokenizer, folder, batch => model.Probe(batch));
+            return model;
         }
         catch
         {
-            registry.Dispose();
+            if (model is not null)
+                model.Dispose();
+            else
+                registry.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Runs the base graph (no adapter; in the mixed form every row at index 0, the zero adapter).</summary>
+    private void Probe(TokenBatch batch)
+    {
+        var inputs = SideInputs.From(batch);
+        if (!IsMixed)
+        {
+            using var plain = new RunOptions();
+            Execute(inputs, plain, [], [], PrimaryOutput);
+            return;
+        }
+        var stack = EnterStack();
+        try
+        {
+            using var index = OrtValue.CreateTensorValueFromMemory(new long[batch.BatchSize], [batch.BatchSize]);
+            using var runOptions = new RunOptions();
+            Execute(inputs, runOptions, [.. stack.InputNames, Side.AdapterIndexInput!], [.. stack.Values, index], PrimaryOutput);
+        }
+        finally
+        {
+            stack.Exit();
         }
     }
 

@@ -160,6 +160,7 @@ public sealed class SideTextScorer : IRoutedTextScorer
     private TextScore Combine(List<float[]> windowOutputs, int chunks, int tokens)
     {
         var combined = OnnxTextScorer.Aggregate(windowOutputs, _options.Aggregation);
+        OnnxTextScorer.RequireFinite(combined, _model.IsClassifier ? "class scores" : "embedding");
         if (_model.IsClassifier)
         {
             var probabilities = Softmax.Of(combined);

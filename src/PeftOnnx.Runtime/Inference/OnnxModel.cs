@@ -57,7 +57,7 @@ public sealed class OnnxModel : IDisposable
 
     public BertTokenizer Tokenizer { get; }
 
-    public string ModelPath => Path.Combine(Directory, Manifest.Model);
+    public string ModelPath => BundleFiles.Resolve(Directory, Manifest.Model, "model");
 
     /// <summary>The device the session actually runs on (after any CUDA fallback).</summary>
     public DeviceKind Device => _session.Device;
@@ -89,17 +89,20 @@ public sealed class OnnxModel : IDisposable
     }
 
     /// <summary>
-    /// Loads <paramref name="directory"/>: bundle.json if present, else model.json (a pulled base model).
-    /// Errors say what is missing and how to get it.
+    /// Loads <paramref name="directory"/>: bundle.json if present, else model.json (a pulled base model), its files
+    /// verified against bundle.json's sha256 unless <paramref name="verify"/> is false. Errors say what is missing or
+    /// wrong and how to fix it; a max_length the model cannot run is refused here, not on the first long document.
     /// </summary>
-    public static OnnxModel Load(string directory, SessionSettings settings, ILogger? logger = null)
+    public static OnnxModel Load(string directory, SessionSettings settings, ILogger? logger = null, bool verify = true)
     {
-        var folder = ModelFolder.Open(directory);
+        var folder = ModelFolder.Open(directory, verify, logger);
         var tokenizer = folder.LoadTokenizer();
         var session = new SessionFactory(logger).Create(folder.ModelPath, settings);
         try
         {
-            return new OnnxModel(folder.Directory, folder.Manifest, tokenizer, session);
+            var model = new OnnxModel(folder.Directory, folder.Manifest, tokenizer, session);
+            MaxLengthProbe.Run(tokenizer, folder, batch => _ = model.IsClassifier ? model.ClassScores(batch) : model.Embed(batch));
+            return model;
         }
         catch
         {

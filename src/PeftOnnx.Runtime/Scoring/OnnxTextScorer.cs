@@ -112,6 +112,7 @@ public sealed class OnnxTextScorer : ITextScorer
     private TextScore Combine(List<float[]> windowOutputs, int chunks, int tokens)
     {
         var combined = Aggregate(windowOutputs, _options.Aggregation);
+        RequireFinite(combined, _model.IsClassifier ? "class scores" : "embedding");
         if (_model.IsClassifier)
         {
             var probabilities = _model.ClassOutputIsProbabilities ? Renormalize(combined) : Softmax.Of(combined);
@@ -130,6 +131,21 @@ public sealed class OnnxTextScorer : ITextScorer
         var zeroShot = Softmax.Of(similarities, _options.ZeroShotScale);
         var top = ArgMax(zeroShot);
         return new TextScore(Labels![top], zeroShot[top], zeroShot, combined, chunks, tokens);
+    }
+
+    /// <summary>
+    /// Refuses a text whose model output is NaN or infinite (weights that overflow float32): the caller reports that
+    /// text as failed with this reason instead of writing NaN results or failing at serialization.
+    /// </summary>
+    internal static void RequireFinite(float[] values, string what)
+    {
+        var bad = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (bad >= 0)
+        {
+            throw new InvalidDataException(
+                $"the model's {what} for this text are not finite ({(float.IsNaN(values[bad]) ? "NaN" : values[bad] > 0 ? "+Inf" : "-Inf")} at index {bad}): " +
+                "the model or its adapter overflows float32 on it; re-export the bundle from a finite, sanely scaled checkpoint.");
+        }
     }
 
     internal static float[] Aggregate(List<float[]> rows, WindowAggregation aggregation)

@@ -65,6 +65,38 @@ public sealed class SideBundleApiTests(SideBundleFixture bundle, ITestOutputHelp
     }
 
     [Fact]
+    public async Task An_adapter_whose_scores_overflow_fails_its_request_with_a_json_reason_and_a_nan_adapter_is_refused_at_load()
+    {
+        var scorer = Assert.IsType<SideTextScorer>(_host.Services.GetService(typeof(ITextScorer)));
+        bundle.PrimaryOverflowing().Save(bundle.AdapterPath("overflowing"));
+        bundle.PrimaryWithNaN().Save(bundle.AdapterPath("nan"));
+        try
+        {
+            await Poll.UntilAsync(() => scorer.Adapters.Contains("overflowing"), TimeSpan.FromSeconds(10), () => "the overflowing adapter was not loaded");
+            var requests = new[] { "overflowing", Primary }.Select(a => _host.Client.PostAsJsonAsync("/v1/classify", new { texts = new[] { Texts[0] }, adapter = a })).ToList();
+            var (bad, good) = (await requests[0], await requests[1]);
+            var body = await bad.Content.ReadAsStringAsync();
+            output.WriteLine($"{(int)bad.StatusCode} {body}");
+            Assert.Equal(HttpStatusCode.InternalServerError, bad.StatusCode);
+            using (var error = JsonDocument.Parse(body))
+                Assert.Contains("are not finite", error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+
+            var refused = await _host.Client.PostAsJsonAsync("/v1/classify", new { texts = new[] { Texts[0] }, adapter = "nan" });
+            var reason = await refused.Content.ReadAsStringAsync();
+            output.WriteLine($"{(int)refused.StatusCode} {reason}");
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+            Assert.DoesNotContain("nan", scorer.Adapters); // refused by the registry, with its reason logged (AdapterRegistryTests)
+        }
+        finally
+        {
+            File.Delete(bundle.AdapterPath("overflowing"));
+            File.Delete(bundle.AdapterPath("nan"));
+            await Poll.UntilAsync(() => !scorer.Adapters.Contains("overflowing"), TimeSpan.FromSeconds(10), () => "the overflowing adapter was not unloaded");
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_adapter_gets_404_listing_the_loaded_adapters()
     {
         var response = await _host.Client.PostAsJsonAsync("/v1/classify", new { texts = new[] { "a text" }, adapter = "globex" });

@@ -31,6 +31,32 @@ public sealed class SideBundleFixture : IDisposable
 
     public string Directory { get; }
 
+    /// <summary><see cref="Primary"/> with one classifier weight NaN: refused at load.</summary>
+    public OrtAdapterFile PrimaryWithNaN() => PrimaryWithClassifier((weight, _) => weight[0] = float.NaN);
+
+    /// <summary>
+    /// <see cref="Primary"/> with finite classifier values that overflow every text's logits: rows 0 and 2 weigh every
+    /// pooled feature p_i by float.MaxValue, with biases +MaxValue and -MaxValue, so logit 0 = Max·(Σp + 1) is +Inf when
+    /// Σp &gt; 0 and logit 2 = Max·(Σp - 1) is -Inf when Σp &lt; 0.
+    /// </summary>
+    public OrtAdapterFile PrimaryOverflowing() => PrimaryWithClassifier((weight, bias) =>
+    {
+        var hidden = weight.Length / bias.Length;
+        Array.Fill(weight, float.MaxValue, 0, hidden);
+        Array.Fill(weight, float.MaxValue, 2 * hidden, hidden);
+        (bias[0], bias[2]) = (float.MaxValue, -float.MaxValue);
+    });
+
+    private OrtAdapterFile PrimaryWithClassifier(Action<float[], float[]> change)
+    {
+        var parameters = OrtAdapterFile.Load(AdapterPath(Primary)).Parameters.ToDictionary(p => p.Name);
+        var (weight, bias) = (parameters["classifier.weight"].ToFloat32(), parameters["classifier.bias"].ToFloat32());
+        change(weight, bias);
+        parameters["classifier.weight"] = OrtAdapterParameter.FromFloat32("classifier.weight", weight, parameters["classifier.weight"].Dims);
+        parameters["classifier.bias"] = OrtAdapterParameter.FromFloat32("classifier.bias", bias, parameters["classifier.bias"].Dims);
+        return new OrtAdapterFile([.. parameters.Values]);
+    }
+
     public string AdapterPath(string name) => Path.Combine(Directory, SideGraphManifest.AdapterFolder, name + OrtAdapterFile.Extension);
 
     public void Dispose() => _temp.Dispose();

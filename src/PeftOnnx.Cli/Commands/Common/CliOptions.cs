@@ -13,6 +13,11 @@ internal static class CliOptions
         Required = required,
     };
 
+    public static Option<bool> SkipVerify() => new("--skip-verify")
+    {
+        Description = "Run a bundle whose files do not match the sha256 its bundle.json records (changed after export); off by default.",
+    };
+
     public static Option<DeviceKind> Device() => new("--device")
     {
         Description = "Where to run: auto (CUDA if available, else CPU), cpu or cuda.",

@@ -21,16 +21,17 @@ internal static class EmbedCommand
         var batchSize = CliOptions.BatchSize();
         var aggregate = CliOptions.Aggregate();
         var modelsDir = CliOptions.ModelsDir();
+        var skipVerify = CliOptions.SkipVerify();
         var command = new Command("embed", "Sentence embeddings (the model's pooling, L2-normalised): one JSON line per input.")
         {
-            model, text, input, output, device, threads, batchSize, aggregate, modelsDir,
+            model, text, input, output, device, threads, batchSize, aggregate, modelsDir, skipVerify,
         };
         CliAction.Set(command, (result, context, cancellationToken) =>
         {
             var items = TextInputs.Read(result.GetValue(text), result.GetValue(input));
             CliOptions.RequireBatchSize(result.GetValue(batchSize));
             var directory = ModelLocator.Resolve(result.GetValue(model)!, result.GetValue(modelsDir));
-            using var onnx = OnnxModel.Load(directory, CliOptions.SessionSettings(result, device, threads), context.Logger("embed"));
+            using var onnx = OnnxModel.Load(directory, CliOptions.SessionSettings(result, device, threads), context.Logger("embed"), !result.GetValue(skipVerify));
             if (onnx.IsClassifier)
                 throw new UsageException($"{onnx.Manifest.Name} is a classification bundle; embed needs a feature-extraction model (a base model or an embedding bundle). Use `peftonnx score` for classifiers.");
             var scorer = new OnnxTextScorer(onnx, new ScorerOptions { BatchSize = result.GetValue(batchSize), Aggregation = result.GetValue(aggregate) });

@@ -30,9 +30,10 @@ internal static class EvalCommand
         var maxLength = CliOptions.MaxLength();
         var aggregate = CliOptions.Aggregate();
         var modelsDir = CliOptions.ModelsDir();
+        var skipVerify = CliOptions.SkipVerify();
         var command = new Command("eval", "Evaluate a model on labelled data: accuracy, macro-F1, per-label scores, confusion matrix.")
         {
-            model, data, labels, json, output, device, threads, batchSize, maxLength, aggregate, modelsDir,
+            model, data, labels, json, output, device, threads, batchSize, maxLength, aggregate, modelsDir, skipVerify,
         };
         CliAction.Set(command, async (result, context, cancellationToken) =>
         {
@@ -40,7 +41,7 @@ internal static class EvalCommand
             var examples = LabelledDataReader.Read(result.GetValue(data)!);
             var zeroShot = CliOptions.ParseLabels(result.GetValue(labels));
             var directory = ModelLocator.Resolve(result.GetValue(model)!, result.GetValue(modelsDir));
-            using var onnx = OnnxModel.Load(directory, CliOptions.SessionSettings(result, device, threads), context.Logger("eval"));
+            using var onnx = OnnxModel.Load(directory, CliOptions.SessionSettings(result, device, threads), context.Logger("eval"), !result.GetValue(skipVerify));
 
             IReadOnlyList<string> modelLabels;
             if (onnx.IsClassifier)

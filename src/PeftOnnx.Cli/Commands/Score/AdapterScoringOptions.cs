@@ -32,11 +32,11 @@ internal sealed class AdapterScoringOptions
 
     public bool Requested(ParseResult result) => result.GetValue(_adapter) is not null || result.GetValue(_route) is not null;
 
-    public ScoringModel Load(ParseResult result, string directory, IReadOnlyList<string> inputs, SessionSettings settings, ScorerOptions options, ILogger logger)
+    public ScoringModel Load(ParseResult result, string directory, IReadOnlyList<string> inputs, SessionSettings settings, ScorerOptions options, ILogger logger, bool verify)
     {
         if (options.ZeroShotLabels is not null)
             throw new UsageException("--labels (zero-shot) and --adapter exclude each other; adapters carry their own classifier.");
-        var model = SideModel.Load(directory, settings, result.GetValue(_adaptersDir), watch: true, logger);
+        var model = SideModel.Load(directory, settings, result.GetValue(_adaptersDir), watch: true, logger, verify);
         try
         {
             IAdapterRouter? router = result.GetValue(_route) is null

@@ -29,10 +29,11 @@ internal static class ScoreCommand
         var modelsDir = CliOptions.ModelsDir();
         var resume = new Option<bool>("--resume") { Description = "Continue an earlier run with the same --output: documents already in it are neither scored nor written again (without it, --output is replaced when the run ends)." };
         var format = new Option<string?>("--format") { Description = "jsonl (default) or csv: the layout of --output, the same columns either way." };
+        var skipVerify = CliOptions.SkipVerify();
         var adapters = new AdapterScoringOptions();
         var command = new Command("score", "Score documents: one record per document (doc_id, path, status, reason, label, score, probabilities, chunks), then a summary on stderr.")
         {
-            paths, model, output, labels, device, threads, batchSize, maxLength, aggregate, maxBytes, modelsDir, resume, format,
+            paths, model, output, labels, device, threads, batchSize, maxLength, aggregate, maxBytes, modelsDir, resume, format, skipVerify,
         };
         adapters.AddTo(command);
         CliAction.Set(command, async (result, context, cancellationToken) =>
@@ -50,17 +51,17 @@ internal static class ScoreCommand
                 ZeroShotLabels = zeroShot,
             };
             using var loaded = adapters.Requested(result)
-                ? adapters.Load(result, directory, result.GetValue(paths)!, CliOptions.SessionSettings(result, device, threads), scorerOptions, context.Logger("score"))
-                : LoadMerged(directory, CliOptions.SessionSettings(result, device, threads), scorerOptions, zeroShot, context);
+                ? adapters.Load(result, directory, result.GetValue(paths)!, CliOptions.SessionSettings(result, device, threads), scorerOptions, context.Logger("score"), !result.GetValue(skipVerify))
+                : LoadMerged(directory, CliOptions.SessionSettings(result, device, threads), scorerOptions, zeroShot, context, !result.GetValue(skipVerify));
             return await ScoreRun.RunAsync(context, loaded.Scorer, result.GetValue(paths)!, result.GetValue(output), result.GetValue(format) ?? "jsonl",
                 result.GetValue(resume), result.GetValue(batchSize), result.GetValue(maxBytes), cancellationToken);
         });
         return command;
     }
 
-    private static ScoringModel LoadMerged(string directory, Runtime.Sessions.SessionSettings settings, ScorerOptions options, IReadOnlyList<string>? zeroShot, CliContext context)
+    private static ScoringModel LoadMerged(string directory, Runtime.Sessions.SessionSettings settings, ScorerOptions options, IReadOnlyList<string>? zeroShot, CliContext context, bool verify)
     {
-        var onnx = OnnxModel.Load(directory, settings, context.Logger("score"));
+        var onnx = OnnxModel.Load(directory, settings, context.Logger("score"), verify);
         try
         {
             if (onnx.IsClassifier && zeroShot is not null)

@@ -30,6 +30,7 @@ internal static class ServeCommand
         var labels = new Option<string?>("--labels") { Description = "Comma-separated labels for zero-shot classification with a base model. Worker:ZeroShotLabels." };
         var redis = new Option<string?>("--redis") { Description = "Consume jobs from this Redis (host:port), as one consumer of the group. Queue:Redis." };
         var consumer = new Option<string?>("--consumer") { Description = "Consumer name in the group (default host-pid). Queue:Consumer." };
+        var skipVerify = new Option<bool?>("--skip-verify") { Description = "Serve a bundle whose files do not match the sha256 its bundle.json records. Worker:SkipVerify." };
         var config = new Option<string?>("--config") { Description = "Extra JSON settings file, read after appsettings.json." };
         var scorer = new Option<string?>("--scorer")
         {
@@ -38,7 +39,7 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run the worker: score documents dropped into inbox folders, consume a Redis queue, and answer HTTP (POST /v1/classify, /v1/embed; GET /v1/adapters, /healthz, /readyz, /metrics).")
         {
-            model, adapter, adaptersDir, inbox, outbox, urls, apiKeyFile, format, processed, followSymlinks, device, deviceId, gpuMemory, spin, batchSize, labels, redis, consumer, config, scorer,
+            model, adapter, adaptersDir, inbox, outbox, urls, apiKeyFile, format, processed, followSymlinks, device, deviceId, gpuMemory, spin, batchSize, labels, redis, consumer, config, scorer, skipVerify,
         };
         // Unrecognised tokens are configuration arguments (--Worker:RescanSeconds=5, --Http:MaxBatch=64).
         command.TreatUnmatchedTokensAsErrors = false;
@@ -66,6 +67,7 @@ internal static class ServeCommand
             Set("Worker:SpinThreads", result.GetValue(spin)?.ToString());
             Set("Worker:BatchSize", result.GetValue(batchSize)?.ToString());
             Set("Worker:Scorer", result.GetValue(scorer));
+            Set("Worker:SkipVerify", result.GetValue(skipVerify)?.ToString());
             var zeroShot = result.GetValue(labels)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
             for (var i = 0; i < zeroShot.Length; i++)
                 overrides[$"Worker:ZeroShotLabels:{i}"] = zeroShot[i];
