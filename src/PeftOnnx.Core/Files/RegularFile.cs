@@ -13,7 +13,8 @@ namespace PeftOnnx.Core.Files;
 public static partial class RegularFile
 {
     private const int ReadOnly = 0, NonBlocking = 0x800, CloseOnExec = 0x80000; // O_RDONLY, O_NONBLOCK, O_CLOEXEC (Linux)
-    private const int Enoent = 2, Eperm = 1, Eacces = 13, Enotdir = 20;
+    private const int Enoent = 2, Eperm = 1, Eacces = 13, Enotdir = 20, Ewouldblock = 11;
+    private const int SharedLock = 1, NoWait = 4; // LOCK_SH, LOCK_NB
 
     /// <summary>An open handle for reading; throws <see cref="IOException"/> naming the kind when the path is not a regular file.</summary>
     public static SafeFileHandle OpenHandle(string path)
@@ -34,6 +35,9 @@ public static partial class RegularFile
             var kind = FileKind.OfDescriptor(fd);
             if (kind != FileKind.Kind.Regular)
                 throw NotRegular(path, kind);
+            // The advisory lock .NET takes for FileShare.Read: a file another process holds with FileShare.None is refused, as File.OpenRead does.
+            if (Flock(fd, SharedLock | NoWait) != 0 && Marshal.GetLastPInvokeError() == Ewouldblock)
+                throw new IOException($"{path} is locked by another process (still being written?); it is read once the lock is released.");
             return handle;
         }
         catch
@@ -108,6 +112,9 @@ public static partial class RegularFile
         Eacces or Eperm => new UnauthorizedAccessException($"{path} cannot be read: {Marshal.GetPInvokeErrorMessage(errno)}."),
         _ => new IOException($"{path} cannot be opened: {Marshal.GetPInvokeErrorMessage(errno)}."),
     };
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(int fd, int operation);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags, int mode);

@@ -48,6 +48,18 @@ public sealed class RegularFileTests : IDisposable
     }
 
     [Fact]
+    public void A_file_held_exclusively_by_a_writer_is_refused_as_File_OpenRead_refuses_it()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        var path = Path.Combine(_dir, "writing.txt");
+        File.WriteAllText(path, "half written");
+        using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+            Assert.Contains("is locked by another process", Assert.Throws<IOException>(() => RegularFile.OpenRead(path)).Message, StringComparison.Ordinal);
+        Assert.Equal("half written", RegularFile.ReadAllText(path));
+    }
+
+    [Fact]
     public void A_file_over_the_limit_is_refused_before_it_is_read()
     {
         var path = Path.Combine(_dir, "big.bin");
