@@ -24,17 +24,24 @@ internal static class ResultJson
             {
                 var name = reader.GetString();
                 reader.Read();
-                if (name == "doc_id")
-                    docId = reader.GetString();
-                else if (name == "content_hash")
-                    hash = reader.GetString();
+                if (name is "doc_id" or "content_hash")
+                {
+                    // A hand-edited or corrupted line (a number, an object) is not a record; never a crash.
+                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+                        return null;
+                    if (name == "doc_id")
+                        docId = reader.GetString();
+                    else
+                        hash = reader.GetString();
+                }
                 else
                     reader.Skip();
             }
             return docId is null ? null : new ResultKey(docId, hash ?? "");
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string with a lone surrogate escape (\ud800) cannot be read as text.
             return null;
         }
     }

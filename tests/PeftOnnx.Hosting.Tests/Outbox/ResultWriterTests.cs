@@ -42,6 +42,23 @@ public sealed class ResultWriterTests : IDisposable
         Assert.Equal(["a.txt", "b.txt", "c.txt"], JsonlResultWriter.ReadKeys(file).Select(k => k.DocId));
     }
 
+    [Theory]
+    [InlineData("{\"doc_id\":5,\"content_hash\":\"h9\"}")]
+    [InlineData("{\"doc_id\":{\"a\":1},\"content_hash\":\"h9\"}")]
+    [InlineData("{\"doc_id\":\"x.txt\",\"content_hash\":[1]}")]
+    [InlineData("{\"doc_id\":\"\\ud800\",\"content_hash\":\"h9\"}")]
+    public void Jsonl_lines_that_are_not_records_are_passed_over_when_a_results_file_is_read_back(string corrupt)
+    {
+        var file = _temp.Combine("results.jsonl");
+        using (var writer = new JsonlResultWriter(file))
+            writer.Write([Record("a.txt", "h1")]);
+        File.AppendAllText(file, corrupt + "\n");
+        using (var writer = new JsonlResultWriter(file))
+            writer.Write([Record("b.txt", "h2")]);
+
+        Assert.Equal(["a.txt", "b.txt"], JsonlResultWriter.ReadKeys(file).Select(k => k.DocId));
+    }
+
     [Fact]
     public void Json_files_are_keyed_by_document_and_hash_so_a_second_write_replaces_the_first()
     {
