@@ -42,16 +42,7 @@ public static class ServeHost
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?> overrides, string? configFile = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
-        // Defaults under every other source: per-request framework logs are noise for a worker.
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
-        {
-            InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information", ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
-        });
-        if (configFile is not null)
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
-        builder.Configuration.AddEnvironmentVariables("PEFTONNX_");
-        builder.Configuration.AddCommandLine(args);
-        builder.Configuration.AddInMemoryCollection(overrides);
+        AddConfiguration(builder.Configuration, args, overrides, configFile);
 
         var worker = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
         var http = builder.Configuration.GetSection(HttpApiOptions.Section).Get<HttpApiOptions>() ?? new HttpApiOptions();
@@ -69,63 +60,97 @@ public static class ServeHost
         builder.Services.Configure<QueueOptions>(builder.Configuration.GetSection(QueueOptions.Section));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         builder.Services.AddSystemd();
-
         builder.Services.AddSingleton<HostingMetrics>();
         builder.Services.AddSingleton<Readiness>();
+        AddScorer(builder.Services, worker);
+        AddWorkers(builder.Services, worker, queue);
+        AddHttp(builder, http);
+
+        var app = builder.Build();
+        var scorer = LoadScorer(app, worker, queue);
+        app.Logger.LogInformation("Serving {ModelId}", scorer.ModelId);
+        if (http.Enabled)
+            MapHttp(app, http, apiKeys!);
+        return app;
+    }
+
+    private static void AddConfiguration(ConfigurationManager configuration, string[] args, IReadOnlyDictionary<string, string?> overrides, string? configFile)
+    {
+        // Defaults under every other source: per-request framework logs are noise for a worker.
+        configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information", ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
+        });
+        if (configFile is not null)
+            configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        configuration.AddEnvironmentVariables("PEFTONNX_");
+        configuration.AddCommandLine(args);
+        configuration.AddInMemoryCollection(overrides);
+    }
+
+    private static void AddScorer(IServiceCollection services, WorkerOptions worker)
+    {
         if (worker.Scorer == "hash")
         {
-            builder.Services.AddSingleton<ITextScorer>(new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.FromMilliseconds(worker.HashScorerDelayMs)));
+            services.AddSingleton<ITextScorer>(new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.FromMilliseconds(worker.HashScorerDelayMs)));
         }
         else if (ScorerFactory.IsSideBundle(worker.Model!))
         {
             // One base session, adapters per text; the container owns (and disposes) the model.
-            builder.Services.AddSingleton(sp => ScorerFactory.LoadSideModel(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Model")));
-            builder.Services.AddSingleton<ITextScorer>(sp => ScorerFactory.CreateScorer(sp.GetRequiredService<SideModel>(), worker));
+            services.AddSingleton(sp => ScorerFactory.LoadSideModel(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Model")));
+            services.AddSingleton<ITextScorer>(sp => ScorerFactory.CreateScorer(sp.GetRequiredService<SideModel>(), worker));
         }
         else
         {
             // The container owns (and disposes) the model; the scorer only borrows it.
-            builder.Services.AddSingleton(sp => ScorerFactory.LoadModel(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Model")));
-            builder.Services.AddSingleton<ITextScorer>(sp => ScorerFactory.CreateScorer(sp.GetRequiredService<OnnxModel>(), worker));
+            services.AddSingleton(sp => ScorerFactory.LoadModel(worker, sp.GetRequiredService<ILoggerFactory>().CreateLogger("PeftOnnx.Model")));
+            services.AddSingleton<ITextScorer>(sp => ScorerFactory.CreateScorer(sp.GetRequiredService<OnnxModel>(), worker));
         }
+    }
+
+    private static void AddWorkers(IServiceCollection services, WorkerOptions worker, QueueOptions queue)
+    {
         if (worker.Outbox is not null)
         {
-            builder.Services.AddSingleton(_ => SqliteLedger.Open(worker.LedgerPath));
-            builder.Services.AddSingleton<IResultWriter>(_ => worker.OutboxFormat == OutboxFormat.JsonFiles
+            services.AddSingleton(_ => SqliteLedger.Open(worker.LedgerPath));
+            services.AddSingleton<IResultWriter>(_ => worker.OutboxFormat == OutboxFormat.JsonFiles
                 ? new JsonFileResultWriter(worker.ResultsPath)
                 : new JsonlResultWriter(worker.ResultsPath));
         }
         if (worker.Inbox.Length > 0)
-            builder.Services.AddHostedService<InboxWorker>();
+            services.AddHostedService<InboxWorker>();
         if (queue.Enabled)
-            builder.Services.AddHostedService<QueueWorker>();
+            services.AddHostedService<QueueWorker>();
+    }
 
-        if (http.Enabled)
-        {
-            if (string.IsNullOrEmpty(builder.Configuration["Urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-                builder.WebHost.UseUrls(DefaultUrl);
-            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestBytes);
-            builder.Services.AddSingleton(sp => new MicroBatcher(sp.GetRequiredService<ITextScorer>(), http, sp.GetRequiredService<HostingMetrics>()));
-            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter(HostingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
-                .AddPrometheusExporter());
-        }
-        else
+    private static void AddHttp(WebApplicationBuilder builder, HttpApiOptions http)
+    {
+        if (!http.Enabled)
         {
             // The web host always starts a server; with the API off it gets a free loopback port and no endpoints.
             builder.WebHost.UseUrls();
             builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+            return;
         }
+        if (string.IsNullOrEmpty(builder.Configuration["Urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestBytes);
+        builder.Services.AddSingleton(sp => new MicroBatcher(sp.GetRequiredService<ITextScorer>(), http, sp.GetRequiredService<HostingMetrics>()));
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(HostingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
+    }
 
-        var app = builder.Build();
-        ITextScorer scorer;
+    /// <summary>Loads the model before listening, so /readyz never says ready for a model that fails to load.</summary>
+    private static ITextScorer LoadScorer(WebApplication app, WorkerOptions worker, QueueOptions queue)
+    {
         try
         {
-            // Load the model before listening, so /readyz never says ready for a model that fails to load.
-            scorer = app.Services.GetRequiredService<ITextScorer>();
+            var scorer = app.Services.GetRequiredService<ITextScorer>();
             // Inbox and queue documents name no adapter: they need a default where the bundle has none to fall back on.
             if (scorer is IRoutedTextScorer { RequiresAdapter: true } && (worker.Inbox.Length > 0 || queue.Enabled))
                 throw new InvalidOperationException($"{worker.Model} keeps its classifiers in the adapters: set Worker:Adapter (--adapter) to the one that scores inbox and queue documents.");
+            return scorer;
         }
         catch
         {
@@ -133,18 +158,17 @@ public static class ServeHost
             app.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
-        app.Logger.LogInformation("Serving {ModelId}", scorer.ModelId);
-        if (http.Enabled)
-        {
-            var urls = app.Configuration["Urls"] is { Length: > 0 } configured ? configured : app.Configuration["ASPNETCORE_URLS"] is { Length: > 0 } env ? env : DefaultUrl;
-            if (!apiKeys!.Required && !ListensOnLoopbackOnly(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
-                app.Logger.LogWarning("The HTTP API listens on {Urls} without API keys: whoever reaches it can use it. Set --api-key-file (Http:ApiKeyFile).", urls);
-            app.UseJsonErrorPages();
-            app.UseApiKeys(apiKeys, http);
-            app.MapPeftOnnxApi();
-            app.MapPrometheusScrapingEndpoint("/metrics");
-        }
-        return app;
+    }
+
+    private static void MapHttp(WebApplication app, HttpApiOptions http, ApiKeys apiKeys)
+    {
+        var urls = app.Configuration["Urls"] is { Length: > 0 } configured ? configured : app.Configuration["ASPNETCORE_URLS"] is { Length: > 0 } env ? env : DefaultUrl;
+        if (!apiKeys.Required && !ListensOnLoopbackOnly(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+            app.Logger.LogWarning("The HTTP API listens on {Urls} without API keys: whoever reaches it can use it. Set --api-key-file (Http:ApiKeyFile).", urls);
+        app.UseJsonErrorPages();
+        app.UseApiKeys(apiKeys, http);
+        app.MapPeftOnnxApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
     }
 
     private static bool ListensOnLoopbackOnly(IEnumerable<string> urls) => urls.All(url =>
