@@ -1,3 +1,4 @@
+using PeftOnnx.Onnx.Methods.Bottleneck;
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Adapters.Bottleneck;
 using PeftOnnx.Core.Bundles;

@@ -1,3 +1,4 @@
+using PeftOnnx.Onnx.Methods.Lora;
 using System.Text.Json.Nodes;
 using Onnx;
 using PeftOnnx.Core.Adapters;

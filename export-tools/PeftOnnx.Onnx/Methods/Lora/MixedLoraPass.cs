@@ -1,10 +1,11 @@
+using PeftOnnx.Onnx.Passes;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Modules;
 using static PeftOnnx.Onnx.Graph.OnnxNodes;
 using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace PeftOnnx.Onnx.Passes;
+namespace PeftOnnx.Onnx.Methods.Lora;
 
 /// <summary>
 /// Mixed-adapter batches in plain ONNX (the gather-then-batched-MatMul idea of Punica's BGMV and S-LoRA): all adapters

@@ -1,8 +1,9 @@
+using PeftOnnx.Onnx.Passes;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Modules;
 
-namespace PeftOnnx.Onnx.Passes;
+namespace PeftOnnx.Onnx.Methods.Lora;
 
 /// <summary>
 /// Unmerged LoRA in ONNX Runtime's multi-LoRA contract: every target Linear gets a branch whose A and B are graph

@@ -1,8 +1,9 @@
+using PeftOnnx.Onnx.Passes;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
 using static PeftOnnx.Onnx.Graph.OnnxNodes;
 
-namespace PeftOnnx.Onnx.Passes;
+namespace PeftOnnx.Onnx.Methods.PromptTuning;
 
 /// <summary>
 /// Prompt tuning as PEFT 0.21 runs it for BERT: P virtual-token embeddings (the graph input <c>prompt_embeddings</c>

@@ -1,9 +1,10 @@
+using PeftOnnx.Onnx.Passes;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Modules;
 using static PeftOnnx.Onnx.Graph.OnnxNodes;
 
-namespace PeftOnnx.Onnx.Passes;
+namespace PeftOnnx.Onnx.Methods.PrefixTuning;
 
 /// <summary>
 /// Prefix tuning as PEFT 0.21 runs it for BERT: the table <c>prompt_embeddings</c> [P, layers·2·H] holds, for every

@@ -1,10 +1,11 @@
+using PeftOnnx.Onnx.Passes;
 using PeftOnnx.Core.Adapters.Bottleneck;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Onnx.Graph;
 using PeftOnnx.Onnx.Modules;
 using static PeftOnnx.Onnx.Graph.OnnxNodes;
 
-namespace PeftOnnx.Onnx.Passes;
+namespace PeftOnnx.Onnx.Methods.Bottleneck;
 
 /// <summary>
 /// Bottleneck adapters (Houlsby: after attention.output.dense and output.dense; Pfeiffer: after output.dense) inserted
