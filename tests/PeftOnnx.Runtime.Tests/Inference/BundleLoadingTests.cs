@@ -55,7 +55,8 @@ public sealed class BundleLoadingTests(SealedBundleFixture bundle, ITestOutputHe
         var original = File.ReadAllBytes(vocab);
         try
         {
-            File.AppendAllText(vocab, "\n");
+            // Replaced, never changed in place: the bundle's vocab.txt is a hard link to models/minilm-l6/vocab.txt.
+            BundleCopy.Replace(vocab, [.. original, (byte)'\n']);
             var error = Assert.Throws<InvalidDataException>(() => OnnxModel.Load(bundle.Directory, Cpu));
             output.WriteLine(error.Message);
             Assert.Contains($"its sha256 is {FileSha256.Of(vocab)}, bundle.json records {bundle.Manifest.Files!["vocab.txt"]}", error.Message, StringComparison.Ordinal);
@@ -65,7 +66,7 @@ public sealed class BundleLoadingTests(SealedBundleFixture bundle, ITestOutputHe
         }
         finally
         {
-            File.WriteAllBytes(vocab, original);
+            BundleCopy.Replace(vocab, original);
         }
     }
 
