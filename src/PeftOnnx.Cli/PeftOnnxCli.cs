@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PeftOnnx.Cli.Commands.Common;
 
 namespace PeftOnnx.Cli;
 
@@ -10,7 +11,7 @@ public static class PeftOnnxCli
         var root = new RootCommand("PeftOnnx: serve BERT-family encoders and their PEFT adapters with ONNX Runtime.");
         foreach (var verb in Verbs.All())
             root.Subcommands.Add(verb);
-        return root;
+        return root.HideLegacyAliasesInHelp();
     }
 
     /// <summary>Runs <paramref name="args"/>; tests pass writers to capture stdout and stderr.</summary>

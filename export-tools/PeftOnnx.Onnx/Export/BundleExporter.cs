@@ -40,7 +40,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             throw new ArgumentException("--precision fp16 and --quantize int8 exclude each other: int8 quantizes the fp32 weights; pick one.", nameof(options));
         var output = Path.GetFullPath(options.OutputDirectory);
         if (Directory.Exists(output) && !options.Force)
-            throw new IOException($"{output} already exists; pass --force to replace it, or choose another --out.");
+            throw new IOException($"{output} already exists; pass --overwrite to replace it, or choose another --output.");
 
         var (manifest, modelPath, vocabPath) = BaseModelFolder.Read(options.BaseDirectory);
 
@@ -115,7 +115,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         WriteMetadata(model, bundle);
 
         progress?.Report($"writing {output}");
-        AtomicFolder.Write(output, options.Force, "--force", tmp =>
+        AtomicFolder.Write(output, options.Force, "--overwrite", tmp =>
         {
             OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
             File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));

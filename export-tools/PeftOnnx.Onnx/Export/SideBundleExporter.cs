@@ -33,7 +33,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             throw new ArgumentException("a side bundle needs at least one adapter (--adapter).", nameof(options));
         var output = Path.GetFullPath(options.OutputDirectory);
         if (Directory.Exists(output) && !options.Force)
-            throw new IOException($"{output} already exists; pass --force to replace it, or choose another --out.");
+            throw new IOException($"{output} already exists; pass --overwrite to replace it, or choose another --output.");
 
         var (manifest, modelPath, vocabPath) = BaseModelFolder.Read(options.BaseDirectory);
         var adapters = options.AdapterDirectories.Select(d => { progress?.Report($"reading adapter {d}"); return PeftAdapter.Load(d); }).ToList();
@@ -113,7 +113,7 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
         model.MetadataProps.Add(new StringStringEntryProto { Key = "peftonnx.base_model", Value = manifest.Name });
 
         progress?.Report($"writing {output}");
-        AtomicFolder.Write(output, options.Force, "--force", tmp =>
+        AtomicFolder.Write(output, options.Force, "--overwrite", tmp =>
         {
             OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
             File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));

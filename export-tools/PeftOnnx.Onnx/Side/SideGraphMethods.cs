@@ -20,13 +20,16 @@ public static class SideGraphMethods
         BottleneckSideGraph.Method,
     ];
 
+    /// <summary>The peft_type of every method with a side-graph form, for messages and help.</summary>
+    public static IEnumerable<string> PeftTypes => Registered.Select(m => m.PeftType);
+
     /// <summary>The side-graph form of <paramref name="peftType"/>; throws naming the methods that have one (or the mixed form).</summary>
     public static ISideGraphMethod For(string peftType, bool mixed)
     {
         ArgumentNullException.ThrowIfNull(peftType);
         var method = Registered.FirstOrDefault(m => m.PeftType == peftType)
             ?? throw new NotSupportedException(
-                $"{peftType} adapters have no side-graph form; side-graph types: {string.Join(", ", Registered.Select(m => m.PeftType))} " +
+                $"{peftType} adapters have no side-graph form; side-graph types: {string.Join(", ", PeftTypes)} " +
                 $"(mergeable types export with --mode merged: {AdapterMethods.Describe(m => m.Mergeable)}).");
         if (mixed && !method.MixedBatches)
         {

@@ -30,7 +30,7 @@ public sealed record TrainingOptions
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
             throw new ArgumentException($"--lr should be a positive number, got {LearningRate}.");
         if (BatchSize <= 0 || EvalBatchSize <= 0)
-            throw new ArgumentException($"--batch should be positive, got {BatchSize} (eval {EvalBatchSize}).");
+            throw new ArgumentException($"--batch-size should be positive, got {BatchSize} (eval {EvalBatchSize}).");
         if (WeightDecay < 0 || WarmupRatio is < 0 or >= 1 || MaxGradNorm <= 0)
             throw new ArgumentException($"weight decay ({WeightDecay}) must be >= 0, warmup ratio ({WarmupRatio}) in [0, 1), max grad norm ({MaxGradNorm}) > 0.");
         if (SelectionMetric is not ("accuracy" or "macro_f1"))

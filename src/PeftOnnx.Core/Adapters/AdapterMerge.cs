@@ -8,7 +8,7 @@ public static class AdapterMerge
         ArgumentNullException.ThrowIfNull(adapter);
         var method = AdapterMethods.Of(adapter.Config);
         return method.Merge?.Invoke(adapter) ?? throw new NotSupportedException(
-            $"{method.PeftType} adapters change the computation, not just the weights, so they cannot be merged into the base model; " +
+            $"{method.PeftType} adapters change the computation, not just the weights, so they cannot be merged into the base model (export them as a side-graph bundle: --mode side); " +
             $"mergeable types: {AdapterMethods.Describe(m => m.Mergeable)}.");
     }
 

@@ -1,8 +1,5 @@
 using System.CommandLine;
-using PeftOnnx.Export.Cli.Commands.Bench;
-using PeftOnnx.Export.Cli.Commands.Export;
-using PeftOnnx.Export.Cli.Commands.Inspect;
-using PeftOnnx.Export.Cli.Commands.Quantize;
+using PeftOnnx.Export.Cli;
 
 namespace PeftOnnx.Onnx.Tests.Commands;
 
@@ -11,7 +8,7 @@ internal static class CliRunner
 {
     public static (int Code, string Stdout, string Stderr) Invoke(params string[] args)
     {
-        var root = new RootCommand { ExportCommand.Create(), InspectCommand.Create(), QuantizeCommand.Create(), BenchCommand.Create() };
+        var root = PeftOnnxExportCli.BuildRootCommand();
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         var code = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });

@@ -162,7 +162,7 @@ public sealed class BadInputTests : IDisposable
             AdapterDirectory = AdapterFixtures.Golden("lora_qv_r8"),
             OutputDirectory = Out,
         }));
-        Assert.Contains("--force", e.Message);
+        Assert.Contains("--overwrite", e.Message);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(Out, "keep.txt")));
     }
 }

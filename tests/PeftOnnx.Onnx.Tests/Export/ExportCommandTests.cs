@@ -21,7 +21,7 @@ public sealed class ExportCommandTests : IDisposable
         File.WriteAllLines(labelsFile, ["admin", "database", "editors", "electronics", "games", "graphics", "mail", "math", "net", "science", "sound", "video"]);
         var output = _tmp.Combine("bundle");
         var code = Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", AdapterFixtures.Golden("seqcls_lora_qv_r8"),
-            "--out", output, "--labels-file", labelsFile, "--name", "debian-sections");
+            "--output", output, "--labels-file", labelsFile, "--name", "debian-sections");
         Assert.Equal(0, code);
         var bundle = PeftJson.Load<BundleManifest>(Path.Combine(output, BundleManifest.FileName));
         Assert.Equal("debian-sections", bundle.Name);
@@ -35,8 +35,8 @@ public sealed class ExportCommandTests : IDisposable
         var adapter = AdapterFixtures.Golden("seqcls_lora_qv_r8");
         var pruned = _tmp.Combine("pruned");
         var full = _tmp.Combine("full");
-        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", pruned));
-        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", full, "--full-last-layer"));
+        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--output", pruned));
+        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--output", full, "--full-last-layer"));
 
         static IEnumerable<string> LastLayerProjections(string bundle) =>
             PeftOnnx.Onnx.Modules.ModuleMap.Build(OnnxModelFile.Load(Path.Combine(bundle, "model.onnx"))).Linears
@@ -56,7 +56,7 @@ public sealed class ExportCommandTests : IDisposable
         string[] labels = ["admin", "database", "editors", "electronics", "games", "graphics", "mail", "math", "net", "science", "sound", "video"];
         File.WriteAllText(Path.Combine(adapter, "training.json"), $$"""{"method": "lora", "labels": [{{string.Join(",", labels.Select(l => $"\"{l}\""))}}]}""");
         var output = _tmp.Combine("bundle");
-        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--out", output));
+        Assert.Equal(0, Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", adapter, "--output", output));
         Assert.Equal(labels, PeftJson.Load<BundleManifest>(Path.Combine(output, BundleManifest.FileName)).Labels);
     }
 
@@ -64,16 +64,26 @@ public sealed class ExportCommandTests : IDisposable
     public void Failed_export_exits_1_and_leaves_nothing()
     {
         var output = _tmp.Combine("bundle");
-        var code = Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", AdapterFixtures.Golden("seqcls_prompt_tuning_10"), "--out", output);
+        var code = Run("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", AdapterFixtures.Golden("seqcls_prompt_tuning_10"), "--output", output, "--mode", "merged");
         Assert.Equal(1, code);
         Assert.False(Directory.Exists(output));
         Assert.Empty(Directory.GetDirectories(_tmp.Path, "bundle.tmp-*"));
     }
 
     [Fact]
+    public void An_adapter_that_cannot_be_merged_gets_a_side_bundle_without_mode_and_says_so()
+    {
+        var output = _tmp.Combine("bundle");
+        var (code, stdout, stderr) = CliRunner.Invoke("export", "--base", AdapterFixtures.BaseModelDirectory, "--adapter", AdapterFixtures.Golden("seqcls_prompt_tuning_10"), "--output", output);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("PROMPT_TUNING adapters cannot be merged into the base weights; exporting a side-graph bundle (--mode side)", stdout);
+        Assert.True(File.Exists(Path.Combine(output, SideGraphManifest.FileName)));
+    }
+
+    [Fact]
     public void Unknown_precision_is_a_usage_error()
     {
-        Assert.NotEqual(0, Run("export", "--base", "b", "--adapter", "a", "--out", _tmp.Combine("x"), "--precision", "int4"));
+        Assert.NotEqual(0, Run("export", "--base", "b", "--adapter", "a", "--output", _tmp.Combine("x"), "--precision", "int4"));
         Assert.False(Directory.Exists(_tmp.Combine("x")));
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PeftOnnx.Cli.Commands.Common;
 using System.Text.Json;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Runtime.Sessions;
@@ -7,7 +8,7 @@ using Spectre.Console;
 namespace PeftOnnx.Export.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>peftonnx-export bench baseline.onnx candidate.onnx [--batch 32] [--seq 128] [--rounds 8] [--device cpu]</c>:
+/// <c>peftonnx-export bench baseline.onnx candidate.onnx [--batch-size 32] [--sequence 128] [--rounds 8] [--device cpu]</c>:
 /// A/B latency of two encoders on one batch, alternating runs (e.g. fp32 vs int8 on CPU, fp32 vs fp16 on CUDA).
 /// </summary>
 public static class BenchCommand
@@ -16,8 +17,8 @@ public static class BenchCommand
     {
         var baseline = new Argument<FileInfo>("baseline") { Description = "Model A (e.g. the float32 model)." };
         var candidate = new Argument<FileInfo>("candidate") { Description = "Model B (e.g. its int8 or fp16 conversion)." };
-        var batch = new Option<int>("--batch") { Description = "Rows per run.", DefaultValueFactory = _ => 32 };
-        var sequence = new Option<int>("--seq") { Description = "Tokens per row.", DefaultValueFactory = _ => 128 };
+        var batch = new Option<int>("--batch-size") { Description = "Rows per run.", DefaultValueFactory = _ => 32 }.WithLegacyAlias("--batch");
+        var sequence = new Option<int>("--sequence") { Description = "Tokens per row.", DefaultValueFactory = _ => 128 }.WithLegacyAlias("--seq");
         var rounds = new Option<int>("--rounds") { Description = "Timed A B pairs.", DefaultValueFactory = _ => 8 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong("cpu", "cuda");

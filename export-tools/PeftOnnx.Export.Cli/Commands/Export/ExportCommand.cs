@@ -1,12 +1,16 @@
 using System.CommandLine;
+using PeftOnnx.Cli.Commands.Common;
+using PeftOnnx.Core.Adapters;
 using PeftOnnx.Onnx.Export;
+using PeftOnnx.Onnx.Side;
 using Spectre.Console;
 
 namespace PeftOnnx.Export.Cli.Commands.Export;
 
 /// <summary>
-/// `peftonnx-export export`: merge a PEFT adapter into a base model and write a bundle
-/// (model.onnx, vocab, bundle.json). Progress goes to stderr; the bundle path and a summary to stdout.
+/// `peftonnx-export export`: merge a PEFT adapter into a base model and write a bundle (model.onnx, vocab,
+/// bundle.json), or write a side-graph bundle (<see cref="SideExportOptions"/>). Progress goes to stderr; the bundle
+/// path and a summary to stdout.
 /// </summary>
 internal static class ExportCommand
 {
@@ -14,22 +18,22 @@ internal static class ExportCommand
     {
         var baseModel = new Option<string>("--base", "-b") { Description = "Base model folder (model.onnx, vocab.txt, model.json), e.g. models/minilm-l6.", Required = true };
         var adapter = new Option<string>("--adapter", "-a") { Description = "PEFT adapter folder (adapter_config.json + adapter_model.safetensors).", Required = true };
-        var output = new Option<string>("--out", "-o") { Description = "Bundle folder to create.", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Output folder: the bundle to create.", Required = true }.WithLegacyAlias("--out");
         var labels = new Option<string?>("--labels") { Description = "Class labels in logit order, comma-separated (default: label_0..label_N-1)." };
         var labelsFile = new Option<FileInfo?>("--labels-file") { Description = "Class labels, one per line, in logit order." };
         var precision = new Option<string>("--precision") { Description = "Weights precision: fp32 or fp16.", DefaultValueFactory = _ => "fp32" };
         precision.AcceptOnlyFromAmong("fp32", "fp16");
         var quantize = new Option<string>("--quantize") { Description = "Weight quantization: none or int8 (dynamic, MatMul weights).", DefaultValueFactory = _ => "none" };
         quantize.AcceptOnlyFromAmong("none", "int8");
-        var name = new Option<string?>("--name") { Description = "Bundle name in bundle.json (default: the --out folder name)." };
-        var force = new Option<bool>("--force") { Description = "Replace an existing --out folder." };
+        var name = new Option<string?>("--name") { Description = "Bundle name in bundle.json (default: the --output folder name)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --output folder." }.WithLegacyAlias("--force");
         var fullLastLayer = new Option<bool>("--full-last-layer") { Description = "Keep every token's row in the last layer. By default a pooler-headed classifier's last layer computes only the [CLS] row the pooler reads (same outputs, ~1/6 less work for 6 layers)." };
         var allowBaseMismatch = new Option<bool>(Core.Adapters.AdapterBaseCheck.OverrideFlag) { Description = "Export an adapter that records another base model (training.json sha256 or base_model_name_or_path); the mismatch becomes a warning." };
         var side = SideExportOptions.Create();
 
-        var command = new Command("export", "Merge a PEFT adapter (LoRA, DoRA, IA3) into a base model and write an ONNX bundle.")
+        var command = new Command("export", Description())
         {
-            baseModel, adapter, output, labels, labelsFile, precision, quantize, name, force, fullLastLayer, allowBaseMismatch,
+            baseModel, adapter, output, labels, labelsFile, precision, quantize, name, overwrite, fullLastLayer, allowBaseMismatch,
         };
         side.AddTo(command);
         command.Validators.Add(result =>
@@ -44,9 +48,9 @@ internal static class ExportCommand
                 stderr.Profile.Width = 1000; // one error per line in logs, not wrapped at 80 columns
             try
             {
-                if (side.Requested(parseResult))
+                if (side.Requested(parseResult, parseResult.GetValue(adapter)!, parseResult.InvocationConfiguration.Output))
                     return side.Run(parseResult, parseResult.GetValue(baseModel)!, parseResult.GetValue(adapter)!, parseResult.GetValue(output)!,
-                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(force), !parseResult.GetValue(fullLastLayer), parseResult.GetValue(allowBaseMismatch), stderr);
+                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(overwrite), !parseResult.GetValue(fullLastLayer), parseResult.GetValue(allowBaseMismatch), stderr);
                 var options = new BundleExportOptions
                 {
                     BaseDirectory = parseResult.GetValue(baseModel)!,
@@ -56,14 +60,14 @@ internal static class ExportCommand
                     Precision = parseResult.GetValue(precision)!,
                     Quantize = parseResult.GetValue(quantize)!,
                     Name = parseResult.GetValue(name),
-                    Force = parseResult.GetValue(force),
+                    Force = parseResult.GetValue(overwrite),
                     ClsOnlyLastLayer = !parseResult.GetValue(fullLastLayer),
                     AllowBaseMismatch = parseResult.GetValue(allowBaseMismatch),
                 };
                 var result = new BundleExporter(new SynchronousProgress(line => stderr.MarkupLineInterpolated($"[grey]{line}[/]"))).Export(options);
                 WriteWarnings(result.Warnings, stderr);
                 var m = result.Manifest;
-                Console.Out.WriteLine(
+                parseResult.InvocationConfiguration.Output.WriteLine(
                     $"{result.Directory}: {m.Task}, {result.MergedModules.Count} modules merged ({m.Provenance.PeftType}), {m.Precision}" +
                     (m.Labels is null ? "" : $", {m.Labels.Count} labels"));
                 return 0;
@@ -76,6 +80,11 @@ internal static class ExportCommand
         });
         return command;
     }
+
+    /// <summary>The verb's help text, listing the methods each form exports (from the method registries).</summary>
+    private static string Description() =>
+        "Export a PEFT adapter (or a probe/full fine-tuned model folder) with a base model into an ONNX bundle: merged into the weights " +
+        $"({AdapterMethods.Describe(m => m.Mergeable)}) or as side graphs ({string.Join(", ", SideGraphMethods.PeftTypes)}; --mode side|mixed).";
 
     internal static void WriteWarnings(IEnumerable<string> warnings, IAnsiConsole stderr)
     {

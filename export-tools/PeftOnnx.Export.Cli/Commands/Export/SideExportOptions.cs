@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PeftOnnx.Core.Adapters;
 using PeftOnnx.Onnx.Export;
 using Spectre.Console;
 
@@ -6,11 +7,12 @@ namespace PeftOnnx.Export.Cli.Commands.Export;
 
 /// <summary>
 /// The side-graph options of `peftonnx-export export`: --mode side|mixed writes a base bundle with adapter inputs and
-/// one .onnx_adapter per adapter (--adapter plus every --extra-adapter) instead of merging.
+/// one .onnx_adapter per adapter (--adapter plus every --extra-adapter) instead of merging. Without --mode, an adapter
+/// that cannot be folded into the weights gets --mode side.
 /// </summary>
 internal sealed class SideExportOptions
 {
-    private readonly Option<string> _mode = new("--mode") { Description = "merged (fold the adapter into the weights), side (adapters as ONNX Runtime LoRA adapters, one per run) or mixed (rows of different adapters in one run).", DefaultValueFactory = _ => "merged" };
+    private readonly Option<string> _mode = new("--mode") { Description = "merged (fold the adapter into the weights), side (adapters as ONNX Runtime LoRA adapters, one per run) or mixed (rows of different adapters in one run). Default: merged for an adapter that can be folded into the weights, side for one that cannot.", DefaultValueFactory = _ => "merged" };
     private readonly Option<string[]> _extra = new("--extra-adapter") { Description = "More adapter folders to convert for a side bundle (repeatable).", AllowMultipleArgumentsPerToken = true };
     private readonly Option<string[]> _targets = new("--targets") { Description = "LoRA side graphs: extra modules to give a branch (e.g. key dense), beyond those the adapters use.", AllowMultipleArgumentsPerToken = true };
     private readonly Option<int?> _maxRank = new("--max-rank") { Description = "LoRA side graphs: highest rank an adapter may have (default: max(64, the adapters' rank))." };
@@ -30,7 +32,23 @@ internal sealed class SideExportOptions
         command.Options.Add(_maxRank);
     }
 
-    public bool Requested(ParseResult parseResult) => parseResult.GetValue(_mode) != "merged";
+    /// <summary>
+    /// Whether to write a side bundle: --mode as given; without it, when the adapter's method cannot be merged into the
+    /// weights (said on <paramref name="stdout"/>). A folder without adapter_config.json (a fine-tuned model) merges.
+    /// </summary>
+    public bool Requested(ParseResult parseResult, string adapterDirectory, TextWriter stdout)
+    {
+        if (parseResult.GetResult(_mode) is { Implicit: false })
+            return parseResult.GetValue(_mode) != "merged";
+        var configPath = Path.Combine(adapterDirectory, PeftAdapterConfig.FileName);
+        if (!File.Exists(configPath))
+            return false;
+        var method = AdapterMethods.Of(PeftAdapterConfig.Load(configPath));
+        if (method.Mergeable)
+            return false;
+        stdout.WriteLine($"{method.PeftType} adapters cannot be merged into the base weights; exporting a side-graph bundle (--mode side).");
+        return true;
+    }
 
     public int Run(ParseResult parseResult, string baseModel, string adapter, string output, IReadOnlyList<string>? labels, string? name, bool force, bool clsOnlyLastLayer, bool allowBaseMismatch, IAnsiConsole stderr)
     {
@@ -39,7 +57,7 @@ internal sealed class SideExportOptions
             BaseDirectory = baseModel,
             AdapterDirectories = [adapter, .. parseResult.GetValue(_extra) ?? []],
             OutputDirectory = output,
-            Form = parseResult.GetValue(_mode)!,
+            Form = parseResult.GetValue(_mode) == "mixed" ? "mixed" : "side",
             ExtraTargets = parseResult.GetValue(_targets) ?? [],
             MaxRank = parseResult.GetValue(_maxRank),
             Labels = labels,
@@ -49,7 +67,7 @@ internal sealed class SideExportOptions
             AllowBaseMismatch = allowBaseMismatch,
         });
         ExportCommand.WriteWarnings(result.Warnings, stderr);
-        Console.Out.WriteLine($"{result.Directory}: {result.Manifest.Mode} bundle ({result.Manifest.Provenance.PeftType}), {result.MergedModules.Count} adapter inputs, adapters in {Path.Combine(result.Directory, "adapters")}");
+        parseResult.InvocationConfiguration.Output.WriteLine($"{result.Directory}: {result.Manifest.Mode} bundle ({result.Manifest.Provenance.PeftType}), {result.MergedModules.Count} adapter inputs, adapters in {Path.Combine(result.Directory, "adapters")}");
         return 0;
     }
 

@@ -16,7 +16,7 @@ public static class QuantizeCommand
         var model = new Argument<FileInfo>("model") { Description = "The float32 ONNX model." };
         var to = new Option<string>("--to") { Description = "int8 (dynamic, CPU) or fp16 (GPU).", Required = true };
         to.AcceptOnlyFromAmong("int8", "fp16");
-        var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the converted model.", Required = true };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Output file: the converted model.", Required = true };
         var format = new Option<string>("--int8-format")
         {
             Description = "How int8 MatMuls are written: dqmm (com.microsoft DynamicQuantizeMatMul, bias folded) or matmul-integer (standard ops).",

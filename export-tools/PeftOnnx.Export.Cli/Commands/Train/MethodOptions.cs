@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Training.Encoder;
 using PeftOnnx.Training.Methods;
 
@@ -7,7 +8,7 @@ namespace PeftOnnx.Export.Cli.Commands.Train;
 /// <summary>The --method option (its choices from the <see cref="PeftMethods"/> registry) and the hyper-parameters, turned into a <see cref="PeftMethod"/>.</summary>
 internal sealed class MethodOptions
 {
-    public Option<string> Method { get; } = new("--method", "-m") { Description = $"{string.Join(", ", PeftMethods.Names)} (probe: pooler + classifier; full: every weight).", DefaultValueFactory = _ => "lora" };
+    public Option<string> Method { get; } = new Option<string>("--method") { Description = $"{string.Join(", ", PeftMethods.Names)} (probe: pooler + classifier; full: every weight).", DefaultValueFactory = _ => "lora" }.WithLegacyAlias("-m");
     public Option<int> Rank { get; } = new("--r") { Description = "LoRA/DoRA rank.", DefaultValueFactory = _ => 8 };
     public Option<double?> Alpha { get; } = new("--alpha") { Description = "LoRA/DoRA alpha (default 2·r)." };
     public Option<double> Dropout { get; } = new("--lora-dropout") { Description = "LoRA/DoRA dropout.", DefaultValueFactory = _ => 0.1 };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Training;
 using PeftOnnx.Training.Data;
 using PeftOnnx.Training.Encoder;
@@ -14,10 +15,10 @@ internal sealed class TrainOptions
     public Option<string> Train { get; } = new("--train") { Description = "Training data: .jsonl / .csv with text and label, or a folder with one sub-folder per label.", Required = true };
     public Option<string?> Dev { get; } = new("--dev") { Description = "Dev data (same formats); default: a seeded stratified 10% of --train." };
     public Option<string?> Test { get; } = new("--test") { Description = "Test data, scored once with the best-dev checkpoint." };
-    public Option<string> Output { get; } = new("--out", "-o") { Description = "Adapter folder to write (PEFT format; probe/full: a transformers model folder).", Required = true };
+    public Option<string> Output { get; } = new Option<string>("--output", "-o") { Description = "Output folder: the adapter to write (PEFT format; probe/full: a transformers model folder).", Required = true }.WithLegacyAlias("--out");
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
     public Option<double?> Lr { get; } = new("--lr") { Description = "Peak learning rate (default: full 5e-5, probe 2e-3, ia3 5e-3, prompt/prefix 1e-2, others 1e-3)." };
-    public Option<int> Batch { get; } = new("--batch") { Description = "Training batch size.", DefaultValueFactory = _ => 32 };
+    public Option<int> Batch { get; } = new Option<int>("--batch-size") { Description = "Training batch size.", DefaultValueFactory = _ => 32 }.WithLegacyAlias("--batch");
     public Option<int> MaxLength { get; } = new("--max-length") { Description = "Truncate documents to this many tokens.", DefaultValueFactory = _ => 128 };
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed for initialisation, batch order, dropout and the dev split.", DefaultValueFactory = _ => 1 };
     public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "AdamW weight decay (not on biases and LayerNorm).", DefaultValueFactory = _ => 0.01 };
@@ -31,7 +32,7 @@ internal sealed class TrainOptions
     public Option<bool> Checkpointing { get; } = new("--gradient-checkpointing") { Description = "Recompute each transformer block in the backward pass: much less activation memory for about one more forward pass per step." };
     public Option<string?> WorkDir { get; } = new("--work-dir") { Description = "Checkpoints and metrics while training (default: <out>.work)." };
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the last checkpoint in the work folder." };
-    public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace an existing --out folder." };
+    public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace an existing --output folder." };
 
     public IEnumerable<Option> All => [BaseModel, Train, Dev, Test, Output, Epochs, Lr, Batch, MaxLength, Seed, WeightDecay, Warmup, Patience, Metric, Pooling, Device, Threads, TimeLimit, Checkpointing, WorkDir, Resume, Overwrite];
 

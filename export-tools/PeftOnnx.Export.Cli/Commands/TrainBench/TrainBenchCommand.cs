@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Export.Cli.Commands.Train;
 using PeftOnnx.Training.Benchmarks;
 using PeftOnnx.Training.Encoder;
@@ -17,7 +18,7 @@ internal static class TrainBenchCommand
         var baseModel = new Option<string>("--base", "-b") { Description = "Base model folder, e.g. models/minilm-l6.", Required = true };
         var data = new Option<string>("--data") { Description = "Labelled documents to batch (.jsonl/.csv/folder).", Required = true };
         var batches = new Option<int>("--batches") { Description = "Timed batches.", DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 32 }.WithLegacyAlias("--batch");
         var maxLength = new Option<int>("--max-length") { Description = "Truncation length.", DefaultValueFactory = _ => 128 };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each transformer block in the backward pass (less memory, more compute)." };
         var threads = new Option<int>("--threads") { Description = "Threads for libtorch and ONNX Runtime.", DefaultValueFactory = _ => Environment.ProcessorCount };

@@ -37,13 +37,13 @@ internal static class CliOptions
 
     public static Option<FileInfo?> Output() => new("--output", "-o")
     {
-        Description = "Write results to this file (written atomically) instead of stdout.",
+        Description = "Output file: the results (written atomically) instead of stdout.",
     };
 
     public static Option<string[]> Text() => new("--text", "-t")
     {
-        Description = "Text to process (repeatable).",
-        AllowMultipleArgumentsPerToken = false,
+        Description = "Texts to process: --text T1 T2 ... or --text T1 --text T2.",
+        AllowMultipleArgumentsPerToken = true,
     };
 
     public static Option<FileInfo?> Input() => new("--input", "-i")

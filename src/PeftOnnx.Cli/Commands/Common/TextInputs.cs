@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace PeftOnnx.Cli.Commands.Common;
 
-/// <summary>The texts of --text (repeatable) or --input F.jsonl (one {"text": ...} object per line), exactly one of them.</summary>
+/// <summary>The texts of --text T... (one or more) or --input F.jsonl (one {"text": ...} object per line), exactly one of them.</summary>
 internal static class TextInputs
 {
     /// <summary>One text to process and where it came from: (null, i) for --text, (file line, null) for --input.</summary>
@@ -12,7 +12,7 @@ internal static class TextInputs
     {
         var hasTexts = texts is { Length: > 0 };
         if (hasTexts == (input is not null))
-            throw new UsageException("Pass exactly one of --text (repeatable) or --input FILE.jsonl.");
+            throw new UsageException("Pass exactly one of --text T... or --input FILE.jsonl.");
         return hasTexts ? texts!.Select((t, i) => new Item(t, null, i)) : ReadLines(input!);
     }
 

@@ -37,7 +37,7 @@ internal static class DemoBundle
         foreach (var arg in new[]
                  {
                      "run", "--project", exporter, "-c", "Release", "--",
-                     "export", "--base", baseModelDir, "--adapter", adapter, "--out", bundle, // labels: the exporter reads the adapter's training.json
+                     "export", "--base", baseModelDir, "--adapter", adapter, "--output", bundle, // labels: the exporter reads the adapter's training.json
                  })
             start.ArgumentList.Add(arg);
 
