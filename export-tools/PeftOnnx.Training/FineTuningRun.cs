@@ -40,9 +40,9 @@ public static class FineTuningRun
         if (data.Test is not null)
         {
             test = Evaluator.Evaluate(model, data.Test, request.Options.EvalBatchSize, tokenizer.PadId, device);
-            progress?.Message($"test: accuracy {test.Accuracy:P2}, macro-F1 {test.MacroF1:P2} ({test.Count} examples, best-dev checkpoint from epoch {result.BestEpoch})");
+            progress?.Message($"test: accuracy {test.Accuracy:P2}, macro-F1 {test.MacroF1:P2} ({test.Count} examples, best-dev checkpoint from epoch {result.BestEpoch}, step {result.BestStep})");
         }
-        var best = result.Epochs.First(e => e.Epoch == result.BestEpoch);
+        var best = result.Epochs.Last(e => e.Best);
         var report = new TrainingReport
         {
             BaseModel = encoder.Manifest.Name,
@@ -60,6 +60,7 @@ public static class FineTuningRun
             DevExamples = data.Dev.Count,
             DevSplitFromTrain = data.DevWasSplit,
             BestEpoch = result.BestEpoch,
+            BestStep = result.BestStep,
             DevAccuracy = best.DevAccuracy,
             DevMacroF1 = best.DevMacroF1,
             TestAccuracy = test?.Accuracy,
@@ -74,6 +75,9 @@ public static class FineTuningRun
             Threads = threads,
         };
         TrainedModelWriter.Write(request.OutputDirectory, model, request.Method, report, trainer.MetricsPath, trainer.CurvePath, request.Overwrite);
+        // The default work folder only serves an unfinished run (--resume); the output now holds its metrics and curve.
+        if (request.WorkDirectory is null)
+            Directory.Delete(work, recursive: true);
         return report;
     }
 }

@@ -121,7 +121,65 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         Assert.All(live.Skip(2), count => Assert.Equal(live[2], count));
     }
 
-    private sealed class StepHook(Action<int> onStep) : ITrainingProgress
+    [Fact]
+    public void Max_steps_and_eval_steps_evaluate_every_n_steps_and_at_the_end()
+    {
+        using var model = Model(seed: 3);
+        var work = Path.Combine(_dir.Path, "steps");
+        var trainer = new Trainer(model, Options(epochs: 1) with { MaxSteps = 18, EvalSteps = 8 }, CPU, padId: 0, work);
+        var result = trainer.Train(Task(96, 1), Task(32, 2), "lora", resume: false, CancellationToken.None);
+        // 12 steps per epoch: max-steps 18 runs into the second epoch, past --epochs 1.
+        Assert.Equal(18, result.Steps);
+        Assert.Equal([8, 16, 18], result.Epochs.Select(e => e.Step));
+        Assert.Equal(2, result.Epochs[^1].Epoch);
+        Assert.Contains(result.Epochs, e => e.Best && e.Step == result.BestStep);
+        Assert.False(result.StoppedEarly);
+    }
+
+    [Fact]
+    public void Save_steps_save_the_resumable_checkpoint_between_evaluations()
+    {
+        using var model = Model(seed: 3);
+        var work = Path.Combine(_dir.Path, "save");
+        int? savedAtStep7 = null;
+        var hook = new StepHook(step =>
+        {
+            if (step == 7)
+                savedAtStep7 = PeftOnnx.Core.Json.PeftJson.Load<TrainerState>(Path.Combine(work, "last", "state.json")).GlobalStep;
+        });
+        var trainer = new Trainer(model, Options(epochs: 1) with { SaveSteps = 3 }, CPU, padId: 0, work, hook);
+        trainer.Train(Task(96, 1), Task(32, 2), "lora", resume: false, CancellationToken.None);
+        Assert.Equal(6, savedAtStep7);
+    }
+
+    [Fact]
+    public void A_time_limit_before_any_evaluation_still_ends_with_an_evaluated_best_checkpoint()
+    {
+        using var model = Model(seed: 3);
+        var messages = new List<string>();
+        var trainer = new Trainer(model, Options(epochs: 2) with { TimeLimit = TimeSpan.Zero }, CPU, padId: 0, Path.Combine(_dir.Path, "time"), new StepHook(_ => { }, messages.Add));
+        var result = trainer.Train(Task(96, 1), Task(32, 2), "lora", resume: false, CancellationToken.None);
+        Assert.True(result.StoppedEarly);
+        var evaluation = Assert.Single(result.Epochs);
+        Assert.True(evaluation.Best);
+        Assert.Equal(1, result.BestEpoch);
+        Assert.True(File.Exists(Path.Combine(trainer.BestCheckpoint, "trainable.safetensors")));
+        Assert.Contains(messages, m => m.StartsWith("time limit", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains($"keeping the best-dev checkpoint (epoch 1, step {result.BestStep})", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_short_run_logs_the_loss_often_enough_to_draw_a_line()
+    {
+        using var model = Model(seed: 3);
+        var work = Path.Combine(_dir.Path, "short");
+        var trainer = new Trainer(model, Options(epochs: 1) with { MaxSteps = 6, LogEverySteps = 10 }, CPU, padId: 0, work);
+        trainer.Train(Task(96, 1), Task(32, 2), "lora", resume: false, CancellationToken.None);
+        var (steps, _) = MetricsLog.Read(trainer.MetricsPath);
+        Assert.True(steps.Count >= 2, $"{steps.Count} loss points");
+    }
+
+    private sealed class StepHook(Action<int> onStep, Action<string>? onMessage = null) : ITrainingProgress
     {
         public void TrainingStarted(int totalSteps, int completedSteps)
         {
@@ -133,8 +191,6 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         {
         }
 
-        public void Message(string text)
-        {
-        }
+        public void Message(string text) => onMessage?.Invoke(text);
     }
 }

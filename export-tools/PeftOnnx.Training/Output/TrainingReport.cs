@@ -27,6 +27,7 @@ public sealed record TrainingReport
     public int DevExamples { get; init; }
     public bool DevSplitFromTrain { get; init; }
     public int BestEpoch { get; init; }
+    public int BestStep { get; init; }
     public double DevAccuracy { get; init; }
     public double DevMacroF1 { get; init; }
     public double? TestAccuracy { get; init; }

@@ -9,9 +9,11 @@ namespace PeftOnnx.Training.TrainingLoop;
 
 /// <summary>
 /// The training loop: AdamW (no decay on biases and LayerNorm weights), linear warm-up then decay, gradient
-/// clipping, length-bucketed dynamic padding, evaluation on dev after each epoch, best checkpoint by the
-/// dev metric, early stopping, seeded batch order and dropout, resumable checkpoints (also written on
-/// cancellation, e.g. Ctrl-C). Every step runs in its own dispose scope, so memory stays flat.
+/// clipping, length-bucketed dynamic padding, evaluation on dev after each epoch (or every --eval-steps), best
+/// checkpoint by the dev metric, early stopping, seeded batch order and dropout, resumable checkpoints (also written
+/// on cancellation, e.g. Ctrl-C). A run that stops at --max-steps or the time limit evaluates first when its last
+/// steps were not evaluated, so it always ends with a best checkpoint. Every step runs in its own dispose scope, so
+/// memory stays flat.
 /// </summary>
 public sealed class Trainer
 {
@@ -54,7 +56,7 @@ public sealed class Trainer
     {
         Directory.CreateDirectory(_workDirectory);
         var stepsPerEpoch = (train.Count + _options.BatchSize - 1) / _options.BatchSize;
-        var schedule = LinearWarmupSchedule.For(stepsPerEpoch * _options.Epochs, _options.WarmupRatio);
+        var schedule = LinearWarmupSchedule.For(_options.MaxSteps ?? stepsPerEpoch * _options.Epochs, _options.WarmupRatio);
         using var optimizer = CreateOptimizer();
 
         random.manual_seed(_options.Seed);
@@ -65,26 +67,32 @@ public sealed class Trainer
         _progress?.TrainingStarted(schedule.TotalSteps, state.GlobalStep);
         _model.train();
 
-        while (state.Epoch <= _options.Epochs)
+        var run = new Run(dev, epochs, optimizer, schedule, metrics, clock, methodName);
+        while (state.GlobalStep < schedule.TotalSteps)
         {
             // The batch order depends only on (seed, epoch), so a resumed run sees the same batches.
             var batches = LengthBuckets.ForTraining(train, _options.BatchSize, new Random(HashCode.Combine(_options.Seed, state.Epoch)));
-            (state, var timeUp) = TrainEpoch(train, batches, state, optimizer, schedule, metrics, clock, cancellation);
-            if (timeUp)
+            (state, var stop) = TrainEpoch(train, batches, state, run, cancellation);
+            if (stop == Stop.TimeUp)
+                _progress?.Message($"time limit {_options.TimeLimit} reached at epoch {state.Epoch}, step {state.GlobalStep}.");
+            if (stop is Stop.TimeUp or Stop.MaxSteps && (epochs.Count == 0 || epochs[^1].Step != state.GlobalStep))
+                (state, _) = Evaluate(state, run);
+            if (stop is Stop.None)
             {
-                state = state with { ElapsedSeconds = clock.TotalSeconds };
-                TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
-                _progress?.Message($"time limit {_options.TimeLimit} reached at epoch {state.Epoch}, step {state.GlobalStep}; keeping the best-dev checkpoint (epoch {state.BestEpoch}).");
-                stoppedEarly = true;
-                break;
+                if (_options.EvalSteps is null)
+                    (state, stop) = Evaluate(state, run);
+                state = state with { Epoch = state.Epoch + 1, BatchInEpoch = 0 };
             }
-            (state, var stop) = EndEpoch(dev, batches.Count, state, epochs, optimizer, schedule, metrics, clock, methodName);
-            if (stop)
+            state = state with { ElapsedSeconds = clock.TotalSeconds };
+            TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
+            if (stop is not Stop.None)
             {
-                stoppedEarly = true;
+                stoppedEarly = stop is not Stop.MaxSteps || state.GlobalStep < schedule.TotalSteps;
                 break;
             }
         }
+        if (stoppedEarly || _options.MaxSteps is not null)
+            _progress?.Message($"stopped at step {state.GlobalStep}/{schedule.TotalSteps}; keeping the best-dev checkpoint (epoch {state.BestEpoch}, step {state.BestStep}).");
         return Finish(state, epochs, stoppedEarly);
     }
 
@@ -102,16 +110,23 @@ public sealed class Trainer
         if (state.Method != methodName || state.Seed != _options.Seed || state.TotalSteps != schedule.TotalSteps)
             throw new InvalidOperationException($"the checkpoint in {LastCheckpoint} is for method {state.Method}, seed {state.Seed}, {state.TotalSteps} steps; this run is {methodName}, seed {_options.Seed}, {schedule.TotalSteps} steps. Resume with the same settings.");
         if (File.Exists(MetricsPath))
-            epochs.AddRange(MetricsLog.Read(MetricsPath).Epochs.Where(e => e.Epoch < state.Epoch));
+            epochs.AddRange(MetricsLog.Read(MetricsPath).Epochs.Where(e => e.Step <= state.GlobalStep));
         _progress?.Message($"resuming at epoch {state.Epoch}, batch {state.BatchInEpoch}, step {state.GlobalStep}/{schedule.TotalSteps}");
         return (state, epochs);
     }
 
+    /// <summary>Why <see cref="TrainEpoch"/> returned before its last batch (None: the epoch is complete).</summary>
+    private enum Stop { None, TimeUp, MaxSteps, EarlyStop }
+
+    /// <summary>What the epochs of one run share.</summary>
+    private sealed record Run(IReadOnlyList<TokenizedExample> Dev, List<EpochSummary> Epochs, AdamW Optimizer, LinearWarmupSchedule Schedule, MetricsLog Metrics, RunClock Clock, string MethodName);
+
     /// <summary>
-    /// The remaining batches of the epoch in progress; stops early (TimeUp) at the time limit, and on cancellation
-    /// saves the last checkpoint and throws.
+    /// The remaining batches of the epoch in progress, evaluating every --eval-steps and saving every --save-steps;
+    /// returns early at the time limit, at the last step and on early stopping; on cancellation saves the last
+    /// checkpoint and throws.
     /// </summary>
-    private (TrainerState State, bool TimeUp) TrainEpoch(IReadOnlyList<TokenizedExample> train, List<int[]> batches, TrainerState state, AdamW optimizer, LinearWarmupSchedule schedule, MetricsLog metrics, RunClock clock, CancellationToken cancellation)
+    private (TrainerState State, Stop Stop) TrainEpoch(IReadOnlyList<TokenizedExample> train, List<int[]> batches, TrainerState state, Run run, CancellationToken cancellation)
     {
         var runningLoss = 0.0;
         var runningCount = 0;
@@ -119,84 +134,99 @@ public sealed class Trainer
         {
             if (cancellation.IsCancellationRequested)
             {
-                state = state with { ElapsedSeconds = clock.TotalSeconds };
-                TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
+                state = state with { ElapsedSeconds = run.Clock.TotalSeconds };
+                TrainerCheckpoint.Save(LastCheckpoint, Trainable, run.Optimizer, state);
                 _progress?.Message($"interrupted at epoch {state.Epoch}, step {state.GlobalStep}: checkpoint saved to {LastCheckpoint}; rerun with --resume to continue.");
                 throw new OperationCanceledException($"training interrupted; checkpoint saved to {LastCheckpoint}.", cancellation);
             }
-            if (clock.ThisRun > _options.TimeLimit)
-                return (state, true);
-            var learningRate = _options.LearningRate * schedule.Factor(state.GlobalStep);
-            foreach (var group in optimizer.ParamGroups)
+            if (run.Clock.ThisRun > _options.TimeLimit)
+                return (state, Stop.TimeUp);
+            var learningRate = _options.LearningRate * run.Schedule.Factor(state.GlobalStep);
+            foreach (var group in run.Optimizer.ParamGroups)
                 group.LearningRate = learningRate;
-            var (loss, tokens) = TrainStep(optimizer, train, batches[b]);
+            var (loss, tokens) = TrainStep(run.Optimizer, train, batches[b]);
             state = state with
             {
                 BatchInEpoch = b + 1,
                 GlobalStep = state.GlobalStep + 1,
                 EpochLossSum = state.EpochLossSum + loss,
                 EpochTokens = state.EpochTokens + tokens,
+                StepsSinceEval = state.StepsSinceEval + 1,
             };
             runningLoss += loss;
             runningCount++;
             _progress?.StepCompleted(state.Epoch, state.GlobalStep, loss, learningRate);
-            if (runningCount == _options.LogEverySteps)
+            // Short runs log more often, so the curve has a loss line however few steps there are.
+            if (runningCount == Math.Min(_options.LogEverySteps, Math.Max(1, run.Schedule.TotalSteps / 20)))
             {
-                metrics.Write(new StepLog { Epoch = state.Epoch, Step = state.GlobalStep, Loss = runningLoss / runningCount, LearningRate = learningRate });
+                run.Metrics.Write(new StepLog { Epoch = state.Epoch, Step = state.GlobalStep, Loss = runningLoss / runningCount, LearningRate = learningRate });
                 runningLoss = 0;
                 runningCount = 0;
             }
+            if (state.GlobalStep >= run.Schedule.TotalSteps)
+                return (state, Stop.MaxSteps);
+            var stop = Stop.None;
+            if (_options.EvalSteps is { } every && state.GlobalStep % every == 0)
+            {
+                (state, stop) = Evaluate(state, run);
+                TrainerCheckpoint.Save(LastCheckpoint, Trainable, run.Optimizer, state with { ElapsedSeconds = run.Clock.TotalSeconds });
+            }
+            else if (_options.SaveSteps is { } save && state.GlobalStep % save == 0)
+            {
+                TrainerCheckpoint.Save(LastCheckpoint, Trainable, run.Optimizer, state with { ElapsedSeconds = run.Clock.TotalSeconds });
+            }
+            if (stop is not Stop.None)
+                return (state, stop);
         }
-        return (state, false);
+        return (state, Stop.None);
     }
 
     /// <summary>
-    /// Evaluates on dev, logs the epoch, saves the best and last checkpoints and the curve, and moves the state on to
-    /// the next epoch; Stop when early stopping ends the run.
+    /// Evaluates on dev, logs the evaluation, saves the best checkpoint and the curve, and starts the next interval;
+    /// EarlyStop when --patience evaluations in a row brought no better dev metric.
     /// </summary>
-    private (TrainerState State, bool Stop) EndEpoch(IReadOnlyList<TokenizedExample> dev, int batchCount, TrainerState state, List<EpochSummary> epochs, AdamW optimizer, LinearWarmupSchedule schedule, MetricsLog metrics, RunClock clock, string methodName)
+    private (TrainerState State, Stop Stop) Evaluate(TrainerState state, Run run)
     {
-        var devMetrics = Evaluator.Evaluate(_model, dev, _options.EvalBatchSize, _padId, _device);
+        var devMetrics = Evaluator.Evaluate(_model, run.Dev, _options.EvalBatchSize, _padId, _device);
         var metric = _options.SelectionMetric == "macro_f1" ? devMetrics.MacroF1 : devMetrics.Accuracy;
         var improved = metric > state.BestMetric;
-        var elapsed = clock.TotalSeconds;
+        var elapsed = run.Clock.TotalSeconds;
         var summary = new EpochSummary
         {
             Epoch = state.Epoch,
             Step = state.GlobalStep,
-            TrainLoss = state.EpochLossSum / Math.Max(1, batchCount),
+            TrainLoss = state.EpochLossSum / Math.Max(1, state.StepsSinceEval),
             DevAccuracy = devMetrics.Accuracy,
             DevMacroF1 = devMetrics.MacroF1,
-            LearningRate = _options.LearningRate * schedule.Factor(state.GlobalStep),
+            LearningRate = _options.LearningRate * run.Schedule.Factor(state.GlobalStep),
             ElapsedSeconds = elapsed,
-            TrainTokensPerSecond = state.EpochTokens / Math.Max(1e-9, EpochSeconds(epochs, elapsed)),
+            TrainTokensPerSecond = state.EpochTokens / Math.Max(1e-9, EpochSeconds(run.Epochs, elapsed)),
             PeakMemoryBytes = PeakMemory.Bytes(),
             Best = improved,
         };
-        epochs.Add(summary);
-        metrics.Write(summary);
+        run.Epochs.Add(summary);
+        run.Metrics.Write(summary);
         _progress?.EpochEvaluated(summary);
         if (improved)
             TrainerCheckpoint.Save(BestCheckpoint, Trainable, null, state);
         state = state with
         {
-            Epoch = state.Epoch + 1,
-            BatchInEpoch = 0,
             EpochLossSum = 0,
             EpochTokens = 0,
+            StepsSinceEval = 0,
             BestMetric = improved ? metric : state.BestMetric,
             BestEpoch = improved ? summary.Epoch : state.BestEpoch,
+            BestStep = improved ? summary.Step : state.BestStep,
             EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
             ElapsedSeconds = elapsed,
         };
-        TrainerCheckpoint.Save(LastCheckpoint, Trainable, optimizer, state);
-        TrainingCurve.Save(MetricsPath, CurvePath, $"{methodName}: loss and dev metrics");
-        if (_options.EarlyStoppingPatience > 0 && state.EpochsWithoutImprovement >= _options.EarlyStoppingPatience && state.Epoch <= _options.Epochs)
+        TrainingCurve.Save(MetricsPath, CurvePath, $"{run.MethodName}: loss and dev metrics");
+        if (_options.EarlyStoppingPatience > 0 && state.EpochsWithoutImprovement >= _options.EarlyStoppingPatience && state.GlobalStep < run.Schedule.TotalSteps)
         {
-            _progress?.Message($"early stop: no better dev {_options.SelectionMetric} for {state.EpochsWithoutImprovement} epoch(s); best was epoch {state.BestEpoch}.");
-            return (state, true);
+            _progress?.Message($"early stop: no better dev {_options.SelectionMetric} for {state.EpochsWithoutImprovement} evaluation(s); best was epoch {state.BestEpoch}, step {state.BestStep}.");
+            return (state, Stop.EarlyStop);
         }
-        return (state, false);
+        return (state, Stop.None);
     }
 
     /// <summary>Loads the best-dev parameters into the model and sums the run up.</summary>
@@ -210,6 +240,7 @@ public sealed class Trainer
         return new TrainingResult
         {
             BestEpoch = state.BestEpoch,
+            BestStep = state.BestStep,
             BestDevMetric = state.BestMetric,
             EpochsRun = epochs.Count,
             Steps = state.GlobalStep,

@@ -12,7 +12,7 @@ public sealed record TrainingOptions
     public double WarmupRatio { get; init; } = 0.06;
     public double MaxGradNorm { get; init; } = 1.0;
     public int Seed { get; init; } = 1;
-    /// <summary>Stop after this many epochs without a better dev metric; 0 disables early stopping.</summary>
+    /// <summary>Stop after this many evaluations without a better dev metric; 0 disables early stopping.</summary>
     public int EarlyStoppingPatience { get; init; }
     /// <summary>accuracy or macro_f1: the dev metric that picks the best checkpoint.</summary>
     public string SelectionMetric { get; init; } = "accuracy";
@@ -22,6 +22,12 @@ public sealed record TrainingOptions
     public bool GradientCheckpointing { get; init; }
     /// <summary>Log the running loss every this many steps to metrics.jsonl.</summary>
     public int LogEverySteps { get; init; } = 10;
+    /// <summary>Train this many optimizer steps (the schedule decays to 0 there) instead of <see cref="Epochs"/> epochs; null = epochs.</summary>
+    public int? MaxSteps { get; init; }
+    /// <summary>Evaluate on dev every this many steps (and when training ends) instead of after each epoch; null = each epoch.</summary>
+    public int? EvalSteps { get; init; }
+    /// <summary>Also save the resumable last checkpoint every this many steps (it is always saved after an evaluation); null = never between.</summary>
+    public int? SaveSteps { get; init; }
 
     public void Validate()
     {
@@ -35,6 +41,8 @@ public sealed record TrainingOptions
             throw new ArgumentException($"weight decay ({WeightDecay}) must be >= 0, warmup ratio ({WarmupRatio}) in [0, 1), max grad norm ({MaxGradNorm}) > 0.");
         if (SelectionMetric is not ("accuracy" or "macro_f1"))
             throw new ArgumentException($"the selection metric should be accuracy or macro_f1, got '{SelectionMetric}'.");
+        if (MaxSteps is <= 0 || EvalSteps is <= 0 || SaveSteps is <= 0)
+            throw new ArgumentException($"--max-steps ({MaxSteps}), --eval-steps ({EvalSteps}) and --save-steps ({SaveSteps}) should be positive when given.");
         if (EarlyStoppingPatience < 0)
             throw new ArgumentException($"early-stopping patience should be >= 0, got {EarlyStoppingPatience}.");
     }

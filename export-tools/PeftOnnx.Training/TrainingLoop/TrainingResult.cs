@@ -4,6 +4,7 @@ namespace PeftOnnx.Training.TrainingLoop;
 public sealed record TrainingResult
 {
     public int BestEpoch { get; init; }
+    public int BestStep { get; init; }
     public double BestDevMetric { get; init; }
     public int EpochsRun { get; init; }
     public int Steps { get; init; }

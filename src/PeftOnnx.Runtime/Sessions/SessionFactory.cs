@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Core.Files;
 
@@ -7,13 +8,18 @@ namespace PeftOnnx.Runtime.Sessions;
 
 /// <summary>
 /// Creates ONNX Runtime sessions. CUDA goes through the CUDA execution provider (device id, memory limit);
-/// with <see cref="DeviceKind.Auto"/> any failure to load the provider or to build the session on it falls
-/// back to CPU and logs the reason. CPU sessions use one intra-op thread per physical core and all graph
-/// optimizations.
+/// with <see cref="DeviceKind.Auto"/>, a machine without the CUDA libraries runs on CPU after one quiet check
+/// (logged once per factory at information level), and any other failure to build the session on CUDA falls back
+/// to CPU with a warning that gives the reason. CPU sessions use one intra-op thread per physical core and all
+/// graph optimizations.
 /// </summary>
 public sealed class SessionFactory
 {
+    /// <summary>Why CUDA cannot run in this process, found by loading its libraries once; null when they load.</summary>
+    private static readonly Lazy<string?> CudaMissing = new(ProbeCuda);
+
     private readonly ILogger _logger;
+    private int _cpuFallbackLogged;
 
     public SessionFactory(ILogger? logger = null)
     {
@@ -26,7 +32,12 @@ public sealed class SessionFactory
             throw new FileNotFoundException($"ONNX model {modelPath} does not exist.", modelPath);
         RegularFile.Require(modelPath); // ONNX Runtime opens it itself, and would block on a FIFO
 
-        if (settings.Device is DeviceKind.Cuda or DeviceKind.Auto)
+        if (settings.Device == DeviceKind.Auto && CudaMissing.Value is { } missing)
+        {
+            if (Interlocked.Exchange(ref _cpuFallbackLogged, 1) == 0)
+                _logger.LogInformation("CUDA not available ({Reason}), using CPU", missing);
+        }
+        else if (settings.Device is DeviceKind.Cuda or DeviceKind.Auto)
         {
             try
             {
@@ -46,6 +57,23 @@ public sealed class SessionFactory
             }
         }
         return CreateCpu(modelPath, settings);
+    }
+
+    /// <summary>
+    /// Loads the NVIDIA driver library and ONNX Runtime's CUDA provider (which links cuBLAS, cuDNN, ...) without
+    /// ONNX Runtime, so a CPU-only machine is recognised without a provider error; both are unloaded again.
+    /// </summary>
+    private static string? ProbeCuda()
+    {
+        var driver = OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1";
+        if (!NativeLibrary.TryLoad(driver, out var driverHandle))
+            return $"no NVIDIA driver: {driver} not found";
+        NativeLibrary.Free(driverHandle);
+        var provider = OperatingSystem.IsWindows() ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
+        if (!NativeLibrary.TryLoad(provider, typeof(InferenceSession).Assembly, null, out var providerHandle))
+            return $"{provider} or a CUDA library it links against did not load";
+        NativeLibrary.Free(providerHandle);
+        return null;
     }
 
     private static ModelSession CreateCuda(string modelPath, SessionSettings settings)

@@ -50,7 +50,7 @@ internal static class TrainCommand
             var testSummary = report.TestAccuracy is { } acc ? $", test accuracy {acc:P2} (macro-F1 {report.TestMacroF1:P2})" : "";
             Console.Out.WriteLine(
                 $"{Path.GetFullPath(request.OutputDirectory)}: {report.Method}, {report.TrainableParameters:N0} trainable ({report.TrainablePercent:F2}%), " +
-                $"best epoch {report.BestEpoch}, dev accuracy {report.DevAccuracy:P2}{testSummary}, {report.WallSeconds:F0} s, peak {report.PeakMemoryBytes / 1048576.0:F0} MiB");
+                $"best epoch {report.BestEpoch} (step {report.BestStep}), dev accuracy {report.DevAccuracy:P2}{testSummary}, {report.WallSeconds:F0} s, peak {report.PeakMemoryBytes / 1048576.0:F0} MiB");
             return 0;
         }
         catch (OperationCanceledException e)
