@@ -3,6 +3,7 @@ using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Export.Cli.Commands.Bench;
 using PeftOnnx.Export.Cli.Commands.Export;
 using PeftOnnx.Export.Cli.Commands.Inspect;
+using PeftOnnx.Export.Cli.Commands.Models;
 using PeftOnnx.Export.Cli.Commands.Optimize;
 using PeftOnnx.Export.Cli.Commands.Quantize;
 using PeftOnnx.Export.Cli.Commands.Train;
@@ -24,6 +25,7 @@ public static class PeftOnnxExportCli
             QuantizeCommand.Create(),
             BenchCommand.Create(),
             TrainBenchCommand.Create(),
+            ModelsCommand.Create(),
         };
         return root.HideLegacyAliasesInHelp();
     }

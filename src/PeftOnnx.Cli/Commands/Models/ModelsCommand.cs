@@ -29,7 +29,7 @@ internal static class ModelsCommand
                 context.Out.WriteLine($"No base models: {catalog.ModelsDir} has no <name>/model.json.");
                 return Task.FromResult(0);
             }
-            var table = new Table().AddColumns("model", "state", "package", "size");
+            var table = new Table().AddColumns("model", "state", "source", "size");
             foreach (var name in names)
             {
                 var manifest = catalog.Get(name);
@@ -38,7 +38,7 @@ internal static class ModelsCommand
                 table.AddRow(
                     Markup.Escape(name),
                     state.ToString().ToLowerInvariant(),
-                    Markup.Escape($"{manifest.Package.Id} {manifest.Package.Version}"),
+                    Markup.Escape(manifest.Package is { } package ? $"{package.Id} {package.Version}" : $"imported from {manifest.Imported?.From}"),
                     $"{size / 1e6:F1} MB");
             }
             context.Results.Write(table);
