@@ -1,3 +1,4 @@
+using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Onnx.Methods.Lora;
 using System.Text.Json.Nodes;
 using Onnx;
@@ -37,10 +38,11 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
 
         var (manifest, modelPath, vocabPath) = BaseModelFolder.Read(options.BaseDirectory);
         var adapters = options.AdapterDirectories.Select(d => { progress?.Report($"reading adapter {d}"); return PeftAdapter.Load(d); }).ToList();
-        var peftType = adapters[0].Config.PeftType;
-        var other = adapters.FirstOrDefault(a => a.Config.PeftType != peftType);
-        if (other is not null)
-            throw new InvalidDataException($"{other.Directory} is {other.Config.PeftType} but {adapters[0].Directory} is {peftType}; one side bundle serves one adapter method.");
+        var mixed = options.Form == SideGraphManifest.MixedForm;
+        // LoRA last: its branches rewire the projections' outputs, which the other methods' passes find their sites by.
+        var peftTypes = adapters.Select(a => a.Config.PeftType).Distinct().OrderBy(t => t == LoraConfig.TypeName).ToList();
+        if (peftTypes.Count > 1 && !mixed)
+            throw new InvalidDataException($"the adapters are {string.Join(", ", peftTypes)}; one side bundle serves one adapter method, or several in the mixed form (--mode mixed).");
         var names = adapters.Select(a => AdapterName(a.Directory)).ToList();
         var duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
@@ -50,7 +52,6 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
         var model = OnnxModelFile.Load(modelPath);
         var baseSha256 = FileSha256.Of(modelPath);
         var map = ModuleMap.Build(model);
-        var mixed = options.Form == SideGraphManifest.MixedForm;
         var identity = BaseModelIdentity.Of(manifest, baseSha256);
         var warnings = new List<string>();
         foreach (var adapter in adapters)
@@ -59,7 +60,18 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             BundleExporter.RequireTargets(adapter.Config, map, manifest.Name, warnings);
         }
 
-        var side = SideGraphMethods.For(peftType, mixed).Build(new SideGraphRequest(model, map, manifest.Name, adapters, options, progress));
+        var methods = peftTypes.Select(t => SideGraphMethods.For(t, mixed)).ToList();
+        var side = methods
+            .Select(m => m.Build(new SideGraphRequest(model, map, manifest.Name, [.. adapters.Where(a => a.Config.PeftType == m.PeftType)], options, progress)))
+            .Aggregate((a, b) => a with
+            {
+                PeftType = $"{a.PeftType}+{b.PeftType}",
+                MaxRank = Math.Max(a.MaxRank, b.MaxRank),
+                AdapterIndexInput = a.AdapterIndexInput ?? b.AdapterIndexInput,
+                Lora = [.. a.Lora, .. b.Lora],
+                Parameters = [.. a.Parameters, .. b.Parameters],
+            });
+        var peftType = side.PeftType;
 
         side = side with { BaseHubId = identity.HubId, BaseSha256 = identity.Sha256 };
         var head = SideHead.Read(adapters[0], options.Labels, manifest);
@@ -71,8 +83,10 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             model.Apply(new ClassificationHeadPass(head, hidden, manifest.Outputs.GetValueOrDefault(BundleExporter.PoolerOutput)));
             var headSlots = model.Applied(new AdapterHeadPass(head, mixed ? MixedLoraPass.AdapterIndexInput : null)).Slots;
             side = side with { Parameters = [.. side.Parameters, .. headSlots] };
-            if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler)
+            if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler && methods.All(m => m.AllowsClsOnlyLastLayer))
                 BundleExporter.ApplyClsOnlyLastLayer(model, progress);
+            else if (options.ClsOnlyLastLayer)
+                progress?.Report($"the [CLS]-only last layer is off: {string.Join(", ", methods.Where(m => !m.AllowsClsOnlyLastLayer).Select(m => m.PeftType))} works on every token of the last layer");
             outputs = new Dictionary<string, string>
             {
                 ["logits"] = ClassificationHeadPass.LogitsOutput,
@@ -80,11 +94,12 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             };
         }
 
+        var baseWeights = SideBaseWeights.FromOnnx(modelPath);
         var files = new List<(string Name, byte[] Bytes)>();
         for (var i = 0; i < adapters.Count; i++)
         {
             progress?.Report($"converting {names[i]} to {Core.OrtAdapters.OrtAdapterFile.Extension}");
-            files.Add((names[i], SideAdapterWriter.Convert(adapters[i], side).ToBytes()));
+            files.Add((names[i], SideAdapterWriter.Convert(adapters[i], side, baseWeights).ToBytes()));
         }
 
         var bundle = new BundleManifest
@@ -139,7 +154,8 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
         var side = PeftJson.Load<SideGraphManifest>(sidePath);
         var adapter = PeftAdapter.Load(adapterDirectory);
         AdapterBaseCheck.Require(adapter.Directory, adapter.Config.BaseModelNameOrPath, side.BaseIdentity(), allowBaseMismatch, new List<string>());
-        var file = SideAdapterWriter.Convert(adapter, side);
+        var bundle = PeftJson.Load<BundleManifest>(Path.Combine(bundleDirectory, BundleManifest.FileName));
+        var file = SideAdapterWriter.Convert(adapter, side, SideBaseWeights.FromOnnx(Path.Combine(bundleDirectory, bundle.Model)));
         var path = Path.Combine(bundleDirectory, SideGraphManifest.AdapterFolder, (name ?? AdapterName(adapter.Directory)) + Core.OrtAdapters.OrtAdapterFile.Extension);
         file.Save(path);
         return path;

@@ -17,9 +17,12 @@ public interface ISideGraphMethod
     /// <summary>Whether rows of one batch may use different adapters (the mixed form).</summary>
     bool MixedBatches { get; }
 
+    /// <summary>Whether the [CLS]-only last layer rewrite may follow (false for methods that edit other tokens of the last layer or add attentions to it).</summary>
+    bool AllowsClsOnlyLastLayer => true;
+
     /// <summary>Adds the adapter inputs to <see cref="SideGraphRequest.Model"/>; the exporter adds the base identity and the head slots.</summary>
     SideGraphManifest Build(SideGraphRequest request);
 
-    /// <summary>The adapter's values for the method's inputs of <paramref name="side"/> (the classifier is added by the caller).</summary>
-    IEnumerable<OrtAdapterParameter> Parameters(PeftAdapter adapter, SideGraphManifest side);
+    /// <summary>The adapter's values for the method's inputs of <paramref name="side"/> (the classifier is added by the caller); <paramref name="baseWeights"/> for methods whose values depend on the base.</summary>
+    IEnumerable<OrtAdapterParameter> Parameters(PeftAdapter adapter, SideGraphManifest side, SideBaseWeights baseWeights);
 }

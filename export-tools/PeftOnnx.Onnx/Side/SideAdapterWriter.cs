@@ -12,14 +12,17 @@ namespace PeftOnnx.Onnx.Side;
 /// </summary>
 public static class SideAdapterWriter
 {
-    public static OrtAdapterFile Convert(PeftAdapter adapter, SideGraphManifest side)
+    /// <param name="adapter">The adapter folder's contents.</param>
+    /// <param name="side">The bundle's side.json.</param>
+    /// <param name="baseWeights">The bundle's base weights, for methods whose values depend on them (gated prompts).</param>
+    public static OrtAdapterFile Convert(PeftAdapter adapter, SideGraphManifest side, SideBaseWeights baseWeights)
     {
         ArgumentNullException.ThrowIfNull(adapter);
         ArgumentNullException.ThrowIfNull(side);
-        if (adapter.Config.PeftType != side.PeftType)
-            throw new InvalidDataException($"{adapter.Directory} is a {adapter.Config.PeftType} adapter; this side graph serves {side.PeftType} adapters.");
+        if (!side.PeftTypes.Contains(adapter.Config.PeftType))
+            throw new InvalidDataException($"{adapter.Directory} is a {adapter.Config.PeftType} adapter; this side graph serves {string.Join(" and ", side.PeftTypes)} adapters.");
         var parameters = new List<OrtAdapterParameter>();
-        parameters.AddRange(SideGraphMethods.For(side.PeftType, mixed: false).Parameters(adapter, side));
+        parameters.AddRange(SideGraphMethods.For(adapter.Config.PeftType, mixed: false).Parameters(adapter, side, baseWeights));
         parameters.AddRange(Head(adapter, side));
         var file = new OrtAdapterFile(parameters, modelVersion: side.BaseIdentity().Fingerprint);
         SideAdapterCheck.Validate(side, file, adapter.Directory);

@@ -1,6 +1,8 @@
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Onnx.Methods.Bottleneck;
+using PeftOnnx.Onnx.Methods.GatedPrompt;
 using PeftOnnx.Onnx.Methods.Lora;
+using PeftOnnx.Onnx.Methods.LoReft;
 using PeftOnnx.Onnx.Methods.PrefixTuning;
 using PeftOnnx.Onnx.Methods.PromptTuning;
 
@@ -18,6 +20,8 @@ public static class SideGraphMethods
         PromptTuningSideGraph.Method,
         PrefixTuningSideGraph.Method,
         BottleneckSideGraph.Method,
+        LoReftSideGraph.Method,
+        GatedPromptSideGraph.Method,
     ];
 
     /// <summary>The peft_type of every method with a side-graph form, for messages and help.</summary>

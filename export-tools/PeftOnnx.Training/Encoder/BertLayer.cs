@@ -3,12 +3,14 @@ using static TorchSharp.torch;
 
 namespace PeftOnnx.Training.Encoder;
 
-/// <summary>One transformer block: attention, then feed-forward (Hugging Face BertLayer).</summary>
+/// <summary>One transformer block: attention, then feed-forward (Hugging Face BertLayer), with an optional intervention slot on its output.</summary>
 public sealed class BertLayer : nn.Module
 {
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;
     private readonly BertOutput output;
+    // LoReFT edits the block output at chosen positions, which it finds from the additive mask. Null without one.
+    private nn.Module<Tensor, Tensor, Tensor>? reft;
 
     public BertLayer(BertConfig config) : base(nameof(BertLayer))
     {
@@ -22,7 +24,19 @@ public sealed class BertLayer : nn.Module
     {
         using var scope = NewDisposeScope();
         var a = attention.forward(x, additiveMask, prefix);
-        return output.forward(intermediate.forward(a), a).MoveToOuterDisposeScope();
+        var h = output.forward(intermediate.forward(a), a);
+        if (reft is not null)
+            h = reft.forward(h, additiveMask);
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Puts <paramref name="intervention"/> (hidden (B, T, H), additive mask (B, 1, 1, T)) -> hidden on the block output; its parameters become reft.….</summary>
+    public void Intervene(nn.Module<Tensor, Tensor, Tensor> intervention)
+    {
+        if (reft is not null)
+            throw new InvalidOperationException("this layer already has an intervention.");
+        register_module(nameof(reft), intervention);
+        reft = intervention;
     }
 
     protected override void Dispose(bool disposing)
@@ -32,6 +46,7 @@ public sealed class BertLayer : nn.Module
             attention.Dispose();
             intermediate.Dispose();
             output.Dispose();
+            reft?.Dispose();
         }
         base.Dispose(disposing);
     }

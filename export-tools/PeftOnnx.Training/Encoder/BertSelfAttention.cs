@@ -14,6 +14,8 @@ public sealed class BertSelfAttention : nn.Module
     private readonly int heads;
     private readonly int headDim;
     private readonly double dropoutProb;
+    // Gated prompts (LLaMA-Adapter) add a gated attention over prompt keys and values to the context. Null without one.
+    private nn.Module? gated_prompt;
 
     public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
     {
@@ -54,7 +56,18 @@ public sealed class BertSelfAttention : nn.Module
         {
             context = nn.functional.scaled_dot_product_attention(q, k, v, additiveMask, 0.0, false); // (B, heads, T, d)
         }
+        if (gated_prompt is IAttentionPrompt prompt)
+            context = context + prompt.Attend(q, key, value); // (B, heads, T, d)
         return context.transpose(1, 2).reshape(batch, length, heads * headDim).MoveToOuterDisposeScope(); // (B, T, H)
+    }
+
+    /// <summary>Adds a prompt attention to this layer (its parameters become gated_prompt.…).</summary>
+    public void AttachPrompt<TPrompt>(TPrompt prompt) where TPrompt : nn.Module, IAttentionPrompt
+    {
+        if (gated_prompt is not null)
+            throw new InvalidOperationException("this attention already has a prompt.");
+        register_module(nameof(gated_prompt), prompt);
+        gated_prompt = prompt;
     }
 
     protected override void Dispose(bool disposing)
@@ -64,6 +77,7 @@ public sealed class BertSelfAttention : nn.Module
             query.Dispose();
             key.Dispose();
             value.Dispose();
+            gated_prompt?.Dispose();
         }
         base.Dispose(disposing);
     }

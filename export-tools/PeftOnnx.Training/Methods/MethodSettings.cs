@@ -8,7 +8,7 @@ namespace PeftOnnx.Training.Methods;
 /// </summary>
 public sealed record MethodSettings
 {
-    /// <summary>LoRA/DoRA rank.</summary>
+    /// <summary>LoRA/DoRA rank (and LoReFT's).</summary>
     public int Rank { get; init; } = 8;
 
     /// <summary>LoRA/DoRA alpha; null means 2·r.</summary>
@@ -30,6 +30,21 @@ public sealed record MethodSettings
 
     /// <summary>Prompt/prefix tuning: virtual tokens.</summary>
     public int VirtualTokens { get; init; } = 20;
+
+    /// <summary>LoReFT: intervened layers, "all" or "0,2,4".</summary>
+    public string Layers { get; init; } = "all";
+
+    /// <summary>LoReFT: positions as pyreft writes them, "f1+l1" (first and last real token).</summary>
+    public string Positions { get; init; } = "f1+l1";
+
+    /// <summary>LoReFT: one (R, W, b) per layer for the prefix and suffix positions.</summary>
+    public bool Tied { get; init; }
+
+    /// <summary>Gated prompts: prompt vectors per layer.</summary>
+    public int PromptLength { get; init; } = 10;
+
+    /// <summary>Gated prompts: how many top layers carry prompts.</summary>
+    public int PromptLayers { get; init; } = 6;
 
     /// <summary><see cref="Targets"/> as PEFT's target_modules, or <paramref name="fallback"/> when none were given.</summary>
     public TargetModules TargetModulesOr(string fallback)

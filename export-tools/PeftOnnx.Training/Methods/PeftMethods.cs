@@ -2,8 +2,10 @@ using PeftOnnx.Core.Adapters;
 using PeftOnnx.Training.Encoder;
 using PeftOnnx.Training.Methods.Baselines;
 using PeftOnnx.Training.Methods.Bottleneck;
+using PeftOnnx.Training.Methods.GatedPrompt;
 using PeftOnnx.Training.Methods.Ia3;
 using PeftOnnx.Training.Methods.Lora;
+using PeftOnnx.Training.Methods.LoReft;
 using PeftOnnx.Training.Methods.PrefixTuning;
 using PeftOnnx.Training.Methods.PromptTuning;
 
@@ -22,6 +24,8 @@ public static class PeftMethods
         BottleneckMethod.Trainer,
         PromptTuningMethod.Trainer,
         PrefixTuningMethod.Trainer,
+        LoReftMethod.Trainer,
+        GatedPromptMethod.Trainer,
         LinearProbeMethod.Trainer,
         FullFineTuningMethod.Trainer,
     ];

@@ -23,6 +23,7 @@ public sealed class Trainer
     private readonly int _padId;
     private readonly string _workDirectory;
     private readonly ITrainingProgress? _progress;
+    private readonly List<IParameterConstraint> _constraints;
 
     /// <param name="workDirectory">Holds checkpoints (last/, best/), metrics.jsonl and training_curve.png.</param>
     public Trainer(BertForSequenceClassification model, TrainingOptions options, Device device, int padId, string workDirectory, ITrainingProgress? progress = null)
@@ -36,6 +37,7 @@ public sealed class Trainer
         _workDirectory = workDirectory;
         _progress = progress;
         Trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        _constraints = [.. model.modules().OfType<IParameterConstraint>()];
         if (Trainable.Count == 0)
             throw new InvalidOperationException("the model has no trainable parameters; apply a method first.");
     }
@@ -262,6 +264,8 @@ public sealed class Trainer
         loss.backward();
         nn.utils.clip_grad_norm_(Trainable.Select(p => p.Parameter), _options.MaxGradNorm);
         optimizer.step();
+        foreach (var constraint in _constraints)
+            constraint.Project();
         return (loss.item<float>(), batch.Size * batch.Length);
     }
 

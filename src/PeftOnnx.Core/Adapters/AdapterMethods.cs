@@ -1,6 +1,8 @@
 using PeftOnnx.Core.Adapters.Bottleneck;
+using PeftOnnx.Core.Adapters.GatedPrompt;
 using PeftOnnx.Core.Adapters.Ia3;
 using PeftOnnx.Core.Adapters.Lora;
+using PeftOnnx.Core.Adapters.LoReft;
 using PeftOnnx.Core.Adapters.PrefixTuning;
 using PeftOnnx.Core.Adapters.PromptTuning;
 
@@ -19,6 +21,8 @@ public static class AdapterMethods
         PromptTuningRegistration.Method,
         PrefixTuningRegistration.Method,
         BottleneckRegistration.Method,
+        LoReftRegistration.Method,
+        GatedPromptRegistration.Method,
     ];
 
     private static readonly Dictionary<string, AdapterMethod> ByType = Registered.ToDictionary(m => m.PeftType, StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using PeftOnnx.Core.Models;
 
 namespace PeftOnnx.Core.Bundles;
@@ -17,8 +18,15 @@ public sealed record SideGraphManifest
     /// <summary>"side" or "mixed".</summary>
     public required string Form { get; init; }
 
-    /// <summary>peft_type of the method the graph serves (one with a side-graph form: LORA, PROMPT_TUNING, PREFIX_TUNING, BOTTLENECK).</summary>
+    /// <summary>
+    /// peft_type of the method the graph serves (one with a side-graph form: LORA, PROMPT_TUNING, PREFIX_TUNING,
+    /// BOTTLENECK, LOREFT, GATED_PROMPT); a mixed graph of several methods joins them with '+' ("LORA+LOREFT").
+    /// </summary>
     public required string PeftType { get; init; }
+
+    /// <summary>The methods of <see cref="PeftType"/>.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> PeftTypes => PeftType.Split('+');
 
     /// <summary>Base model the adapters must have been trained on.</summary>
     public required string BaseModel { get; init; }

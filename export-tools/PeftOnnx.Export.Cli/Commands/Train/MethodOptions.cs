@@ -9,7 +9,7 @@ namespace PeftOnnx.Export.Cli.Commands.Train;
 internal sealed class MethodOptions
 {
     public Option<string> Method { get; } = new Option<string>("--method") { Description = $"{string.Join(", ", PeftMethods.Names)} (probe: pooler + classifier; full: every weight).", DefaultValueFactory = _ => "lora" }.WithLegacyAlias("-m");
-    public Option<int> Rank { get; } = new("--r") { Description = "LoRA/DoRA rank.", DefaultValueFactory = _ => 8 };
+    public Option<int> Rank { get; } = new("--r") { Description = "LoRA/DoRA rank, LoReFT rank (1..8 typical).", DefaultValueFactory = _ => 8 };
     public Option<double?> Alpha { get; } = new("--alpha") { Description = "LoRA/DoRA alpha (default 2·r)." };
     public Option<double> Dropout { get; } = new("--lora-dropout") { Description = "LoRA/DoRA dropout.", DefaultValueFactory = _ => 0.1 };
     public Option<bool> RsLora { get; } = new("--rslora") { Description = "Scale LoRA by alpha/sqrt(r) instead of alpha/r." };
@@ -18,8 +18,13 @@ internal sealed class MethodOptions
     public Option<int> ReductionFactor { get; } = new("--reduction-factor") { Description = "Bottleneck width = hidden / this (houlsby, pfeiffer).", DefaultValueFactory = _ => 16 };
     public Option<string> NonLinearity { get; } = new("--non-linearity") { Description = "Bottleneck non-linearity: relu, gelu, swish, tanh.", DefaultValueFactory = _ => "relu" };
     public Option<int> VirtualTokens { get; } = new("--virtual-tokens") { Description = "Prompt/prefix tuning: number of virtual tokens.", DefaultValueFactory = _ => 20 };
+    public Option<string> Layers { get; } = new("--layers") { Description = "LoReFT: intervened layers, all or indices like 0,2,4.", DefaultValueFactory = _ => "all" };
+    public Option<string> Positions { get; } = new("--positions") { Description = "LoReFT: positions as f<first>+l<last> real tokens, e.g. f1+l1.", DefaultValueFactory = _ => "f1+l1" };
+    public Option<bool> Tied { get; } = new("--tied") { Description = "LoReFT: one intervention per layer for the first and last positions." };
+    public Option<int> PromptLength { get; } = new("--prompt-length") { Description = "Gated prompts: prompt vectors per layer.", DefaultValueFactory = _ => 10 };
+    public Option<int> PromptLayers { get; } = new("--prompt-layers") { Description = "Gated prompts: how many top layers carry prompts.", DefaultValueFactory = _ => 6 };
 
-    public IEnumerable<Option> All => [Method, Rank, Alpha, Dropout, RsLora, Targets, FeedForward, ReductionFactor, NonLinearity, VirtualTokens];
+    public IEnumerable<Option> All => [Method, Rank, Alpha, Dropout, RsLora, Targets, FeedForward, ReductionFactor, NonLinearity, VirtualTokens, Layers, Positions, Tied, PromptLength, PromptLayers];
 
     public MethodOptions() => Method.AcceptOnlyFromAmong([.. PeftMethods.Names]);
 
@@ -37,5 +42,10 @@ internal sealed class MethodOptions
         ReductionFactor = p.GetValue(ReductionFactor),
         NonLinearity = p.GetValue(NonLinearity)!,
         VirtualTokens = p.GetValue(VirtualTokens),
+        Layers = p.GetValue(Layers)!,
+        Positions = p.GetValue(Positions)!,
+        Tied = p.GetValue(Tied),
+        PromptLength = p.GetValue(PromptLength),
+        PromptLayers = p.GetValue(PromptLayers),
     }, encoder);
 }

@@ -27,5 +27,5 @@ public sealed class BottleneckSideGraph : ISideGraphMethod
         return new SideGraphManifest { Form = SideGraphManifest.SideForm, PeftType = PeftType, BaseModel = request.BaseName, Parameters = slots };
     }
 
-    public IEnumerable<OrtAdapterParameter> Parameters(PeftAdapter adapter, SideGraphManifest side) => SideParameters.Collect(adapter, side);
+    public IEnumerable<OrtAdapterParameter> Parameters(PeftAdapter adapter, SideGraphManifest side, SideBaseWeights baseWeights) => SideParameters.Collect(adapter, side);
 }

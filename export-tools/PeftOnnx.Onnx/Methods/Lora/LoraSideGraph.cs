@@ -61,7 +61,7 @@ public sealed class LoraSideGraph : ISideGraphMethod
         };
     }
 
-    public IEnumerable<OrtAdapterParameter> Parameters(PeftAdapter adapter, SideGraphManifest side)
+    public IEnumerable<OrtAdapterParameter> Parameters(PeftAdapter adapter, SideGraphManifest side, SideBaseWeights baseWeights)
     {
         ArgumentNullException.ThrowIfNull(adapter);
         var config = (LoraConfig)adapter.Config;

@@ -52,7 +52,8 @@ public sealed class MixedLoraPass : IGraphPass
     {
         ArgumentNullException.ThrowIfNull(rewrite);
         var nodes = new PrefixedNodes(rewrite, Prefix);
-        rewrite.AddInput(ValueInfo(AdapterIndexInput, DataType.Int64, "batch"));
+        if (!rewrite.Graph.Input.Any(i => i.Name == AdapterIndexInput)) // another method of a mixed bundle may have added it
+            rewrite.AddInput(ValueInfo(AdapterIndexInput, DataType.Int64, "batch"));
         var axis1 = nodes.Int64s("axis1", 1);
         foreach (var slot in Slots)
         {

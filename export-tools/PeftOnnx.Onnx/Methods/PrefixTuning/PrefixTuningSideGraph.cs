@@ -28,5 +28,5 @@ public sealed class PrefixTuningSideGraph : ISideGraphMethod
         return new SideGraphManifest { Form = SideGraphManifest.SideForm, PeftType = PeftType, BaseModel = request.BaseName, Parameters = slots };
     }
 
-    public IEnumerable<OrtAdapterParameter> Parameters(PeftAdapter adapter, SideGraphManifest side) => SideParameters.Collect(adapter, side);
+    public IEnumerable<OrtAdapterParameter> Parameters(PeftAdapter adapter, SideGraphManifest side, SideBaseWeights baseWeights) => SideParameters.Collect(adapter, side);
 }

@@ -1,0 +1,144 @@
+using PeftOnnx.Core.Adapters.LoReft;
+using PeftOnnx.Core.Bundles;
+using PeftOnnx.Onnx.Graph;
+using PeftOnnx.Onnx.Modules;
+using PeftOnnx.Onnx.Passes;
+using static PeftOnnx.Onnx.Graph.OnnxNodes;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace PeftOnnx.Onnx.Methods.LoReft;
+
+/// <summary>
+/// LoReFT on the output of chosen layers. The positions are computed in the graph from attention_mask (first p and
+/// last s real tokens, p and s from the adapter input <c>reft.positions</c>), so one graph serves every length and
+/// right padding never moves them; each unit's edit is computed on every token and kept where its mask is 1:
+/// <code>
+///   attention_mask ─ ReduceSum ─ count (B, 1) ┬─ first = pos &lt; p ∧ pos &lt; count ─────────────── (B, T, 1)
+///   Range(T) ─ pos (1, T) ────────────────────┴─ last = count − s ≤ pos &lt; count ∧ ¬first ───── (B, T, 1)
+///   h (B, T, H) ─ MatMul(A₀ = (W₀ − R₀)ᵀ [H, r]) ─ Add(b₀) ─ MatMul(R₀ [r, H]) ─ Mul(first) ─┐
+///   h ─ MatMul(A₁) ─ Add(b₁) ─ MatMul(R₁) ─ Mul(last) ─────────────────────────────────────── Add ─ Add(h) ─ layer output
+/// </code>
+/// h + Rᵀ(W·h + b − R·h) = h + (h·(W − R)ᵀ + b)·R, so an adapter with W = R and b = 0 (or R = 0) adds exactly 0.
+/// Mixed form: every input is a stack on a leading adapter axis, gathered per row by <c>adapter_index</c>
+/// ((B, H, r), (B, r), (B, r, H), (B, 2)); slot 0 is zeros (no edit). Ranks pad with zero rows, which add 0.
+/// </summary>
+public sealed class LoReftPass : IGraphPass
+{
+    public const string PositionsName = "reft.positions";
+    public const string SourceDelta = "source_delta";
+    private const string Prefix = "loreft/";
+    private readonly ModuleMap _map;
+    private readonly IReadOnlyList<int> _layers;
+    private readonly int _rank;
+    private readonly string? _adapterIndex;
+    private readonly string _attentionMask;
+    private readonly string _lastHiddenState;
+
+    /// <param name="map">The base model's modules.</param>
+    /// <param name="layers">Layers whose output gets the intervention.</param>
+    /// <param name="rank">The graph's rank (adapters of lower rank are zero-padded).</param>
+    /// <param name="adapterIndex">The mixed form's per-row adapter input; null for the side form.</param>
+    /// <param name="attentionMask">The graph's attention mask input, where the positions are counted.</param>
+    /// <param name="lastHiddenState">The graph output the last layer hands on.</param>
+    public LoReftPass(ModuleMap map, IReadOnlyList<int> layers, int rank, string? adapterIndex, string attentionMask = "attention_mask", string lastHiddenState = "last_hidden_state")
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.FirstOrDefault(l => l < 0 || l >= map.LayerCount, -1) is >= 0 and var bad)
+            throw new InvalidDataException($"LoReFT names layer {bad}, but the base model has {map.LayerCount} layers (0..{map.LayerCount - 1}).");
+        if (layers.Count == 0)
+            throw new InvalidDataException("LoReFT needs at least one layer.");
+        (_map, _layers, _rank, _adapterIndex, _attentionMask, _lastHiddenState) = (map, layers, rank, adapterIndex, attentionMask, lastHiddenState);
+        var hidden = map["encoder.layer.0.attention.self.query"].InFeatures;
+        var suffix = adapterIndex is null ? "" : SideAdapterCheck.StackSuffix;
+        var slots = new List<SideParameterSlot> { new(PositionsName, PositionsName + suffix, [2]) };
+        foreach (var layer in layers)
+        {
+            foreach (var unit in new[] { 0, 1 })
+            {
+                var module = LoReftConfig.UnitModule(layer, unit);
+                slots.Add(new SideParameterSlot($"{module}.{SourceDelta}", $"{module}.{SourceDelta}{suffix}", [hidden, rank]));
+                slots.Add(new SideParameterSlot($"{module}.{LoReftConfig.SourceBias}", $"{module}.{LoReftConfig.SourceBias}{suffix}", [rank]));
+                slots.Add(new SideParameterSlot($"{module}.{LoReftConfig.Projection}", $"{module}.{LoReftConfig.Projection}{suffix}", [rank, hidden]));
+            }
+        }
+        Slots = slots;
+    }
+
+    public string Name => "loreft";
+
+    /// <summary>The adapter inputs: positions, then per layer and unit (W − R)ᵀ, b and R.</summary>
+    public IReadOnlyList<SideParameterSlot> Slots { get; }
+
+    public PassReport Collect(GraphRewrite rewrite)
+    {
+        ArgumentNullException.ThrowIfNull(rewrite);
+        var index = rewrite.Index;
+        var nodes = new PrefixedNodes(rewrite, Prefix);
+        if (_adapterIndex is not null && !rewrite.Graph.Input.Any(i => i.Name == _adapterIndex))
+            rewrite.AddInput(ValueInfo(_adapterIndex, DataType.Int64, "batch"));
+        var bySlot = Slots.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        string Input(string name)
+        {
+            var slot = bySlot[name];
+            return _adapterIndex is null
+                ? nodes.OverridableInput(TensorData.FromFloat32(slot.Input, new float[slot.Shape.Aggregate(1L, (a, d) => a * d)], slot.Shape), [.. slot.Shape.Select(d => (object)d)])
+                : nodes.Node("Gather", $"gather/{name}", [
+                    nodes.OverridableInput(TensorData.FromFloat32(slot.Input, new float[slot.Shape.Aggregate(1L, (a, d) => a * d)], [1, .. slot.Shape]), ["adapters", .. slot.Shape.Select(d => (object)d)]),
+                    _adapterIndex], IntAttribute("axis", 0)); // (B, ...)
+        }
+        var (first, last) = PositionMasks(nodes, Input(PositionsName));
+        var axis1 = nodes.Int64s("axis1", 1);
+        foreach (var layer in _layers)
+        {
+            var output = LayerOutput(index, layer);
+            var producer = index.Producer(output) ?? throw new InvalidDataException($"LoReFT: layer {layer}'s output '{output}' has no producing node.");
+            var h = $"{Prefix}{layer}/h";
+            var edited = rewrite.Edit(producer);
+            edited.Output[edited.Output.IndexOf(output)] = h;
+            var masked = new List<string>();
+            foreach (var (unit, mask) in new[] { (0, first), (1, last) })
+            {
+                var module = LoReftConfig.UnitModule(layer, unit);
+                var bias = Input($"{module}.{LoReftConfig.SourceBias}");
+                if (_adapterIndex is not null)
+                    bias = nodes.Node("Unsqueeze", $"{module}/bias3", [bias, axis1]); // (B, 1, r)
+                var z = nodes.Node("Add", $"{module}/source", [nodes.Node("MatMul", $"{module}/down", [h, Input($"{module}.{SourceDelta}")]), bias]); // (B, T, r)
+                var edit = nodes.Node("MatMul", $"{module}/up", [z, Input($"{module}.{LoReftConfig.Projection}")]);                                  // (B, T, H)
+                masked.Add(nodes.Node("Mul", $"{module}/masked", [edit, mask]));
+            }
+            nodes.NodeTo("Add", $"{layer}/output", [nodes.Node("Add", $"{layer}/first_added", [h, masked[0]]), masked[1]], output);
+        }
+        return PassReport.Of(this, _layers.Count, $"LoReFT (rank {_rank}) at the output of {_layers.Count} layers");
+    }
+
+    /// <summary>(B, T, 1) float masks of the first p and the last s real tokens (a token in both counts as first).</summary>
+    private (string First, string Last) PositionMasks(PrefixedNodes nodes, string positions)
+    {
+        var counts = nodes.Node("Cast", "positions_int", [positions], IntAttribute("to", (long)DataType.Int64)); // (2) or (B, 2)
+        var axis = _adapterIndex is null ? 0 : 1;
+        var p = nodes.Node("Slice", "prefix", [counts, nodes.Int64s("zero", 0), nodes.Int64s("one", 1), nodes.Int64s("axis", axis)]); // (1) or (B, 1)
+        var s = nodes.Node("Slice", "suffix", [counts, nodes.Int64s("one_", 1), nodes.Int64s("two", 2), nodes.Int64s("axis_", axis)]);
+        var count = nodes.Node("ReduceSum", "real_tokens", [_attentionMask, nodes.Int64s("sum_axis", 1)], IntAttribute("keepdims", 1)); // (B, 1)
+        var length = nodes.Node("Gather", "length", [nodes.Node("Shape", "mask_shape", [_attentionMask]), nodes.Initializer(TensorData.FromInt64(Prefix + "dim1", [1]))]); // scalar T
+        var range = nodes.Node("Range", "range", [nodes.Initializer(TensorData.FromInt64(Prefix + "start", [0])), length, nodes.Initializer(TensorData.FromInt64(Prefix + "step", [1]))]); // (T)
+        var position = nodes.Node("Unsqueeze", "position", [range, nodes.Int64s("axis0", 0)]); // (1, T)
+        var real = nodes.Node("Less", "real", [position, count]);                            // (B, T)
+        var first = nodes.Node("And", "first", [nodes.Node("Less", "before_p", [position, p]), real]);
+        var fromEnd = nodes.Node("Not", "before_end", [nodes.Node("Less", "tail", [position, nodes.Node("Sub", "tail_start", [count, s])])]);
+        var last = nodes.Node("And", "last", [nodes.Node("And", "last_real", [fromEnd, real]), nodes.Node("Not", "not_first", [first])]);
+        var axisLast = nodes.Int64s("axis_last", -1);
+        return (nodes.Node("Cast", "first_f", [nodes.Node("Unsqueeze", "first3", [first, axisLast])], IntAttribute("to", (long)DataType.Float)),
+                nodes.Node("Cast", "last_f", [nodes.Node("Unsqueeze", "last3", [last, axisLast])], IntAttribute("to", (long)DataType.Float)));
+    }
+
+    /// <summary>The hidden states layer <paramref name="layer"/> hands on: what the next layer's query reads, or last_hidden_state.</summary>
+    private string LayerOutput(GraphIndex index, int layer)
+    {
+        if (layer + 1 < _map.LayerCount)
+            return LinearSite.Find(index, _map[$"encoder.layer.{layer + 1}.attention.self.query"]).Input;
+        if (index.Producer(_lastHiddenState) is null)
+            throw new InvalidDataException($"LoReFT on the last layer edits '{_lastHiddenState}', which no node of the graph produces.");
+        return _lastHiddenState;
+    }
+}
