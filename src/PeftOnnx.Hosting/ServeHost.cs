@@ -6,7 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using System.Reflection;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using PeftOnnx.Hosting.Http;
 using PeftOnnx.Hosting.Ledger;
 using PeftOnnx.Hosting.Metrics;
@@ -136,7 +138,9 @@ public static class ServeHost
             builder.WebHost.UseUrls(DefaultUrl);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestBytes);
         builder.Services.AddSingleton(sp => new MicroBatcher(sp.GetRequiredService<ITextScorer>(), http, sp.GetRequiredService<HostingMetrics>()));
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        // target_info on /metrics names the service (else "unknown_service:dotnet") and the build that serves.
+        var version = typeof(ServeHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("peftonnx", serviceVersion: version)).WithMetrics(metrics => metrics
             .AddMeter(HostingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
     }

@@ -33,7 +33,7 @@ public sealed class InboxWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pipeline = new ScoringPipeline(scorer, ledger, writer, _options.ToPipelineOptions(), Settle, logger, metrics, "inbox", readiness: readiness);
+        var pipeline = new ScoringPipeline(scorer, ledger, writer, _options.ToPipelineOptions(), Settle, logger, metrics, "inbox", onDocument: LogDocument, readiness: readiness);
         try
         {
             pipeline.Recover(stoppingToken);
@@ -73,6 +73,27 @@ public sealed class InboxWorker(
         pipeline.Complete();
         await running;
         logger.LogInformation("Inbox worker stopped; {InFlight} documents left for the next start", pipeline.InFlight);
+    }
+
+    /// <summary>
+    /// One information line per scored document, and per document not scored because the same content was scored
+    /// before under another name (naming that document and its result); rescans of unchanged files stay at debug.
+    /// </summary>
+    private void LogDocument(WorkOutcome outcome)
+    {
+        switch (outcome.Status)
+        {
+            case WorkStatus.Scored:
+                logger.LogInformation("Scored {DocId}: {Label} ({Score:F3})", outcome.DocId, outcome.Result?.Label, outcome.Result?.Score);
+                break;
+            case WorkStatus.AlreadyDone when outcome.Existing is { } earlier && earlier.DocId != outcome.DocId:
+                logger.LogInformation("Not scored again {DocId}: same content as {EarlierDocId}, already scored (result in {ResultPath})",
+                    outcome.DocId, earlier.DocId, earlier.ResultPath);
+                break;
+            case WorkStatus.AlreadyDone:
+                logger.LogDebug("Not scored again {DocId}: {Reason}", outcome.DocId, outcome.Reason);
+                break;
+        }
     }
 
     /// <summary>Settles an input file once the ledger has recorded all its documents.</summary>

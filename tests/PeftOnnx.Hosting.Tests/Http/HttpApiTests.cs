@@ -196,5 +196,8 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Contains("peftonnx_http_request_duration_seconds_bucket{", metrics, StringComparison.Ordinal);
         Assert.Contains("peftonnx_batch_size_bucket{", metrics, StringComparison.Ordinal);
         Assert.Contains("peftonnx_queue_depth", metrics, StringComparison.Ordinal);
+        Assert.Contains("service_name=\"peftonnx\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("service_version=\"", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("unknown_service", metrics, StringComparison.Ordinal);
     }
 }

@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace PeftOnnx.Hosting.Tests.Support;
 
 /// <summary>
-/// A throw-away redis-server on a free loopback port, without persistence, killed on dispose. The binary comes from
-/// Debian's redis-server package (.ci/run installs it when missing). Where it is missing, a test that starts one is
+/// A throw-away redis-server on a free loopback port, without persistence, killed on dispose. The binary is the first
+/// redis-server on PATH (Debian's redis-server package; .ci/run installs it when missing). Where it is missing, a test that starts one is
 /// skipped with the reason (use <c>[SkippableFact]</c>); under CI (<c>CI=true</c>) a missing server is a failure, so
 /// CI can never skip the scale-out tests silently.
 /// </summary>
@@ -26,8 +26,9 @@ internal sealed class RedisServer : IDisposable
 
     public static async Task<RedisServer> StartAsync()
     {
-        var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
-        const string missing = "redis-server is not installed (`apt-get update && apt-get install -y redis-server`; .ci/run does it)";
+        var binary = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "redis-server")).FirstOrDefault(File.Exists);
+        const string missing = "redis-server is not on PATH (`sudo apt-get update && sudo apt-get install -y redis-server`; .ci/run does it)";
         if (binary is null && string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException(missing + ", and CI must run the Redis tests.");
         Skip.If(binary is null, missing + ": Redis scale-out test skipped.");

@@ -1,6 +1,7 @@
 using PeftOnnx.Hosting.Ledger;
 using PeftOnnx.Hosting.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace PeftOnnx.Hosting.Tests.Worker;
 
@@ -39,6 +40,24 @@ public sealed class InboxWorkerTests : IDisposable
         Assert.Contains("binary", File.ReadAllText(_temp.Combine("outbox", "failed", "b.bin.reason.txt")), StringComparison.Ordinal);
         Assert.True(File.Exists(_temp.Combine("outbox", "failed", "b.bin")));
         Assert.Empty(Directory.EnumerateFiles(_temp.Combine("inbox"), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Each_scored_file_is_logged_and_a_copy_of_scored_content_is_logged_with_the_earlier_document()
+    {
+        Directory.CreateDirectory(_temp.Combine("inbox"));
+        await using var host = await ServeHostFixture.StartAsync(Settings("Move"));
+        using var logs = new LogCapture();
+        host.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
+        File.WriteAllText(_temp.Combine("inbox", "first.txt"), "one text sent twice");
+        await Poll.UntilAsync(() => File.Exists(_temp.Combine("outbox", "processed", "first.txt")), Bound, () => "first.txt processed");
+        File.WriteAllText(_temp.Combine("inbox", "copy.txt"), "one text sent twice");
+        await Poll.UntilAsync(() => File.Exists(_temp.Combine("outbox", "processed", "copy.txt")), Bound, () => "copy.txt processed");
+
+        Assert.Contains(logs.Lines, l => l.StartsWith("Information: Scored first.txt:", StringComparison.Ordinal));
+        var duplicate = Assert.Single(logs.Lines, l => l.Contains("copy.txt", StringComparison.Ordinal) && l.StartsWith("Information:", StringComparison.Ordinal));
+        Assert.Contains("Not scored again copy.txt: same content as first.txt, already scored (result in ", duplicate);
+        Assert.Single(ResultFiles.ReadJsonl(Results));
     }
 
     [Fact]
