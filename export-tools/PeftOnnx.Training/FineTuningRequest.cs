@@ -15,6 +15,8 @@ public sealed record FineTuningRequest
     public required PeftMethod Method { get; init; }
     public Pooling Pooling { get; init; } = Pooling.Pooler;
     public int MaxLength { get; init; } = 128;
+    /// <summary>Documents have "labels" lists: sigmoid per label, binary cross-entropy, thresholds tuned on dev.</summary>
+    public bool MultiLabel { get; init; }
     public TrainingOptions Options { get; init; } = new();
     public required string OutputDirectory { get; init; }
     /// <summary>Checkpoints, metrics and the curve while training; defaults to &lt;out&gt;.work.</summary>

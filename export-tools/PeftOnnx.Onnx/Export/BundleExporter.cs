@@ -51,7 +51,8 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         var adapter = PeftAdapter.Load(options.AdapterDirectory);
         var merge = AdapterMerge.For(adapter);
         var warnings = new List<string>(merge.Warnings);
-        var head = ReadHead(adapter, options.Labels, manifest, warnings);
+        var task = TrainedTask.Read(options.AdapterDirectory);
+        var head = ReadHead(adapter, options.Labels, manifest, warnings) is { } read ? read with { MultiLabel = task.IsMultiLabel } : null;
 
         progress?.Report($"reading base model {modelPath}");
         var model = OnnxModelFile.Load(modelPath);
@@ -63,7 +64,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         progress?.Report($"merging {merge.Modules.Count} modules ({adapter.Config.PeftType}) in float64");
         var merged = model.Applied(new AdapterMergePass(merge, modules, manifest.Name)).Modules;
 
-        var bundle = WriteBundle(options, output, manifest, vocabPath, model, head, baseSha256, adapter.WeightsSha256, adapter.Config.PeftType, adapter.RawConfig);
+        var bundle = WriteBundle(options, output, manifest, vocabPath, model, head, task, baseSha256, adapter.WeightsSha256, adapter.Config.PeftType, adapter.RawConfig);
         return new BundleExportResult(output, bundle, merged, warnings);
     }
 
@@ -72,7 +73,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
     /// and ONNX metadata with provenance, and the folder written atomically.
     /// </summary>
     private BundleManifest WriteBundle(BundleExportOptions options, string output, ModelManifest manifest, string vocabPath, ModelProto model,
-        ClassificationHead? head, string baseSha256, string weightsSha256, string peftType, JsonObject sourceConfig)
+        ClassificationHead? head, TrainedTask task, string baseSha256, string weightsSha256, string peftType, JsonObject sourceConfig)
     {
         var outputs = new Dictionary<string, string>(manifest.Outputs);
         if (head is not null)
@@ -96,6 +97,8 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             Task = head is null ? BundleTask.FeatureExtraction : BundleTask.SequenceClassification,
             Tokenizer = manifest.Tokenizer with { Vocab = Path.GetFileName(vocabPath) },
             Labels = head?.Labels,
+            ProblemType = head is null ? null : task.ProblemType,
+            Thresholds = head is null ? null : task.Thresholds,
             Pooling = head is null ? manifest.Pooling : head.Pooling == HeadPooling.Pooler ? "pooler" : "mean",
             Normalize = head is null && manifest.Normalize,
             Precision = precision,
@@ -112,6 +115,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
                 CreatedAt = DateTimeOffset.UtcNow,
             },
         };
+        bundle.ValidateProblem(Path.Combine(options.AdapterDirectory, "training.json"));
         WriteMetadata(model, bundle);
 
         progress?.Report($"writing {output}");
@@ -137,8 +141,9 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         var warnings = new List<string>();
         AdapterBaseCheck.Require(options.AdapterDirectory, null, BaseModelIdentity.Of(manifest, baseSha256), options.AllowBaseMismatch, warnings);
         progress?.Report($"replacing the encoder weights with {folder.WeightsPath}");
-        var head = folder.ApplyTo(model, options.Labels, HeadPooling.Pooler);
-        var bundle = WriteBundle(options, output, manifest, vocabPath, model, head, baseSha256, FileSha256.Of(folder.WeightsPath), "FULL_FINE_TUNE", folder.Config);
+        var task = TrainedTask.Read(options.AdapterDirectory);
+        var head = folder.ApplyTo(model, options.Labels, HeadPooling.Pooler) with { MultiLabel = task.IsMultiLabel };
+        var bundle = WriteBundle(options, output, manifest, vocabPath, model, head, task, baseSha256, FileSha256.Of(folder.WeightsPath), "FULL_FINE_TUNE", folder.Config);
         return new BundleExportResult(output, bundle, [], warnings);
     }
 

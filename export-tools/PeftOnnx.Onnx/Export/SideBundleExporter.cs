@@ -75,6 +75,9 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
 
         side = side with { BaseHubId = identity.HubId, BaseSha256 = identity.Sha256 };
         var head = SideHead.Read(adapters[0], options.Labels, manifest);
+        var multiLabel = adapters.FirstOrDefault(a => TrainedTask.Read(a.Directory).IsMultiLabel);
+        if (head is not null && multiLabel is not null)
+            throw new NotSupportedException($"{multiLabel.Directory} is a multi-label classifier; side bundles serve single-label classifiers only. Export it merged (without --mode side).");
         var outputs = new Dictionary<string, string>(manifest.Outputs);
         if (head is not null)
         {

@@ -8,6 +8,9 @@ namespace PeftOnnx.Onnx.Passes;
 /// </summary>
 public sealed record ClassificationHead(Matrix64 Weight, double[] Bias, IReadOnlyList<string> Labels, HeadPooling Pooling)
 {
+    /// <summary>Multi-label: probabilities are one sigmoid per label instead of a softmax over the labels.</summary>
+    public bool MultiLabel { get; init; }
+
     public int LabelCount => Weight.Rows;
     public int Hidden => Weight.Cols;
 }

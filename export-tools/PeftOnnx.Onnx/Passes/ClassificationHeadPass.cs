@@ -56,10 +56,13 @@ public sealed class ClassificationHeadPass(ClassificationHead head, string hidde
         rewrite.AddInitializer(TensorData.FromFloat32("classifier.weight", ToFloat(head.Weight.Data), head.LabelCount, head.Hidden));
         rewrite.AddInitializer(TensorData.FromFloat32("classifier.bias", ToFloat(head.Bias), head.LabelCount));
         rewrite.Add(Node("Gemm", P("classifier"), "", [pooled, "classifier.weight", "classifier.bias"], [LogitsOutput], IntAttribute("transB", 1))); // [batch, labels]
-        rewrite.Add(Node("Softmax", P("softmax"), "", [LogitsOutput], [ProbabilitiesOutput], IntAttribute("axis", 1))); // rank 2: axis 1 in every opset
+        if (head.MultiLabel)
+            rewrite.Add(Node("Sigmoid", P("sigmoid"), "", [LogitsOutput], [ProbabilitiesOutput]));
+        else
+            rewrite.Add(Node("Softmax", P("softmax"), "", [LogitsOutput], [ProbabilitiesOutput], IntAttribute("axis", 1))); // rank 2: axis 1 in every opset
         var batch = BatchDimension(graph);
         rewrite.ReplaceOutputs(ValueInfo(LogitsOutput, DataType.Float, batch, head.LabelCount), ValueInfo(ProbabilitiesOutput, DataType.Float, batch, head.LabelCount));
-        return PassReport.Of(this, 1, $"{head.LabelCount} labels, {head.Pooling.ToString().ToLowerInvariant()} pooling");
+        return PassReport.Of(this, 1, $"{head.LabelCount} labels{(head.MultiLabel ? " (multi-label, sigmoid)" : "")}, {head.Pooling.ToString().ToLowerInvariant()} pooling");
     }
 
     /// <summary>sum(h · mask, seq) / max(sum(mask, seq), 1e-9): [batch, seq, hidden] -> [batch, hidden].</summary>

@@ -5,8 +5,9 @@ using PeftOnnx.Runtime.Documents;
 namespace PeftOnnx.Training.Data;
 
 /// <summary>
-/// Reads labelled documents from JSON lines ({"text": ..., "label": ...} per line), CSV (a header with
-/// text and label columns), or a folder with one sub-folder per label holding one document per file.
+/// Reads labelled documents from JSON lines ({"text": ..., "label": ...} per line, or {"text": ..., "labels": [...]}
+/// for multi-label data), CSV (a header with text and label columns), or a folder with one sub-folder per label
+/// holding one document per file.
 /// </summary>
 public static class TextClassificationData
 {
@@ -46,8 +47,10 @@ public static class TextClassificationData
                 throw new DatasetFormatException($"{where} is not valid JSON: {e.Message}", e);
             }
             if (root.ValueKind != JsonValueKind.Object)
-                throw new DatasetFormatException($"{where} must be a JSON object with \"text\" and \"label\".");
-            rows.Add(Row(Field(root, "text", where), Field(root, "label", where), where));
+                throw new DatasetFormatException($"{where} must be a JSON object with \"text\" and \"label\" (or \"labels\").");
+            rows.Add(root.TryGetProperty("labels", out var labels) && !root.TryGetProperty("label", out _)
+                ? MultiLabelRow(Field(root, "text", where), labels, where)
+                : Row(Field(root, "text", where), Field(root, "label", where), where));
         }
         return Checked(rows, path);
     }
@@ -139,6 +142,26 @@ public static class TextClassificationData
         if (string.IsNullOrWhiteSpace(label))
             throw new DatasetFormatException($"{where}: the label is empty.");
         return new LabeledText(text, label.Trim(), where);
+    }
+
+    /// <summary>A row with a "labels" list: strings, no blanks or repeats; an empty list is a document with none of the labels.</summary>
+    private static LabeledText MultiLabelRow(string text, JsonElement labels, string where)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new DatasetFormatException($"{where}: the text is empty; remove the row or give it text.");
+        if (labels.ValueKind != JsonValueKind.Array)
+            throw new DatasetFormatException($"{where}: \"labels\" must be a list of strings, got {labels.ValueKind}.");
+        var names = new List<string>();
+        foreach (var item in labels.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(item.GetString()))
+                throw new DatasetFormatException($"{where}: \"labels\" holds {item.GetRawText()}; every label must be a non-empty string.");
+            var name = item.GetString()!.Trim();
+            if (names.Contains(name, StringComparer.Ordinal))
+                throw new DatasetFormatException($"{where}: \"labels\" lists '{name}' twice.");
+            names.Add(name);
+        }
+        return new LabeledText(text, names.Count > 0 ? names[0] : "", where) { Labels = names };
     }
 
     private static List<LabeledText> Checked(List<LabeledText> rows, string path)

@@ -46,9 +46,9 @@ public sealed class BaseEncoder
     }
 
     /// <summary>A classifier on this encoder with the base weights loaded and a freshly initialised head.</summary>
-    public BertForSequenceClassification CreateClassifier(int numLabels, Pooling pooling)
+    public BertForSequenceClassification CreateClassifier(int numLabels, Pooling pooling, bool multiLabel = false)
     {
-        var model = new BertForSequenceClassification(Config, numLabels, pooling);
+        var model = new BertForSequenceClassification(Config, numLabels, pooling, multiLabel);
         EncoderWeights.Load(model.Bert, Weights);
         return model;
     }

@@ -14,7 +14,8 @@ public sealed class BertForSequenceClassification : nn.Module
     private readonly FastDropout dropout;
     private readonly Linear classifier;
 
-    public BertForSequenceClassification(BertConfig config, int numLabels, Pooling pooling = Pooling.Pooler) : base(nameof(BertForSequenceClassification))
+    /// <param name="multiLabel">transformers' problem_type multi_label_classification: one sigmoid per label, trained with binary cross-entropy.</param>
+    public BertForSequenceClassification(BertConfig config, int numLabels, Pooling pooling = Pooling.Pooler, bool multiLabel = false) : base(nameof(BertForSequenceClassification))
     {
         if (numLabels < 2)
             throw new ArgumentOutOfRangeException(nameof(numLabels), numLabels, "a classifier needs at least 2 labels.");
@@ -29,6 +30,7 @@ public sealed class BertForSequenceClassification : nn.Module
         }
         NumLabels = numLabels;
         Pooling = pooling;
+        MultiLabel = multiLabel;
         RegisterComponents();
     }
 
@@ -37,6 +39,14 @@ public sealed class BertForSequenceClassification : nn.Module
     public int NumLabels { get; }
 
     public Pooling Pooling { get; }
+
+    /// <summary>Independent labels (sigmoid + binary cross-entropy) instead of one class (softmax + cross-entropy).</summary>
+    public bool MultiLabel { get; }
+
+    /// <summary>The training loss of <paramref name="logits"/> (B, labels) against class ids (B) or multi-label 0/1 targets (B, labels).</summary>
+    public Tensor Loss(Tensor logits, Tensor labels) => MultiLabel
+        ? nn.functional.binary_cross_entropy_with_logits(logits, labels)
+        : nn.functional.cross_entropy(logits, labels);
 
     /// <summary>Prompt tuning / prefix tuning's virtual-token source; null otherwise.</summary>
     public IVirtualTokenSource? VirtualTokenSource { get; private set; }

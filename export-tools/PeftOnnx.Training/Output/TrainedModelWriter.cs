@@ -36,7 +36,7 @@ public static class TrainedModelWriter
                     .Select(p => SafeTensor.FromFloat32(p.name, TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
                     .ToList();
                 SafeTensorWriter.Write(Path.Combine(tmp, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-                File.WriteAllText(Path.Combine(tmp, "config.json"), TransformersConfig(model.Bert.Config, report.Labels).ToJsonString(PeftJson.Options));
+                File.WriteAllText(Path.Combine(tmp, "config.json"), TransformersConfig(model.Bert.Config, report.Labels, report.ProblemType).ToJsonString(PeftJson.Options));
             }
             PeftJson.Save(Path.Combine(tmp, TrainingReport.FileName), report);
             if (metricsPath is not null && File.Exists(metricsPath))
@@ -47,7 +47,7 @@ public static class TrainedModelWriter
     }
 
     /// <summary>transformers' config.json for BertForSequenceClassification, so from_pretrained loads the folder.</summary>
-    private static JsonObject TransformersConfig(BertConfig c, IReadOnlyList<string> labels)
+    private static JsonObject TransformersConfig(BertConfig c, IReadOnlyList<string> labels, string? problemType)
     {
         var id2label = new JsonObject();
         var label2id = new JsonObject();
@@ -73,6 +73,7 @@ public static class TrainedModelWriter
             ["attention_probs_dropout_prob"] = c.AttentionProbsDropoutProb,
             ["id2label"] = id2label,
             ["label2id"] = label2id,
+            ["problem_type"] = problemType ?? "single_label_classification",
         };
     }
 }

@@ -10,6 +10,9 @@ public sealed record TrainingReport
 {
     public const string FileName = "training.json";
 
+    /// <summary>transformers' config.json problem_type for a multi-label classifier (one sigmoid per label).</summary>
+    public const string MultiLabelProblem = PeftOnnx.Core.Bundles.BundleManifest.MultiLabelProblem;
+
     public required string BaseModel { get; init; }
     public string? BaseModelSha256 { get; init; }
 
@@ -17,6 +20,12 @@ public sealed record TrainingReport
     public string? BaseModelNameOrPath { get; init; }
     public required string Method { get; init; }
     public required IReadOnlyList<string> Labels { get; init; }
+
+    /// <summary><see cref="MultiLabelProblem"/> for a multi-label classifier; null for single-label (softmax).</summary>
+    public string? ProblemType { get; init; }
+
+    /// <summary>Multi-label: per-label decision thresholds in label order, tuned on dev (a label is chosen when its probability reaches its threshold).</summary>
+    public IReadOnlyList<float>? Thresholds { get; init; }
     public required string Pooling { get; init; }
     public int MaxLength { get; init; }
     public required TrainingOptions Options { get; init; }
@@ -28,10 +37,15 @@ public sealed record TrainingReport
     public bool DevSplitFromTrain { get; init; }
     public int BestEpoch { get; init; }
     public int BestStep { get; init; }
+    /// <summary>Accuracy; subset accuracy (predicted label set = gold set) for multi-label.</summary>
     public double DevAccuracy { get; init; }
     public double DevMacroF1 { get; init; }
+    /// <summary>Multi-label only: micro-F1 over all label decisions, with the tuned thresholds.</summary>
+    public double? DevMicroF1 { get; init; }
     public double? TestAccuracy { get; init; }
     public double? TestMacroF1 { get; init; }
+    /// <summary>Multi-label only, like <see cref="DevMicroF1"/>.</summary>
+    public double? TestMicroF1 { get; init; }
     public int? TestExamples { get; init; }
     public int EpochsRun { get; init; }
     public bool StoppedEarly { get; init; }

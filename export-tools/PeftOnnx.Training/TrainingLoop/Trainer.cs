@@ -189,7 +189,7 @@ public sealed class Trainer
     /// </summary>
     private (TrainerState State, Stop Stop) Evaluate(TrainerState state, Run run)
     {
-        var devMetrics = Evaluator.Evaluate(_model, run.Dev, _options.EvalBatchSize, _padId, _device);
+        var devMetrics = Evaluator.DevMetrics(_model, run.Dev, _options.EvalBatchSize, _padId, _device);
         var metric = _options.SelectionMetric == "macro_f1" ? devMetrics.MacroF1 : devMetrics.Accuracy;
         var improved = metric > state.BestMetric;
         var elapsed = run.Clock.TotalSeconds;
@@ -257,9 +257,8 @@ public sealed class Trainer
     private (double Loss, long Tokens) TrainStep(AdamW optimizer, IReadOnlyList<TokenizedExample> train, int[] indices)
     {
         using var scope = NewDisposeScope();
-        var (batch, labels) = BatchCollator.Collate(train, indices, _padId, _device);
-        var logits = _model.forward(batch);
-        var loss = nn.functional.cross_entropy(logits, labels);
+        var (batch, labels) = BatchCollator.Collate(train, indices, _padId, _device, _model.NumLabels);
+        var loss = _model.Loss(_model.forward(batch), labels);
         optimizer.zero_grad();
         loss.backward();
         nn.utils.clip_grad_norm_(Trainable.Select(p => p.Parameter), _options.MaxGradNorm);

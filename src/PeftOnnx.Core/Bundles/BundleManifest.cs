@@ -12,6 +12,9 @@ public sealed record BundleManifest
     public const string FileName = "bundle.json";
     public const string CurrentFormat = "peftonnx.bundle/1";
 
+    /// <summary>transformers' problem_type of a multi-label classifier: one sigmoid per label, a document gets every label whose probability reaches its threshold.</summary>
+    public const string MultiLabelProblem = "multi_label_classification";
+
     public string Format { get; init; } = CurrentFormat;
     public required string Name { get; init; }
     public required BundleTask Task { get; init; }
@@ -20,6 +23,10 @@ public sealed record BundleManifest
     public required TokenizerSettings Tokenizer { get; init; }
     /// <summary>Class labels in logit order (sequence classification only).</summary>
     public IReadOnlyList<string>? Labels { get; init; }
+    /// <summary><see cref="MultiLabelProblem"/>, or null for a single-label classifier (softmax, one label per document).</summary>
+    public string? ProblemType { get; init; }
+    /// <summary>Multi-label: the decision threshold of each label, in label order (tuned on dev by the trainer).</summary>
+    public IReadOnlyList<float>? Thresholds { get; init; }
     /// <summary>"mean", "cls" or "pooler" (tanh(dense(h[:,0])), BertForSequenceClassification).</summary>
     public string Pooling { get; init; } = "mean";
     public bool Normalize { get; init; } = true;
@@ -35,6 +42,24 @@ public sealed record BundleManifest
     /// unless verification is skipped, see <see cref="BundleFiles"/>); null in bundles exported before it existed.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Files { get; init; }
+
+    public bool IsMultiLabel => ProblemType == MultiLabelProblem;
+
+    /// <summary>Throws when the multi-label fields are inconsistent: an unknown problem type, or thresholds that do not fit the labels.</summary>
+    public void ValidateProblem(string where)
+    {
+        if (ProblemType is not null && ProblemType != MultiLabelProblem)
+            throw new InvalidDataException($"{where}: problem_type '{ProblemType}' is not supported; use \"{MultiLabelProblem}\" or leave it out (single-label).");
+        if (Thresholds is null)
+            return;
+        if (!IsMultiLabel)
+            throw new InvalidDataException($"{where} has thresholds but no problem_type \"{MultiLabelProblem}\"; thresholds apply to multi-label classifiers only.");
+        if (Labels is null || Thresholds.Count != Labels.Count)
+            throw new InvalidDataException($"{where} has {Thresholds.Count} thresholds for {Labels?.Count ?? 0} labels; give one per label.");
+        var bad = Thresholds.Select((t, i) => (t, i)).FirstOrDefault(x => !(x.t >= 0 && x.t <= 1));
+        if (!(bad.t >= 0 && bad.t <= 1))
+            throw new InvalidDataException($"{where}: the threshold of label '{Labels[bad.i]}' is {bad.t}; thresholds are probabilities in [0, 1].");
+    }
 
     /// <summary>Describes a pulled base model folder as a bundle, so the runtime serves both the same way.</summary>
     public static BundleManifest FromBaseModel(ModelManifest model) => new()

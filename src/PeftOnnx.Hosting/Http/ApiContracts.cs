@@ -12,8 +12,11 @@ public sealed record TextsRequest(IReadOnlyList<string?>? Texts, string? Adapter
 public sealed record ClassifyResponse(
     string ModelId, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Adapter, IReadOnlyList<ClassifyResult> Results);
 
-/// <summary>One text's label, its probability, and every label's probability in model order.</summary>
-public sealed record ClassifyResult(string Label, float Score, IReadOnlyDictionary<string, float> Probabilities, int Chunks);
+/// <summary>
+/// One text's label, its probability, and every label's probability in model order; for a multi-label model also
+/// <c>Labels</c>, the labels at or above their thresholds, most probable first (null for other models).
+/// </summary>
+public sealed record ClassifyResult(string Label, float Score, IReadOnlyDictionary<string, float> Probabilities, int Chunks, IReadOnlyList<PeftOnnx.Hosting.Outbox.LabelScore>? Labels = null);
 
 /// <summary>Embeddings in text order; <see cref="Adapter"/> as in <see cref="ClassifyResponse"/>.</summary>
 public sealed record EmbedResponse(

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using PeftOnnx.Hosting.Metrics;
+using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Worker;
 using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Scoring;
@@ -167,7 +168,7 @@ public static class ApiEndpoints
         if (scorer.Labels is not { } labels)
             return Error(StatusCodes.Status400BadRequest, "not_a_classifier", $"{scorer.ModelId} is an embedding model; use POST /v1/embed.");
         var results = scores.Select(s => new ClassifyResult(
-            s.Label!, s.Score, labels.Select((label, i) => (label, s.Probabilities![i])).ToDictionary(x => x.label, x => x.Item2), s.Chunks)).ToArray();
+            s.Label!, s.Score, labels.Select((label, i) => (label, s.Probabilities![i])).ToDictionary(x => x.label, x => x.Item2), s.Chunks, LabelScore.Of(s, labels))).ToArray();
         return Results.Json(new ClassifyResponse(scorer.ModelId, adapter, results), ApiJson.Options);
     }
 

@@ -5,7 +5,8 @@ namespace PeftOnnx.Hosting.Outbox;
 
 /// <summary>
 /// Writes records as CSV, the columns of the JSON record: doc_id, content_hash, path, model_id, status, reason, label,
-/// score, chunks, tokens, scored_at, then one p_&lt;label&gt; column per label (embeddings stay JSON-only). Appends with an fsync per batch; a torn last line or a failed append is cut off, as for JSONL
+/// score, labels (a multi-label model's chosen labels, ';'-separated; empty otherwise), chunks, tokens, scored_at, then
+/// one p_&lt;label&gt; column per label (embeddings stay JSON-only). Appends with an fsync per batch; a torn last line or a failed append is cut off, as for JSONL
 /// (<see cref="LineFile"/>).
 /// </summary>
 public sealed class CsvResultWriter : IResultWriter
@@ -22,7 +23,7 @@ public sealed class CsvResultWriter : IResultWriter
         _file = new LineFile(FilePath, truncate);
         if (_file.Length == 0)
         {
-            var header = "doc_id,content_hash,path,model_id,status,reason,label,score,chunks,tokens,scored_at" + string.Concat(_labels.Select(l => "," + Escape("p_" + l))) + "\n";
+            var header = "doc_id,content_hash,path,model_id,status,reason,label,score,labels,chunks,tokens,scored_at" + string.Concat(_labels.Select(l => "," + Escape("p_" + l))) + "\n";
             _file.Append(Encoding.UTF8.GetBytes(header));
         }
     }
@@ -36,6 +37,7 @@ public sealed class CsvResultWriter : IResultWriter
                 .Append(Escape(r.ModelId)).Append(',').Append(StatusText(r.Status)).Append(',').Append(Escape(r.Reason ?? "")).Append(',')
                 .Append(Escape(r.Label ?? "")).Append(',')
                 .Append(r.Score?.ToString("R", CultureInfo.InvariantCulture) ?? "").Append(',')
+                .Append(Escape(r.Labels is null ? "" : string.Join(';', r.Labels.Select(l => l.Label)))).Append(',')
                 .Append(r.Chunks).Append(',').Append(r.Tokens).Append(',')
                 .Append(r.ScoredAt.ToString("O", CultureInfo.InvariantCulture));
             foreach (var label in _labels)

@@ -19,7 +19,9 @@ public sealed record ResultRecord
     public string? Reason { get; init; }
     public string? Label { get; init; }
     public float? Score { get; init; }
-    /// <summary>Label -> probability, in the model's label order.</summary>
+    /// <summary>Multi-label: the labels at or above their thresholds, most probable first (maybe none); null for other models.</summary>
+    public IReadOnlyList<LabelScore>? Labels { get; init; }
+    /// <summary>Label -> probability, in the model's label order (multi-label: each label's own sigmoid).</summary>
     public IReadOnlyDictionary<string, float>? Probabilities { get; init; }
     public float[]? Embedding { get; init; }
     public int Chunks { get; init; }

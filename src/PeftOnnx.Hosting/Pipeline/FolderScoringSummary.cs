@@ -4,7 +4,8 @@ using System.Diagnostics;
 namespace PeftOnnx.Hosting.Pipeline;
 
 /// <summary>
-/// Counts of a folder scoring run, updated live (progress) and complete at the end: documents scored per label,
+/// Counts of a folder scoring run, updated live (progress) and complete at the end: documents scored per label (a
+/// multi-label document counts once for each label it was given, or under <see cref="NoLabel"/> when none),
 /// documents already scored by an earlier run, documents skipped grouped by reason.
 /// </summary>
 public sealed class FolderScoringSummary
@@ -12,6 +13,9 @@ public sealed class FolderScoringSummary
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ConcurrentDictionary<string, int> _labels = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _skipped = new(StringComparer.Ordinal);
+    /// <summary>Where a multi-label document with no label above its threshold is counted.</summary>
+    public const string NoLabel = "(no label)";
+
     private int _scored;
     private int _alreadyDone;
     private int _files;
@@ -50,7 +54,8 @@ public sealed class FolderScoringSummary
         {
             case WorkStatus.Scored:
                 Interlocked.Increment(ref _scored);
-                _labels.AddOrUpdate(outcome.Result?.Label ?? "(embedding)", 1, (_, n) => n + 1);
+                foreach (var label in LabelsOf(outcome.Result))
+                    _labels.AddOrUpdate(label, 1, (_, n) => n + 1);
                 break;
             case WorkStatus.AlreadyDone when outcome.Existing?.Path == outcome.DocPath:
                 Interlocked.Increment(ref _alreadyDone);
@@ -63,6 +68,13 @@ public sealed class FolderScoringSummary
                 break;
         }
     }
+
+    private static IEnumerable<string> LabelsOf(Outbox.ResultRecord? result) => result?.Labels switch
+    {
+        null => [result?.Label ?? "(embedding)"],
+        { Count: 0 } => [NoLabel],
+        var chosen => chosen.Select(l => l.Label),
+    };
 
     internal void FileDone() => Interlocked.Increment(ref _files);
 

@@ -498,6 +498,7 @@ public sealed class ScoringPipeline
             ModelId = p.ModelId,
             Label = score.Label,
             Score = score.Label is null ? null : score.Score,
+            Labels = labels is null ? null : LabelScore.Of(score, labels),
             Probabilities = labels is not null && score.Probabilities is { } probs
                 ? labels.Select((label, i) => (label, probs[i])).ToDictionary(x => x.label, x => x.Item2)
                 : null,

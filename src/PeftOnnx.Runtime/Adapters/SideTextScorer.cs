@@ -27,6 +27,8 @@ public sealed class SideTextScorer : IRoutedTextScorer
         _options.Validate();
         if (_options.ZeroShotLabels is not null)
             throw new ArgumentException("zero-shot labels are not supported with adapters; score a classification side bundle or use the base model.", nameof(options));
+        if (model.Manifest.IsMultiLabel)
+            throw new InvalidDataException($"{model.Manifest.Name}: multi-label side bundles are not supported; export the multi-label adapter merged (without --mode side).");
         if (!model.IsClassifier && model.Manifest.Pooling != "mean")
             throw new InvalidDataException($"{model.Manifest.Name}: adapter scoring of embedding bundles uses mean pooling, the bundle says '{model.Manifest.Pooling}'.");
         if (defaultAdapter is not null)

@@ -5,7 +5,7 @@ namespace PeftOnnx.Runtime.Evaluation;
 
 /// <summary>
 /// Reads labelled data for `peftonnx eval`: a .jsonl file of {"id", "label", "text"} objects (the
-/// data/debian-sections format), a .csv file with text and label columns, or a folder with one subfolder per
+/// data/debian-sections format; multi-label rows have "labels": [...] instead of "label"), a .csv file with text and label columns, or a folder with one subfolder per
 /// label holding documents. Malformed rows are errors naming the file and line: an evaluation on silently
 /// dropped rows would report a wrong accuracy.
 /// </summary>
@@ -40,11 +40,12 @@ public static class LabelledDataReader
                 using var document = JsonDocument.Parse(line);
                 var root = document.RootElement;
                 var text = StringField(root, "text", path, lineNumber);
-                var label = StringField(root, "label", path, lineNumber);
                 var id = root.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String
                     ? idElement.GetString()!
                     : $"{path}#L{lineNumber}";
-                examples.Add(new LabelledExample(id, text, label));
+                examples.Add(root.TryGetProperty("labels", out var labels) && !root.TryGetProperty("label", out _)
+                    ? new LabelledExample(id, text, "") { Labels = LabelList(labels, path, lineNumber) }
+                    : new LabelledExample(id, text, StringField(root, "label", path, lineNumber)));
             }
             catch (JsonException e)
             {
@@ -52,6 +53,24 @@ public static class LabelledDataReader
             }
         }
         return examples;
+    }
+
+    /// <summary>A "labels" list: non-empty strings, none twice; an empty list is an item with none of the labels.</summary>
+    private static string[] LabelList(JsonElement labels, string path, int line)
+    {
+        if (labels.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"{path} line {line}: \"labels\" must be a list of strings, got {labels.ValueKind}.");
+        var names = new List<string>();
+        foreach (var item in labels.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(item.GetString()))
+                throw new InvalidDataException($"{path} line {line}: \"labels\" holds {item.GetRawText()}; every label must be a non-empty string.");
+            var name = item.GetString()!.Trim();
+            if (names.Contains(name, StringComparer.Ordinal))
+                throw new InvalidDataException($"{path} line {line}: \"labels\" lists '{name}' twice.");
+            names.Add(name);
+        }
+        return [.. names];
     }
 
     private static string StringField(JsonElement root, string name, string path, int line) =>

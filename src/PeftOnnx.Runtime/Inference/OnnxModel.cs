@@ -44,6 +44,7 @@ public sealed class OnnxModel : IDisposable
                 throw new InvalidDataException($"{ModelPath}: bundle {manifest.Name} is a classifier but the model has neither a 'logits' nor a 'probabilities' output (it has {string.Join(", ", outputs)}).");
             if (manifest.Labels is not { Count: > 0 })
                 throw new InvalidDataException($"{Path.Combine(directory, BundleManifest.FileName)}: a sequence-classification bundle needs \"labels\".");
+            manifest.ValidateProblem(Path.Combine(directory, BundleManifest.FileName));
         }
         else if (Pooling == "pooler" ? _poolerOutput is null : _hiddenOutput is null)
         {
@@ -66,7 +67,7 @@ public sealed class OnnxModel : IDisposable
 
     public bool IsClassifier => Manifest.Task == BundleTask.SequenceClassification;
 
-    /// <summary>True when the classifier exposes only softmax probabilities, not logits.</summary>
+    /// <summary>True when the classifier exposes only probabilities (softmax, or sigmoids for multi-label), not logits.</summary>
     public bool ClassOutputIsProbabilities { get; }
 
     public string Pooling => Manifest.Pooling;

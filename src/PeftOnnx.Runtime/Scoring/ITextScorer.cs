@@ -33,5 +33,11 @@ public interface ITextScorer
 /// One document's result. Classification: <see cref="Label"/>, <see cref="Score"/> (its probability) and
 /// <see cref="Probabilities"/> in label order. Embedding: <see cref="Embedding"/> (pooled, normalised when the
 /// model says so). <see cref="Chunks"/> is the number of windows the document was split into.
+/// A multi-label classifier also sets <see cref="PredictedLabels"/>; its <see cref="Probabilities"/> are then
+/// independent per-label sigmoids and <see cref="Label"/> is the most probable label.
 /// </summary>
-public sealed record TextScore(string? Label, float Score, float[]? Probabilities, float[]? Embedding, int Chunks, int Tokens);
+public sealed record TextScore(string? Label, float Score, float[]? Probabilities, float[]? Embedding, int Chunks, int Tokens)
+{
+    /// <summary>Multi-label: every label whose probability reaches its threshold, most probable first (maybe none); null otherwise.</summary>
+    public IReadOnlyList<string>? PredictedLabels { get; init; }
+}

@@ -8,7 +8,8 @@ namespace PeftOnnx.Runtime.Scoring;
 /// Scores documents with an <see cref="OnnxModel"/>. Each text is split into overlapping windows of at most
 /// the model's length; all windows of a call are batched by length (longest first, padded to the longest row
 /// of their batch); window outputs are combined per document (<see cref="WindowAggregation"/>).
-/// Classification bundles yield softmax probabilities over their labels; embedding models yield the pooled
+/// Classification bundles yield softmax probabilities over their labels (multi-label bundles: a sigmoid per label
+/// and the labels above their thresholds, <see cref="MultiLabelDecision"/>); embedding models yield the pooled
 /// embedding and, with <see cref="ScorerOptions.ZeroShotLabels"/>, a label by cosine similarity to the label
 /// texts' embeddings. Thread-safe; the scorer does not own the model.
 /// </summary>
@@ -113,6 +114,12 @@ public sealed class OnnxTextScorer : ITextScorer
     {
         var combined = Aggregate(windowOutputs, _options.Aggregation);
         RequireFinite(combined, _model.IsClassifier ? "class scores" : "embedding");
+        if (_model.IsClassifier && _model.Manifest.IsMultiLabel)
+        {
+            // Windows combine as logits (or as probabilities when the model has no logits output), then the sigmoid.
+            var perLabel = _model.ClassOutputIsProbabilities ? combined : MultiLabelDecision.Sigmoid(combined);
+            return MultiLabelDecision.Score(perLabel, Labels!, _model.Manifest.Thresholds, chunks, tokens);
+        }
         if (_model.IsClassifier)
         {
             var probabilities = _model.ClassOutputIsProbabilities ? Renormalize(combined) : Softmax.Of(combined);

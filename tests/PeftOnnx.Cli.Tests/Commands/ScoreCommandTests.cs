@@ -81,7 +81,7 @@ public sealed class ScoreCommandTests(MiniLmDir minilm) : IClassFixture<MiniLmDi
         Assert.True(run.ExitCode == 0, run.ToString());
 
         var lines = File.ReadAllLines(output);
-        Assert.Equal("doc_id,content_hash,path,model_id,status,reason,label,score,chunks,tokens,scored_at,p_games,p_sound,p_databases", lines[0]);
+        Assert.Equal("doc_id,content_hash,path,model_id,status,reason,label,score,labels,chunks,tokens,scored_at,p_games,p_sound,p_databases", lines[0]);
         Assert.Equal(9, lines.Length);
         Assert.Equal(4, lines.Count(l => l.Contains(",skipped,", StringComparison.Ordinal)));
         Assert.Equal(["results.csv"], Directory.GetFiles(_folder.Path).Select(Path.GetFileName));

@@ -81,7 +81,7 @@ public sealed class ResultWriterTests : IDisposable
         using (var writer = new CsvResultWriter(file, ["negative", "positive"]))
             writer.Write([Record("a, \"quoted\".txt", "h1"), Record("b.txt", "h2")]);
         var lines = File.ReadAllLines(file);
-        Assert.Equal("doc_id,content_hash,path,model_id,status,reason,label,score,chunks,tokens,scored_at,p_negative,p_positive", lines[0]);
+        Assert.Equal("doc_id,content_hash,path,model_id,status,reason,label,score,labels,chunks,tokens,scored_at,p_negative,p_positive", lines[0]);
         Assert.StartsWith("\"a, \"\"quoted\"\".txt\",h1,", lines[1], StringComparison.Ordinal);
         using var reopened = new CsvResultWriter(file, ["negative", "positive"]);
         Assert.Equal(2, reopened.FindExisting([new ResultKey("a, \"quoted\".txt", "h1"), new ResultKey("b.txt", "h2")]).Count);

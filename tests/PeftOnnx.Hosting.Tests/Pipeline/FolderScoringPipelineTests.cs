@@ -120,7 +120,7 @@ public sealed class FolderScoringPipelineTests(ITestOutputHelper output) : IDisp
 
         var lines = File.ReadAllLines(results);
         Assert.Equal(32, lines.Length);
-        Assert.Equal("doc_id,content_hash,path,model_id,status,reason,label,score,chunks,tokens,scored_at,p_a,p_b,p_c", lines[0]);
+        Assert.Equal("doc_id,content_hash,path,model_id,status,reason,label,score,labels,chunks,tokens,scored_at,p_a,p_b,p_c", lines[0]);
         Assert.Single(lines, l => l.Contains(",skipped,empty file,", StringComparison.Ordinal));
         Assert.Equal(30, lines.Count(l => l.Contains(",scored,", StringComparison.Ordinal)));
         Assert.Equal(30, summary.ScoredPerLabel.Values.Sum());

@@ -47,10 +47,13 @@ internal static class TrainCommand
             var request = options.ToRequest(parseResult, methods.Create(parseResult, BertConfig.FromArchitecture(manifest.Architecture)));
             var progress = new ConsoleTrainingProgress(stderr);
             var report = progress.Run(() => FineTuningRun.Run(request, progress, cancellation.Token));
-            var testSummary = report.TestAccuracy is { } acc ? $", test accuracy {acc:P2} (macro-F1 {report.TestMacroF1:P2})" : "";
+            var accuracy = report.ProblemType is null ? "accuracy" : "subset accuracy";
+            var testSummary = report.TestAccuracy is { } acc
+                ? $", test {accuracy} {acc:P2} ({(report.TestMicroF1 is { } micro ? $"micro-F1 {micro:P2}, " : "")}macro-F1 {report.TestMacroF1:P2})"
+                : "";
             Console.Out.WriteLine(
                 $"{Path.GetFullPath(request.OutputDirectory)}: {report.Method}, {report.TrainableParameters:N0} trainable ({report.TrainablePercent:F2}%), " +
-                $"best epoch {report.BestEpoch} (step {report.BestStep}), dev accuracy {report.DevAccuracy:P2}{testSummary}, {report.WallSeconds:F0} s, peak {report.PeakMemoryBytes / 1048576.0:F0} MiB");
+                $"best epoch {report.BestEpoch} (step {report.BestStep}), dev {accuracy} {report.DevAccuracy:P2}{testSummary}, {report.WallSeconds:F0} s, peak {report.PeakMemoryBytes / 1048576.0:F0} MiB");
             return 0;
         }
         catch (OperationCanceledException e)

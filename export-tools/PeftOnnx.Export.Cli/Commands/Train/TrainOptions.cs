@@ -17,6 +17,7 @@ internal sealed class TrainOptions
     public Option<string?> Test { get; } = new("--test") { Description = "Test data, scored once with the best-dev checkpoint." };
     public Option<string> Output { get; } = new Option<string>("--output", "-o") { Description = "Output folder: the adapter to write (PEFT format; probe/full: a transformers model folder).", Required = true }.WithLegacyAlias("--out");
     public Option<string?> Preset { get; } = new("--preset") { Description = "quick: a useful LoRA adapter in minutes on a laptop CPU (--max-length 64 --max-steps 150 --eval-steps 75 --lr 2e-3); options given explicitly win." };
+    public Option<bool> MultiLabel { get; } = new("--multi-label") { Description = "Multi-label data (\"labels\": [...] per row): one sigmoid per label, binary cross-entropy, per-label thresholds tuned on dev (saved in training.json)." };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
     public Option<int?> MaxSteps { get; } = new("--max-steps") { Description = "Train this many optimizer steps instead of --epochs (the learning rate decays to 0 there)." };
     public Option<int?> EvalSteps { get; } = new("--eval-steps") { Description = "Evaluate on dev (and keep the best checkpoint) every this many steps and at the end, instead of after each epoch." };
@@ -38,7 +39,7 @@ internal sealed class TrainOptions
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the last checkpoint in the work folder." };
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace an existing --output folder." };
 
-    public IEnumerable<Option> All => [BaseModel, Train, Dev, Test, Output, Preset, Epochs, MaxSteps, EvalSteps, SaveSteps, Lr, Batch, MaxLength, Seed, WeightDecay, Warmup, Patience, Metric, Pooling, Device, Threads, TimeLimit, Checkpointing, WorkDir, Resume, Overwrite];
+    public IEnumerable<Option> All => [BaseModel, Train, Dev, Test, Output, Preset, MultiLabel, Epochs, MaxSteps, EvalSteps, SaveSteps, Lr, Batch, MaxLength, Seed, WeightDecay, Warmup, Patience, Metric, Pooling, Device, Threads, TimeLimit, Checkpointing, WorkDir, Resume, Overwrite];
 
     public TrainOptions()
     {
@@ -66,6 +67,7 @@ internal sealed class TrainOptions
         Method = method,
         Pooling = p.GetValue(Pooling) == "mean" ? PeftOnnx.Training.Encoder.Pooling.Mean : PeftOnnx.Training.Encoder.Pooling.Pooler,
         MaxLength = Value(MaxLength, preset?.MaxLength),
+        MultiLabel = p.GetValue(MultiLabel),
         Options = new TrainingOptions
         {
             Epochs = p.GetValue(Epochs),

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using PeftOnnx.Cli.Commands.Common;
+#if !EDGE
+using PeftOnnx.Cli.Commands.Eval.Report;
+#endif
 using PeftOnnx.Runtime.Evaluation;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
@@ -10,7 +13,9 @@ namespace PeftOnnx.Cli.Commands.Eval;
 
 /// <summary>
 /// `peftonnx eval`: accuracy, macro-F1 and the confusion matrix of a model on labelled data. A classification
-/// bundle predicts its own labels; a base model classifies zero-shot over --labels or the data's labels.
+/// bundle predicts its own labels; a base model classifies zero-shot over --labels or the data's labels. A multi-label
+/// bundle is evaluated on "labels" lists: subset accuracy, micro/macro-F1, per-label precision/recall. --report
+/// writes an HTML page and a PNG (<see cref="EvalReportPage"/>).
 /// </summary>
 internal static class EvalCommand
 {
@@ -31,13 +36,16 @@ internal static class EvalCommand
         var aggregate = CliOptions.Aggregate();
         var modelsDir = CliOptions.ModelsDir();
         var skipVerify = CliOptions.SkipVerify();
-        var command = new Command("eval", "Evaluate a model on labelled data: accuracy, macro-F1, per-label scores, confusion matrix.")
+        var report = new Option<FileInfo?>("--report") { Description = "Also write an HTML report (confusion heatmap, per-label precision/recall/F1, the most confused pairs with example documents) to this file, and its chart as a PNG beside it." };
+        var command = new Command("eval", "Evaluate a model on labelled data: accuracy, macro-F1, per-label scores, confusion matrix (multi-label: subset accuracy, micro/macro-F1).")
         {
-            model, data, labels, json, output, device, threads, batchSize, maxLength, aggregate, modelsDir, skipVerify,
+            model, data, labels, json, output, device, threads, batchSize, maxLength, aggregate, modelsDir, skipVerify, report,
         };
         CliAction.Set(command, async (result, context, cancellationToken) =>
         {
             CliOptions.RequireBatchSize(result.GetValue(batchSize));
+            if (result.GetValue(report) is { DirectoryName: { } reportFolder } && !Directory.Exists(reportFolder))
+                throw new UsageException($"--report {result.GetValue(report)!.FullName}: folder {reportFolder} does not exist.");
             var examples = LabelledDataReader.Read(result.GetValue(data)!);
             var zeroShot = CliOptions.ParseLabels(result.GetValue(labels));
             var directory = ModelLocator.Resolve(result.GetValue(model)!, result.GetValue(modelsDir));
@@ -56,7 +64,9 @@ internal static class EvalCommand
                 if (modelLabels.Count < 2)
                     throw new InvalidDataException($"{result.GetValue(data)} has only the label '{modelLabels[0]}'; zero-shot evaluation needs at least two.");
             }
-            var unknown = examples.Select(e => e.Label).Distinct().Where(l => !modelLabels.Contains(l)).Order(StringComparer.Ordinal).ToList();
+            var multiLabel = onnx.IsClassifier && onnx.Manifest.IsMultiLabel;
+            RequireLabelKind(examples, multiLabel, result.GetValue(data)!, onnx.Manifest.Name);
+            var unknown = examples.SelectMany(e => e.Labels ?? [e.Label]).Distinct().Where(l => !modelLabels.Contains(l)).Order(StringComparer.Ordinal).ToList();
             if (unknown.Count > 0)
                 throw new InvalidDataException($"{result.GetValue(data)} has labels the model cannot predict: {string.Join(", ", unknown)} (model labels: {string.Join(", ", modelLabels)}).");
 
@@ -67,25 +77,41 @@ internal static class EvalCommand
                 Aggregation = result.GetValue(aggregate),
                 ZeroShotLabels = onnx.IsClassifier ? null : modelLabels,
             });
-            var predicted = new List<string>(examples.Count);
+            var predicted = new List<IReadOnlyList<string>>(examples.Count);
             await context.Progress.Progress().StartAsync(async progress =>
             {
                 var task = progress.AddTask("evaluating", maxValue: examples.Count);
                 foreach (var chunk in examples.Chunk(ExamplesPerCall))
                 {
                     var scores = await Task.Run(() => scorer.Score(chunk.Select(e => e.Text).ToList(), cancellationToken), cancellationToken);
-                    predicted.AddRange(scores.Select(s => s.Label!));
+                    predicted.AddRange(scores.Select(s => s.PredictedLabels ?? [s.Label!]));
                     task.Increment(chunk.Length);
                 }
             });
 
-            var metrics = ClassificationMetrics.Compute(modelLabels, examples.Select(e => e.Label).ToList(), predicted);
+            var mode = multiLabel ? "multi-label" : onnx.IsClassifier ? "classifier" : "zero-shot";
+            var outcome = EvalOutcome.Compute(onnx.ModelId, mode, modelLabels, examples, predicted, onnx.Manifest.Thresholds, multiLabel);
             using var writer = new ResultWriter(context, result.GetValue(output));
             if (result.GetValue(json))
-                writer.Writer.WriteLine(JsonSerializer.Serialize(new EvalReport(onnx.ModelId, onnx.IsClassifier ? "classifier" : "zero-shot", metrics), CliJson.Lines));
+            {
+                writer.Writer.WriteLine(outcome.Multi is { } multi
+                    ? JsonSerializer.Serialize(new MultiLabelEvalReport(outcome.ModelId, mode, multi, outcome.Thresholds), CliJson.Lines)
+                    : JsonSerializer.Serialize(new EvalReport(outcome.ModelId, mode, outcome.Single!), CliJson.Lines));
+            }
+            else if (outcome.Multi is { } multi)
+                WriteMultiLabelReport(writer.Writer, outcome.ModelId, multi, outcome.Thresholds);
             else
-                WriteReport(writer.Writer, onnx.ModelId, onnx.IsClassifier, metrics);
+                WriteReport(writer.Writer, outcome.ModelId, onnx.IsClassifier, outcome.Single!);
             writer.Commit();
+            if (result.GetValue(report) is { } reportFile)
+            {
+#if EDGE
+                throw new UsageException("--report is left out of the edge build (its chart needs ScottPlot); run eval --report with the full peftonnx.");
+#else
+                var png = EvalReportPage.Write(reportFile.FullName, outcome);
+                await context.Error.WriteLineAsync($"report: {reportFile.FullName} (chart: {png})");
+#endif
+            }
             return 0;
         });
         return command;
@@ -93,7 +119,39 @@ internal static class EvalCommand
 
     private sealed record EvalReport(string Model, string Mode, ClassificationMetrics Metrics);
 
-    private static void WriteReport(TextWriter writer, string modelId, bool classifier, ClassificationMetrics metrics)
+    private sealed record MultiLabelEvalReport(string Model, string Mode, MultiLabelMetrics Metrics, IReadOnlyList<float>? Thresholds);
+
+    /// <summary>A multi-label model needs "labels" lists, a single-label or zero-shot one a "label" per item.</summary>
+    private static void RequireLabelKind(IReadOnlyList<LabelledExample> examples, bool multiLabel, string dataPath, string modelName)
+    {
+        var wrong = examples.FirstOrDefault(e => (e.Labels is not null) != multiLabel);
+        if (wrong is null)
+            return;
+        throw new InvalidDataException(multiLabel
+            ? $"{dataPath}: item '{wrong.Id}' has one \"label\" ('{wrong.Label}'), but {modelName} is a multi-label classifier; give every item a \"labels\" list, e.g. \"labels\": [\"{wrong.Label}\"]."
+            : $"{dataPath}: item '{wrong.Id}' has a \"labels\" list (multi-label data), but {modelName} predicts one label per document; evaluate a multi-label bundle (peftonnx-export train --multi-label) on it.");
+    }
+
+    private static void WriteMultiLabelReport(TextWriter writer, string modelId, MultiLabelMetrics metrics, IReadOnlyList<float>? thresholds)
+    {
+        var console = PlainConsole(writer, Math.Max(80, (metrics.Labels.Max(l => l.Length) + 4) * (metrics.Labels.Count + 1)));
+        writer.WriteLine($"model: {modelId} (multi-label classifier)");
+        writer.WriteLine($"examples: {metrics.Count}");
+        writer.WriteLine($"subset accuracy: {metrics.SubsetAccuracy:P2}");
+        writer.WriteLine($"micro-F1: {metrics.MicroF1:F4} (precision {metrics.MicroPrecision:F4}, recall {metrics.MicroRecall:F4})");
+        writer.WriteLine($"macro-F1: {metrics.MacroF1:F4}");
+        var perLabel = new Table().AddColumns("label", "threshold", "precision", "recall", "F1", "support", "predicted");
+        for (var i = 0; i < metrics.PerLabel.Count; i++)
+        {
+            var m = metrics.PerLabel[i];
+            perLabel.AddRow(Markup.Escape(m.Label), thresholds is null ? "0.5" : $"{thresholds[i]:F3}", $"{m.Precision:F3}", $"{m.Recall:F3}", $"{m.F1:F3}", m.Support.ToString(), m.Predicted.ToString());
+        }
+        console.Write(perLabel);
+        writer.WriteLine("label confusion (rows: gold label missed, columns: label given instead; diagonal: correct labels)");
+        WriteConfusion(console, metrics.Labels, metrics.Confusion);
+    }
+
+    private static IAnsiConsole PlainConsole(TextWriter writer, int width)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -102,9 +160,25 @@ internal static class EvalCommand
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
+        console.Profile.Width = width;
+        return console;
+    }
+
+    private static void WriteConfusion(IAnsiConsole console, IReadOnlyList<string> labels, int[][] confusion)
+    {
+        var table = new Table().AddColumn("gold \\ predicted");
+        foreach (var label in labels)
+            table.AddColumn(new TableColumn(Markup.Escape(label)).RightAligned());
+        for (var g = 0; g < labels.Count; g++)
+            table.AddRow([Markup.Escape(labels[g]), .. confusion[g].Select(c => c.ToString())]);
+        console.Write(table);
+    }
+
+    private static void WriteReport(TextWriter writer, string modelId, bool classifier, ClassificationMetrics metrics)
+    {
         // Wide enough that no label is wrapped: a report is read in a file or a pager, not on an 80-column screen.
         var labelWidth = metrics.Labels.Max(l => l.Length);
-        console.Profile.Width = Math.Max(80, Math.Max(labelWidth, "gold \\ predicted".Length) + 4 + (metrics.Labels.Count * (Math.Max(labelWidth, 5) + 3)) + 1);
+        var console = PlainConsole(writer, Math.Max(80, Math.Max(labelWidth, "gold \\ predicted".Length) + 4 + (metrics.Labels.Count * (Math.Max(labelWidth, 5) + 3)) + 1));
         writer.WriteLine($"model: {modelId} ({(classifier ? "classifier" : "zero-shot by label similarity")})");
         writer.WriteLine($"examples: {metrics.Count}");
         writer.WriteLine($"accuracy: {metrics.Accuracy:P2}");
@@ -119,11 +193,6 @@ internal static class EvalCommand
         console.Write(perLabel);
 
         writer.WriteLine("confusion matrix (rows: gold, columns: predicted)");
-        var confusion = new Table().AddColumn("gold \\ predicted");
-        foreach (var label in metrics.Labels)
-            confusion.AddColumn(new TableColumn(Markup.Escape(label)).RightAligned());
-        for (var g = 0; g < metrics.Labels.Count; g++)
-            confusion.AddRow([Markup.Escape(metrics.Labels[g]), .. metrics.Confusion[g].Select(c => c.ToString())]);
-        console.Write(confusion);
+        WriteConfusion(console, metrics.Labels, metrics.Confusion);
     }
 }

@@ -30,10 +30,11 @@ internal static class ScoreCommand
         var resume = new Option<bool>("--resume") { Description = "Continue an earlier run with the same --output: documents already in it are neither scored nor written again (without it, --output is replaced when the run ends)." };
         var format = new Option<string?>("--format") { Description = "jsonl (default) or csv: the layout of --output, the same columns either way." };
         var skipVerify = CliOptions.SkipVerify();
+        var summary = new Option<bool>("--summary") { Description = "Print the label distribution of the scored documents (label, documents, share) on stdout; per-document records then go only to --output." };
         var adapters = new AdapterScoringOptions();
         var command = new Command("score", "Score documents: one record per document (doc_id, path, status, reason, label, score, probabilities, chunks), then a summary on stderr.")
         {
-            paths, model, output, labels, device, threads, batchSize, maxLength, aggregate, maxBytes, modelsDir, resume, format, skipVerify,
+            paths, model, output, labels, device, threads, batchSize, maxLength, aggregate, maxBytes, modelsDir, resume, format, skipVerify, summary,
         };
         adapters.AddTo(command);
         CliAction.Set(command, async (result, context, cancellationToken) =>
@@ -54,7 +55,7 @@ internal static class ScoreCommand
                 ? adapters.Load(result, directory, result.GetValue(paths)!, CliOptions.SessionSettings(result, device, threads), scorerOptions, context.Logger("score"), !result.GetValue(skipVerify))
                 : LoadMerged(directory, CliOptions.SessionSettings(result, device, threads), scorerOptions, zeroShot, context, !result.GetValue(skipVerify));
             return await ScoreRun.RunAsync(context, loaded.Scorer, result.GetValue(paths)!, result.GetValue(output), result.GetValue(format) ?? "jsonl",
-                result.GetValue(resume), result.GetValue(batchSize), result.GetValue(maxBytes), cancellationToken);
+                result.GetValue(resume), result.GetValue(batchSize), result.GetValue(maxBytes), result.GetValue(summary), cancellationToken);
         });
         return command;
     }

@@ -9,13 +9,14 @@ namespace PeftOnnx.Cli.Commands.Score;
 /// <summary>
 /// One `peftonnx score` run on the one engine (<see cref="FolderScoringPipeline"/>), whatever the options: records go to
 /// --output (JSONL or CSV, <see cref="ResultFile"/>: replaced whole by a fresh run, appended to by --resume) or to
-/// stdout; progress (documents/s, ETA) and the summary go to stderr.
+/// stdout; progress (documents/s, ETA) and the summary go to stderr; with --summary, stdout gets the label distribution
+/// instead of the records.
 /// </summary>
 internal static class ScoreRun
 {
     public static async Task<int> RunAsync(
         CliContext context, ITextScorer scorer, IReadOnlyList<string> inputs, FileInfo? output, string format, bool resume,
-        int batchSize, long maxBytes, CancellationToken cancellationToken)
+        int batchSize, long maxBytes, bool labelSummary, CancellationToken cancellationToken)
     {
         var outboxFormat = format.ToLowerInvariant() switch
         {
@@ -35,7 +36,7 @@ internal static class ScoreRun
             AlreadyWritten = file?.Written ?? [],
             Pipeline = FolderScoringOptions.DefaultPipeline with { BatchSize = batchSize, MaxDocumentBytes = maxBytes },
         };
-        using var console = file is null ? new ConsoleResultWriter(context.Out) : null;
+        using var console = file is null ? new ConsoleResultWriter(labelSummary ? TextWriter.Null : context.Out) : null;
         IResultWriter sink = file?.Writer ?? console!;
 
         FolderScoringSummary? summary = null;
@@ -59,6 +60,8 @@ internal static class ScoreRun
         var table = ScoreSummary.ToTable(summary!);
         table.AddRow("results", Markup.Escape(file?.Output ?? "stdout"));
         context.Progress.Write(table);
+        if (labelSummary)
+            await context.Out.WriteAsync(ScoreSummary.Distribution(summary!));
         if (summary!.Interrupted)
         {
             await context.Error.WriteLineAsync("interrupted: run the same command with --resume to finish");
