@@ -62,8 +62,9 @@ public sealed class EvalReportTests(MiniLmDir minilm, ITestOutputHelper output) 
     [SkippableFact]
     public async Task Headless_chromium_renders_the_report_with_its_numbers_in_the_dom()
     {
-        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
-        const string missing = "chromium is not installed (`apt-get update && apt-get install -y chromium`; .ci/run does it)";
+        var chromium = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(dir => new[] { Path.Combine(dir, "chromium"), Path.Combine(dir, "chromium-browser") }).FirstOrDefault(File.Exists);
+        const string missing = "chromium is not on PATH (`sudo apt-get update && sudo apt-get install -y chromium`; .ci/run does it)";
         if (chromium is null && string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException(missing + ", and CI must render the report.");
         Skip.If(chromium is null, missing + ": report rendering test skipped.");
