@@ -11,11 +11,10 @@ namespace PeftOnnx.Onnx.Methods.GatedPrompt;
 /// <summary>
 /// Zero-init gated prompts: in each prompted layer one more small attention, from the layer's queries to K prompt
 /// rows whose keys and values are constants of the adapter (key(P) and gate ⊙ value(P), computed at conversion, see
-/// <see cref="GatedPromptSideGraph"/>), added to the context before attention.output.dense:
+/// <see cref="GatedPromptSideGraph"/>), added to the attention context before its heads are merged (so before attention.output.dense):
 /// <code>
-///   query Reshape (B, T, heads, d) ─ Transpose ─ (B, heads, T, d) ─ MatMul(keys (heads, d, K)) ─ Mul(1/√d) ─ Softmax ─┐
-///   context (B, T, H) ──────────────────────────────────────── Add ─ attention.output.dense      MatMul(values (heads, K, d))
-///                                                              └─ Reshape (B, T, H) ─ Transpose ─┘
+///   query ─ Reshape ─ Transpose (B, heads, T, d) ─ MatMul(keys (heads, d, K)) ─ Mul(1/√d) ─ Softmax ─ MatMul(values (heads, K, d)) ─┐
+///   attention probabilities ─ MatMul(V) ─ context (B, heads, T, d) ──────────────────────────────────────────────────────────── Add ─ Transpose ─ Reshape ─ attention.output.dense
 /// </code>
 /// The gate is folded into the values per head, so a closed gate (zero values) adds exactly 0. Mixed form: keys and
 /// values are stacks [n, K, H] gathered per row by <c>adapter_index</c> ((B, heads, d, K), (B, heads, K, d)).
@@ -65,7 +64,6 @@ public sealed class GatedPromptPass : IGraphPass
         var headDim = hidden / _heads;
         var mixed = _adapterIndex is not null;
         var split = mixed ? nodes.Int64s("split_mixed", 0, _length, _heads, headDim) : nodes.Int64s("split", _length, _heads, headDim);
-        var merge = nodes.Int64s("merge", 0, 0, hidden);
         var scale = nodes.Initializer(TensorData.FromFloat32(Prefix + "scale", [(float)(1.0 / Math.Sqrt(headDim))]));
         foreach (var layer in _layers)
         {
@@ -84,26 +82,32 @@ public sealed class GatedPromptPass : IGraphPass
             }
             var keys = Constant(KeyName, [1, 2, 0]);     // (heads, d, K)
             var values = Constant(ValueName, [1, 0, 2]); // (heads, K, d)
-            var query = QueryHeads(index, layer);
-            var q = nodes.Node("Transpose", $"{layer}/q", [query], IntsAttribute("perm", 0, 2, 1, 3)); // (B, heads, T, d)
+            var (q, context) = Attention(index, layer);                                                    // (B, heads, T, d) both
             var scores = nodes.Node("Mul", $"{layer}/scores", [nodes.Node("MatMul", $"{layer}/qk", [q, keys]), scale]); // (B, heads, T, K)
             var probabilities = nodes.Node("Softmax", $"{layer}/softmax", [scores], IntAttribute("axis", -1));
-            var context = nodes.Node("MatMul", $"{layer}/context", [probabilities, values]); // (B, heads, T, d)
-            var merged = nodes.Node("Reshape", $"{layer}/merged", [nodes.Node("Transpose", $"{layer}/context_t", [context], IntsAttribute("perm", 0, 2, 1, 3)), merge]); // (B, T, H)
-            var site = LinearSite.Find(index, _map[$"encoder.layer.{layer}.attention.output.dense"]);
-            var sum = nodes.Node("Add", $"{layer}/add", [site.Input, merged]);
-            rewrite.Rewire(site.Input, sum);
+            var prompted = nodes.Node("MatMul", $"{layer}/context", [probabilities, values]);               // (B, heads, T, d)
+            rewrite.Rewire(context, nodes.Node("Add", $"{layer}/add", [context, prompted]));
         }
         return PassReport.Of(this, _layers.Count, $"gated prompts ({_length} rows) in {_layers.Count} layers");
     }
 
-    /// <summary>The (B, T, heads, d) Reshape of the query projection.</summary>
-    private string QueryHeads(GraphIndex index, int layer)
+    /// <summary>
+    /// The layer's head-split queries and its attention context, both (B, heads, T, d): the query projection's
+    /// Reshape ─ Transpose(0, 2, 1, 3), and the context the attention merges back (Transpose ─ Reshape ─ output.dense).
+    /// </summary>
+    private (string Query, string Context) Attention(GraphIndex index, int layer)
     {
         var module = $"encoder.layer.{layer}.attention.self.query";
         var projection = LinearSite.Find(index, _map[module]);
-        var reshape = index.Consumers(projection.Output).FirstOrDefault(n => n.OpType == "Reshape" && n.Input[0] == projection.Output)
-            ?? throw new InvalidDataException($"gated prompts: unhandled pattern at {module}: its output {projection.Output} is not reshaped into heads.");
-        return reshape.Output[0];
+        var reshape = index.Consumers(projection.Output).FirstOrDefault(n => n.OpType == "Reshape" && n.Input[0] == projection.Output);
+        var transpose = reshape is null ? null : index.Consumers(reshape.Output[0]).FirstOrDefault(n => n.OpType == "Transpose" && IsHeadSwap(n));
+        var dense = LinearSite.Find(index, _map[$"encoder.layer.{layer}.attention.output.dense"]);
+        var merge = index.Producer(dense.Input) is { OpType: "Reshape" } r ? index.Producer(r.Input[0]) : null;
+        if (transpose is null || merge is not { OpType: "Transpose" } || !IsHeadSwap(merge))
+            throw new InvalidDataException($"gated prompts: unhandled pattern in layer {layer}: expected query ─ Reshape ─ Transpose(0, 2, 1, 3) and context ─ Transpose(0, 2, 1, 3) ─ Reshape ─ attention.output.dense.");
+        return (transpose.Output[0], merge.Input[0]);
     }
+
+    private static bool IsHeadSwap(global::Onnx.NodeProto node) =>
+        node.Attribute.FirstOrDefault(a => a.Name == "perm")?.Ints is { Count: 4 } perm && perm[0] == 0 && perm[1] == 2 && perm[2] == 1 && perm[3] == 3;
 }

@@ -13,12 +13,13 @@ namespace PeftOnnx.Onnx.Methods.LoReft;
 /// last s real tokens, p and s from the adapter input <c>reft.positions</c>), so one graph serves every length and
 /// right padding never moves them; each unit's edit is computed on every token and kept where its mask is 1:
 /// <code>
-///   attention_mask ─ ReduceSum ─ count (B, 1) ┬─ first = pos &lt; p ∧ pos &lt; count ─────────────── (B, T, 1)
-///   Range(T) ─ pos (1, T) ────────────────────┴─ last = count − s ≤ pos &lt; count ∧ ¬first ───── (B, T, 1)
-///   h (B, T, H) ─ MatMul(A₀ = (W₀ − R₀)ᵀ [H, r]) ─ Add(b₀) ─ MatMul(R₀ [r, H]) ─ Mul(first) ─┐
-///   h ─ MatMul(A₁) ─ Add(b₁) ─ MatMul(R₁) ─ Mul(last) ─────────────────────────────────────── Add ─ Add(h) ─ layer output
+///   attention_mask ─ ReduceSum ─ count (B, 1) ┬─ first = pos &lt; p ∧ pos &lt; count ───────────── ┐ Tile r, Concat
+///   Range(T) ─ pos (1, T) ────────────────────┴─ last = count − s ≤ pos &lt; count ∧ ¬first ─────┘ mask (B, T, 2r)
+///   h (B, T, H) ─ MatMul([A₀ A₁] (H, 2r)) ─ Add([b₀ b₁]) ─ Mul(mask) ─ MatMul([R₀; R₁] (2r, H)) ─ Add(h) ─ layer output
 /// </code>
-/// h + Rᵀ(W·h + b − R·h) = h + (h·(W − R)ᵀ + b)·R, so an adapter with W = R and b = 0 (or R = 0) adds exactly 0.
+/// h + Rᵀ(W·h + b − R·h) = h + (h·(W − R)ᵀ + b)·R with Aᵤ = (Wᵤ − Rᵤ)ᵀ; the two units share one MatMul each way (their
+/// columns side by side, the mask zeroing the unit a token does not use), so only two (B, T, H) tensors are added per
+/// layer. An adapter with W = R and b = 0 (or R = 0) adds exactly 0.
 /// Mixed form: every input is a stack on a leading adapter axis, gathered per row by <c>adapter_index</c>
 /// ((B, H, r), (B, r), (B, r, H), (B, 2)); slot 0 is zeros (no edit). Ranks pad with zero rows, which add 0.
 /// </summary>
@@ -87,7 +88,7 @@ public sealed class LoReftPass : IGraphPass
                     nodes.OverridableInput(TensorData.FromFloat32(slot.Input, new float[slot.Shape.Aggregate(1L, (a, d) => a * d)], [1, .. slot.Shape]), ["adapters", .. slot.Shape.Select(d => (object)d)]),
                     _adapterIndex], IntAttribute("axis", 0)); // (B, ...)
         }
-        var (first, last) = PositionMasks(nodes, Input(PositionsName));
+        var mask = PositionMasks(nodes, Input(PositionsName)); // (B, T, 2r): first for unit 0's r columns, last for unit 1's
         var axis1 = nodes.Int64s("axis1", 1);
         foreach (var layer in _layers)
         {
@@ -96,24 +97,21 @@ public sealed class LoReftPass : IGraphPass
             var h = $"{Prefix}{layer}/h";
             var edited = rewrite.Edit(producer);
             edited.Output[edited.Output.IndexOf(output)] = h;
-            var masked = new List<string>();
-            foreach (var (unit, mask) in new[] { (0, first), (1, last) })
-            {
-                var module = LoReftConfig.UnitModule(layer, unit);
-                var bias = Input($"{module}.{LoReftConfig.SourceBias}");
-                if (_adapterIndex is not null)
-                    bias = nodes.Node("Unsqueeze", $"{module}/bias3", [bias, axis1]); // (B, 1, r)
-                var z = nodes.Node("Add", $"{module}/source", [nodes.Node("MatMul", $"{module}/down", [h, Input($"{module}.{SourceDelta}")]), bias]); // (B, T, r)
-                var edit = nodes.Node("MatMul", $"{module}/up", [z, Input($"{module}.{LoReftConfig.Projection}")]);                                  // (B, T, H)
-                masked.Add(nodes.Node("Mul", $"{module}/masked", [edit, mask]));
-            }
-            nodes.NodeTo("Add", $"{layer}/output", [nodes.Node("Add", $"{layer}/first_added", [h, masked[0]]), masked[1]], output);
+            string Both(string parameter, long axis) => nodes.Node("Concat", $"{layer}/{parameter}", [Input($"{LoReftConfig.UnitModule(layer, 0)}.{parameter}"), Input($"{LoReftConfig.UnitModule(layer, 1)}.{parameter}")], IntAttribute("axis", axis));
+            var delta = Both(SourceDelta, -1);                     // (H, 2r) or (B, H, 2r)
+            var bias = Both(LoReftConfig.SourceBias, -1);          // (2r) or (B, 2r)
+            var projection = Both(LoReftConfig.Projection, -2);    // (2r, H) or (B, 2r, H)
+            if (_adapterIndex is not null)
+                bias = nodes.Node("Unsqueeze", $"{layer}/bias3", [bias, axis1]); // (B, 1, 2r)
+            var z = nodes.Node("Add", $"{layer}/source", [nodes.Node("MatMul", $"{layer}/down", [h, delta]), bias]); // (B, T, 2r)
+            var edit = nodes.Node("MatMul", $"{layer}/up", [nodes.Node("Mul", $"{layer}/masked", [z, mask]), projection]); // (B, T, H)
+            nodes.NodeTo("Add", $"{layer}/output", [h, edit], output);
         }
         return PassReport.Of(this, _layers.Count, $"LoReFT (rank {_rank}) at the output of {_layers.Count} layers");
     }
 
-    /// <summary>(B, T, 1) float masks of the first p and the last s real tokens (a token in both counts as first).</summary>
-    private (string First, string Last) PositionMasks(PrefixedNodes nodes, string positions)
+    /// <summary>The (B, T, 2r) float mask: r columns of "among the first p real tokens", r of "among the last s" (a token in both counts as first).</summary>
+    private string PositionMasks(PrefixedNodes nodes, string positions)
     {
         var counts = nodes.Node("Cast", "positions_int", [positions], IntAttribute("to", (long)DataType.Int64)); // (2) or (B, 2)
         var axis = _adapterIndex is null ? 0 : 1;
@@ -128,8 +126,10 @@ public sealed class LoReftPass : IGraphPass
         var fromEnd = nodes.Node("Not", "before_end", [nodes.Node("Less", "tail", [position, nodes.Node("Sub", "tail_start", [count, s])])]);
         var last = nodes.Node("And", "last", [nodes.Node("And", "last_real", [fromEnd, real]), nodes.Node("Not", "not_first", [first])]);
         var axisLast = nodes.Int64s("axis_last", -1);
-        return (nodes.Node("Cast", "first_f", [nodes.Node("Unsqueeze", "first3", [first, axisLast])], IntAttribute("to", (long)DataType.Float)),
-                nodes.Node("Cast", "last_f", [nodes.Node("Unsqueeze", "last3", [last, axisLast])], IntAttribute("to", (long)DataType.Float)));
+        var repeat = nodes.Int64s("rank_repeat", 1, 1, _rank);
+        string Columns(string name, string flags) => nodes.Node("Tile", $"{name}_r", [
+            nodes.Node("Cast", $"{name}_f", [nodes.Node("Unsqueeze", $"{name}3", [flags, axisLast])], IntAttribute("to", (long)DataType.Float)), repeat]); // (B, T, r)
+        return nodes.Node("Concat", "mask", [Columns("first", first), Columns("last", last)], IntAttribute("axis", -1)); // (B, T, 2r)
     }
 
     /// <summary>The hidden states layer <paramref name="layer"/> hands on: what the next layer's query reads, or last_hidden_state.</summary>
