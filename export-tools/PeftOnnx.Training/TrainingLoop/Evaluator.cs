@@ -29,16 +29,13 @@ public static class Evaluator
         ClassificationMetrics.Compute(Names(model), examples.Select(e => e.Label).ToArray(), Predict(model, examples, batchSize, padId, device));
 
     /// <summary>Multi-label metrics with a label chosen where its probability reaches its threshold.</summary>
-    public static MultiLabelMetrics EvaluateMultiLabel(BertForSequenceClassification model, IReadOnlyList<TokenizedExample> examples, IReadOnlyList<float> thresholds, int batchSize, int padId, Device device)
-    {
-        var probabilities = Probabilities(model, examples, batchSize, padId, device);
-        var predicted = probabilities.Select(row => (IReadOnlyList<int>)Enumerable.Range(0, row.Length).Where(l => row[l] >= thresholds[l]).ToArray()).ToArray();
-        return MultiLabelMetrics.Compute(Names(model), Gold(examples), predicted);
-    }
+    public static MultiLabelMetrics EvaluateMultiLabel(BertForSequenceClassification model, IReadOnlyList<TokenizedExample> examples, IReadOnlyList<float> thresholds, int batchSize, int padId, Device device) =>
+        MultiLabel(model, examples, Probabilities(model, examples, batchSize, padId, device), thresholds);
 
     /// <summary>
     /// The dev metrics that pick the checkpoint: accuracy and macro-F1; for a multi-label model subset accuracy and
-    /// macro-F1 at the default threshold (thresholds are tuned once, for the best checkpoint).
+    /// macro-F1 with thresholds tuned on these dev probabilities, as the saved model will use them (at a fixed 0.5 an
+    /// early model that ranks well but predicts no label at all would score 0 at every evaluation).
     /// </summary>
     public static (double Accuracy, double MacroF1) DevMetrics(BertForSequenceClassification model, IReadOnlyList<TokenizedExample> examples, int batchSize, int padId, Device device)
     {
@@ -47,8 +44,15 @@ public static class Evaluator
             var metrics = Evaluate(model, examples, batchSize, padId, device);
             return (metrics.Accuracy, metrics.MacroF1);
         }
-        var multi = EvaluateMultiLabel(model, examples, Enumerable.Repeat(ThresholdTuning.Default, model.NumLabels).ToArray(), batchSize, padId, device);
+        var probabilities = Probabilities(model, examples, batchSize, padId, device);
+        var multi = MultiLabel(model, examples, probabilities, ThresholdTuning.Tune(probabilities, Gold(examples), model.NumLabels));
         return (multi.SubsetAccuracy, multi.MacroF1);
+    }
+
+    private static MultiLabelMetrics MultiLabel(BertForSequenceClassification model, IReadOnlyList<TokenizedExample> examples, float[][] probabilities, IReadOnlyList<float> thresholds)
+    {
+        var predicted = probabilities.Select(row => (IReadOnlyList<int>)Enumerable.Range(0, row.Length).Where(l => row[l] >= thresholds[l]).ToArray()).ToArray();
+        return MultiLabelMetrics.Compute(Names(model), Gold(examples), predicted);
     }
 
     public static IReadOnlyList<IReadOnlyList<int>> Gold(IReadOnlyList<TokenizedExample> examples) =>
