@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
 
@@ -11,6 +12,9 @@ namespace PeftOnnx.Models;
 public sealed record PullStamp(IReadOnlyList<PullStamp.VerifiedFile> Files)
 {
     public const string FileName = ".pulled.json";
+
+    private static readonly JsonTypeInfo<PullStamp> ReadInfo = PeftJson.ReadOptions.With(ModelsJsonContext.Default).TypeInfo<PullStamp>();
+    private static readonly JsonTypeInfo<PullStamp> WriteInfo = PeftJson.Options.With(ModelsJsonContext.Default).TypeInfo<PullStamp>();
 
     public sealed record VerifiedFile(string Name, string Sha256, long Size, long ModifiedUtcTicks);
 
@@ -36,7 +40,7 @@ public sealed record PullStamp(IReadOnlyList<PullStamp.VerifiedFile> Files)
         var path = Path.Combine(modelDir, FileName);
         try
         {
-            return File.Exists(path) ? PeftJson.Load<PullStamp>(path) : new PullStamp([]);
+            return File.Exists(path) ? PeftJson.Load(path, ReadInfo) : new PullStamp([]);
         }
         catch (InvalidDataException)
         {
@@ -44,5 +48,5 @@ public sealed record PullStamp(IReadOnlyList<PullStamp.VerifiedFile> Files)
         }
     }
 
-    public void Save(string modelDir) => PeftJson.Save(Path.Combine(modelDir, FileName), this);
+    public void Save(string modelDir) => PeftJson.Save(Path.Combine(modelDir, FileName), this, WriteInfo);
 }

@@ -79,7 +79,7 @@ public abstract record PeftAdapterConfig
         PeftAdapterConfig config;
         try
         {
-            config = (PeftAdapterConfig)(json.Deserialize(type, PeftJson.ReadOptions)
+            config = (PeftAdapterConfig)(json.Deserialize(PeftJson.ReadOptions.GetTypeInfo(type))
                 ?? throw new InvalidDataException($"{source} holds JSON null."));
         }
         catch (JsonException e)

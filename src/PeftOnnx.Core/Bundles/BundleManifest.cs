@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
 
 namespace PeftOnnx.Core.Bundles;
@@ -10,16 +12,18 @@ namespace PeftOnnx.Core.Bundles;
 public sealed record BundleManifest
 {
     public const string FileName = "bundle.json";
+    // Defaulted properties are `set`, not `init`: source-generated JSON sets init-only ones all at once and would replace
+    // the default of one missing from the file with null/false/0 (CoreJsonContext).
     public const string CurrentFormat = "peftonnx.bundle/1";
 
     /// <summary>transformers' problem_type of a multi-label classifier: one sigmoid per label, a document gets every label whose probability reaches its threshold.</summary>
     public const string MultiLabelProblem = "multi_label_classification";
 
-    public string Format { get; init; } = CurrentFormat;
+    public string Format { get; set; } = CurrentFormat;
     public required string Name { get; init; }
     public required BundleTask Task { get; init; }
     /// <summary>ONNX file name inside the bundle folder.</summary>
-    public string Model { get; init; } = "model.onnx";
+    public string Model { get; set; } = "model.onnx";
     public required TokenizerSettings Tokenizer { get; init; }
     /// <summary>Class labels in logit order (sequence classification only).</summary>
     public IReadOnlyList<string>? Labels { get; init; }
@@ -28,14 +32,14 @@ public sealed record BundleManifest
     /// <summary>Multi-label: the decision threshold of each label, in label order (tuned on dev by the trainer).</summary>
     public IReadOnlyList<float>? Thresholds { get; init; }
     /// <summary>"mean", "cls" or "pooler" (tanh(dense(h[:,0])), BertForSequenceClassification).</summary>
-    public string Pooling { get; init; } = "mean";
-    public bool Normalize { get; init; } = true;
+    public string Pooling { get; set; } = "mean";
+    public bool Normalize { get; set; } = true;
     /// <summary>"fp32", "fp16" or "int8".</summary>
-    public string Precision { get; init; } = "fp32";
+    public string Precision { get; set; } = "fp32";
     /// <summary>Logical output -> ONNX output name: last_hidden_state, pooler_output, logits, probabilities.</summary>
-    public IReadOnlyDictionary<string, string> Outputs { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Outputs { get; set; } = new Dictionary<string, string>();
     /// <summary>"merged" (adapter folded into weights), "side" (adapters as graph inputs) or "base".</summary>
-    public string Mode { get; init; } = "base";
+    public string Mode { get; set; } = "base";
     public required BundleProvenance Provenance { get; init; }
     /// <summary>
     /// File name -> lower-case hex sha256 of every file beside bundle.json (written by the exporter, checked at load
@@ -79,6 +83,7 @@ public sealed record BundleManifest
     };
 }
 
+[JsonConverter(typeof(SnakeCaseEnumConverter<BundleTask>))]
 public enum BundleTask
 {
     FeatureExtraction,

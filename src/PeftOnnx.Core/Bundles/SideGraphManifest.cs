@@ -10,6 +10,8 @@ namespace PeftOnnx.Core.Bundles;
 /// </summary>
 public sealed record SideGraphManifest
 {
+    // Defaulted properties are `set`, not `init`: source-generated JSON sets init-only ones all at once and would replace
+    // the default of one missing from the file with null/false/0 (CoreJsonContext).
     public const string FileName = "side.json";
     public const string SideForm = "side";
     public const string MixedForm = "mixed";
@@ -47,10 +49,10 @@ public sealed record SideGraphManifest
     public string? AdapterIndexInput { get; init; }
 
     /// <summary>Modules with a LoRA branch.</summary>
-    public IReadOnlyList<SideLoraSlot> Lora { get; init; } = [];
+    public IReadOnlyList<SideLoraSlot> Lora { get; set; } = [];
 
     /// <summary>Other inputs an adapter sets with a fixed shape (classifier.weight, prompt_embeddings, bottleneck weights).</summary>
-    public IReadOnlyList<SideParameterSlot> Parameters { get; init; } = [];
+    public IReadOnlyList<SideParameterSlot> Parameters { get; set; } = [];
 }
 
 /// <summary>

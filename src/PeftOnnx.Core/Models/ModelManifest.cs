@@ -7,6 +7,8 @@ namespace PeftOnnx.Core.Models;
 /// </summary>
 public sealed record ModelManifest
 {
+    // Defaulted properties are `set`, not `init`: source-generated JSON sets init-only ones all at once and would replace
+    // the default of one missing from the file with null/false/0 (CoreJsonContext).
     public required string Name { get; init; }
     public string? Description { get; init; }
     /// <summary>The Hugging Face Hub id (e.g. sentence-transformers/all-MiniLM-L6-v2): PEFT's base_model_name_or_path.</summary>
@@ -19,10 +21,10 @@ public sealed record ModelManifest
     public required ModelArchitecture Architecture { get; init; }
     public required TokenizerSettings Tokenizer { get; init; }
     /// <summary>"mean" (mean over unmasked tokens) or "cls" (the first token).</summary>
-    public string Pooling { get; init; } = "mean";
-    public bool Normalize { get; init; } = true;
+    public string Pooling { get; set; } = "mean";
+    public bool Normalize { get; set; } = true;
     /// <summary>Logical output -> ONNX output name (e.g. pooler_output -> "924").</summary>
-    public IReadOnlyDictionary<string, string> Outputs { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Outputs { get; set; } = new Dictionary<string, string>();
 
     public const string FileName = "model.json";
 }
@@ -37,29 +39,29 @@ public sealed record ModelFile(string Name, string? Resource, string Sha256, lon
 
 public sealed record ModelArchitecture
 {
-    public string Type { get; init; } = "bert";
+    public string Type { get; set; } = "bert";
     public int Layers { get; init; }
     public int Hidden { get; init; }
     public int Heads { get; init; }
     public int Intermediate { get; init; }
     public int VocabSize { get; init; }
-    public int MaxPosition { get; init; } = 512;
-    public double LayerNormEps { get; init; } = 1e-12;
-    public int TypeVocabSize { get; init; } = 2;
+    public int MaxPosition { get; set; } = 512;
+    public double LayerNormEps { get; set; } = 1e-12;
+    public int TypeVocabSize { get; set; } = 2;
     /// <summary>The feed-forward activation as transformers names it: gelu (erf), gelu_new (tanh approximation) or relu.</summary>
-    public string HiddenAct { get; init; } = "gelu";
+    public string HiddenAct { get; set; } = "gelu";
     /// <summary>Whether the model has BertPooler (pooler.dense); checkpoints saved with add_pooling_layer=False do not.</summary>
-    public bool Pooler { get; init; } = true;
+    public bool Pooler { get; set; } = true;
 }
 
 /// <summary>Tokenizer options carried by model manifests and bundles.</summary>
 public sealed record TokenizerSettings
 {
-    public string Type { get; init; } = "bert-wordpiece";
-    public bool Lowercase { get; init; } = true;
+    public string Type { get; set; } = "bert-wordpiece";
+    public bool Lowercase { get; set; } = true;
     /// <summary>Null means "same as lowercase", as in Hugging Face's BertTokenizer.</summary>
     public bool? StripAccents { get; init; }
-    public bool TokenizeChineseChars { get; init; } = true;
-    public int MaxLength { get; init; } = 256;
-    public string Vocab { get; init; } = "vocab.txt";
+    public bool TokenizeChineseChars { get; set; } = true;
+    public int MaxLength { get; set; } = 256;
+    public string Vocab { get; set; } = "vocab.txt";
 }

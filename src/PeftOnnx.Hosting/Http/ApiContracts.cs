@@ -26,6 +26,12 @@ public sealed record EmbedResponse(
 public sealed record AdaptersResponse(
     string ModelId, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? DefaultAdapter, IReadOnlyList<string> Adapters);
 
+/// <summary>
+/// GET /healthz and /readyz: <see cref="Status"/> is alive, ready or starting; a ready server names its model, a
+/// starting one what it still waits for.
+/// </summary>
+public sealed record HealthResponse(string Status, string? ModelId = null, IReadOnlyDictionary<string, string>? Pending = null);
+
 /// <summary>Every error the API returns: {"error": {"code": "...", "message": "..."}}.</summary>
 public sealed record ApiError(ApiErrorBody Error)
 {

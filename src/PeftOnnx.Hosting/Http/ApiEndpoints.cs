@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using PeftOnnx.Core.Json;
 using PeftOnnx.Hosting.Metrics;
 using PeftOnnx.Hosting.Outbox;
 using PeftOnnx.Hosting.Worker;
@@ -24,19 +25,30 @@ public static class ApiEndpoints
 {
     public static IEndpointRouteBuilder MapPeftOnnxApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/classify", (Delegate)((HttpContext context) => HandleAsync(context, "classify", Classify)));
-        app.MapPost("/v1/embed", (Delegate)((HttpContext context) => HandleAsync(context, "embed", Embed)));
-        app.MapGet("/v1/adapters", (ITextScorer scorer) => Results.Json(scorer is IRoutedTextScorer routed
-            ? new AdaptersResponse(scorer.ModelId, routed.DefaultAdapter, routed.Adapters)
-            : new AdaptersResponse(scorer.ModelId, null, []), ApiJson.Options));
-        app.MapGet("/healthz", () => Results.Json(new { status = "alive" }, ApiJson.Options));
-        app.MapGet("/readyz", (Readiness readiness, ITextScorer scorer) => readiness.IsReady
-            ? Results.Json(new { status = "ready", model_id = scorer.ModelId }, ApiJson.Options)
-            : Results.Json(new { status = "starting", pending = readiness.Pending }, ApiJson.Options, statusCode: StatusCodes.Status503ServiceUnavailable));
+        // Plain request delegates: no handler signature to bind by reflection, so the Native AOT build serves them as is.
+        app.MapPost("/v1/classify", context => HandleAsync(context, "classify", Classify));
+        app.MapPost("/v1/embed", context => HandleAsync(context, "embed", Embed));
+        app.MapGet("/v1/adapters", context =>
+        {
+            var scorer = context.RequestServices.GetRequiredService<ITextScorer>();
+            return Results.Json(scorer is IRoutedTextScorer routed
+                ? new AdaptersResponse(scorer.ModelId, routed.DefaultAdapter, routed.Adapters)
+                : new AdaptersResponse(scorer.ModelId, null, []), ApiJson.Options.TypeInfo<AdaptersResponse>()).ExecuteAsync(context);
+        });
+        app.MapGet("/healthz", context => Results.Json(new HealthResponse("alive"), ApiJson.Options.TypeInfo<HealthResponse>()).ExecuteAsync(context));
+        app.MapGet("/readyz", context =>
+        {
+            var readiness = context.RequestServices.GetRequiredService<Readiness>();
+            var scorer = context.RequestServices.GetRequiredService<ITextScorer>();
+            return (readiness.IsReady
+                ? Results.Json(new HealthResponse("ready", scorer.ModelId), ApiJson.Options.TypeInfo<HealthResponse>())
+                : Results.Json(new HealthResponse("starting", Pending: readiness.Pending), ApiJson.Options.TypeInfo<HealthResponse>(), statusCode: StatusCodes.Status503ServiceUnavailable))
+                .ExecuteAsync(context);
+        });
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(
+    private static async Task HandleAsync(
         HttpContext context, string endpoint, Func<ITextScorer, string?, IReadOnlyList<TextScore>, IResult> respond)
     {
         var started = Stopwatch.GetTimestamp();
@@ -45,7 +57,7 @@ public static class ApiEndpoints
         var result = await ProcessAsync(context, endpoint, respond, services);
         var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
         metrics.RecordRequest(endpoint, status, Stopwatch.GetElapsedTime(started));
-        return result;
+        await result.ExecuteAsync(context);
     }
 
     private static async Task<IResult> ProcessAsync(
@@ -169,16 +181,16 @@ public static class ApiEndpoints
             return Error(StatusCodes.Status400BadRequest, "not_a_classifier", $"{scorer.ModelId} is an embedding model; use POST /v1/embed.");
         var results = scores.Select(s => new ClassifyResult(
             s.Label!, s.Score, labels.Select((label, i) => (label, s.Probabilities![i])).ToDictionary(x => x.label, x => x.Item2), s.Chunks, LabelScore.Of(s, labels))).ToArray();
-        return Results.Json(new ClassifyResponse(scorer.ModelId, adapter, results), ApiJson.Options);
+        return Results.Json(new ClassifyResponse(scorer.ModelId, adapter, results), ApiJson.Options.TypeInfo<ClassifyResponse>());
     }
 
     private static IResult Embed(ITextScorer scorer, string? adapter, IReadOnlyList<TextScore> scores)
     {
         if (scores.Any(s => s.Embedding is null))
             return Error(StatusCodes.Status400BadRequest, "no_embeddings", $"{scorer.ModelId} does not produce embeddings; use POST /v1/classify.");
-        return Results.Json(new EmbedResponse(scorer.ModelId, adapter, scores.Select(s => s.Embedding!).ToArray()), ApiJson.Options);
+        return Results.Json(new EmbedResponse(scorer.ModelId, adapter, scores.Select(s => s.Embedding!).ToArray()), ApiJson.Options.TypeInfo<EmbedResponse>());
     }
 
     private static IResult Error(int status, string code, string message, IReadOnlyList<string>? adapters = null) =>
-        Results.Json(ApiError.Of(code, message, adapters), ApiJson.Options, statusCode: status);
+        Results.Json(ApiError.Of(code, message, adapters), ApiJson.Error, statusCode: status);
 }

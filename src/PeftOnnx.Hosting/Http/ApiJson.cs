@@ -1,5 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using PeftOnnx.Core.Json;
 using PeftOnnx.Hosting.Outbox;
 
 namespace PeftOnnx.Hosting.Http;
@@ -11,4 +13,6 @@ namespace PeftOnnx.Hosting.Http;
 internal static class ApiJson
 {
     public static JsonSerializerOptions Options { get; } = new(ResultJson.Compact) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static JsonTypeInfo<ApiError> Error { get; } = Options.TypeInfo<ApiError>();
 }

@@ -38,7 +38,7 @@ public static class ApiKeyMiddleware
                 : $"the API key sent in {header} is not accepted.";
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await context.Response.WriteAsJsonAsync(ApiError.Of("unauthorized", message), ApiJson.Options);
+            await context.Response.WriteAsJsonAsync(ApiError.Of("unauthorized", message), ApiJson.Error);
         });
     }
 

@@ -21,7 +21,7 @@ public static class JsonErrorPages
                 var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 context.Response.StatusCode = StatusCodes.Status500InternalServerError;
                 await context.Response.WriteAsJsonAsync(ApiError.Of("internal_error",
-                    $"{context.Request.Method} {context.Request.Path} failed: {error?.Message ?? "unknown error"} (the server log has the details)."), ApiJson.Options);
+                    $"{context.Request.Method} {context.Request.Path} failed: {error?.Message ?? "unknown error"} (the server log has the details)."), ApiJson.Error);
             },
         });
         return app.UseStatusCodePages(async context =>
@@ -36,7 +36,7 @@ public static class JsonErrorPages
                 StatusCodes.Status405MethodNotAllowed => ApiError.Of("method_not_allowed", $"{request} is not allowed; /v1/classify and /v1/embed take POST, the rest GET."),
                 _ => ApiError.Of($"http_{status}", $"{request}: {ReasonPhrases.GetReasonPhrase(status)}."),
             };
-            await http.Response.WriteAsJsonAsync(error, ApiJson.Options);
+            await http.Response.WriteAsJsonAsync(error, ApiJson.Error);
         });
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PeftOnnx.Core.Json;
 
 namespace PeftOnnx.Hosting.Http;
 
@@ -18,7 +19,7 @@ public static class TextsRequestParser
         TextsRequest? request;
         try
         {
-            request = JsonSerializer.Deserialize<TextsRequest>(body, ApiJson.Options);
+            request = JsonSerializer.Deserialize(body, ApiJson.Options.TypeInfo<TextsRequest>());
         }
         catch (JsonException e)
         {

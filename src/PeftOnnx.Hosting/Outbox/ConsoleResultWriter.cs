@@ -11,7 +11,7 @@ public sealed class ConsoleResultWriter(TextWriter output) : IResultWriter
     public IReadOnlyList<string> Write(IReadOnlyList<ResultRecord> records)
     {
         foreach (var record in records)
-            output.Write(JsonSerializer.Serialize(record, ResultJson.Compact) + "\n");
+            output.Write(JsonSerializer.Serialize(record, ResultJson.Record) + "\n");
         output.Flush();
         return Enumerable.Repeat("stdout", records.Count).ToArray();
     }

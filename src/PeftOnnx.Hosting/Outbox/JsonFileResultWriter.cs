@@ -24,7 +24,7 @@ public sealed class JsonFileResultWriter(string directory) : IResultWriter
             {
                 using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
                 {
-                    JsonSerializer.Serialize(stream, records[i], ResultJson.Compact);
+                    JsonSerializer.Serialize(stream, records[i], ResultJson.Record);
                     stream.Flush(flushToDisk: true);
                 }
                 File.Move(temp, target, overwrite: true);

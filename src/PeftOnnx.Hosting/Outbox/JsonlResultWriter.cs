@@ -24,7 +24,7 @@ public sealed class JsonlResultWriter : IResultWriter
         using var buffer = new MemoryStream();
         foreach (var record in records)
         {
-            JsonSerializer.Serialize(buffer, record, ResultJson.Compact);
+            JsonSerializer.Serialize(buffer, record, ResultJson.Record);
             buffer.WriteByte((byte)'\n');
         }
         _file.Append(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using PeftOnnx.Core.Json;
 
 namespace PeftOnnx.Hosting.Outbox;
@@ -6,7 +7,10 @@ namespace PeftOnnx.Hosting.Outbox;
 /// <summary>Serialisation of result records: the project's snake_case JSON, one record per line.</summary>
 internal static class ResultJson
 {
-    public static JsonSerializerOptions Compact { get; } = new(PeftJson.Options) { WriteIndented = false };
+    public static JsonSerializerOptions Compact { get; } = new(PeftJson.Options.With(HostingJsonContext.Default)) { WriteIndented = false };
+
+    /// <summary>A result record in <see cref="Compact"/> form.</summary>
+    public static JsonTypeInfo<ResultRecord> Record { get; } = Compact.TypeInfo<ResultRecord>();
 
     /// <summary>
     /// Reads the key of one serialised record (a record without a hash, a skipped document, has an empty one), or null

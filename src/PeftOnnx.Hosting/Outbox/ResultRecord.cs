@@ -10,11 +10,13 @@ namespace PeftOnnx.Hosting.Outbox;
 /// </summary>
 public sealed record ResultRecord
 {
+    // Defaulted properties are `set`, not `init`: source-generated JSON sets init-only ones all at once and would replace
+    // the default of one missing from the file with null/false/0 (CoreJsonContext).
     public required string DocId { get; init; }
     public required string Path { get; init; }
     public string? ContentHash { get; init; }
     public required string ModelId { get; init; }
-    public ResultStatus Status { get; init; } = ResultStatus.Scored;
+    public ResultStatus Status { get; set; } = ResultStatus.Scored;
     /// <summary>Why a document was skipped or failed.</summary>
     public string? Reason { get; init; }
     public string? Label { get; init; }

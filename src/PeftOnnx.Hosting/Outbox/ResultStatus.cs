@@ -1,6 +1,10 @@
+using System.Text.Json.Serialization;
+using PeftOnnx.Core.Json;
+
 namespace PeftOnnx.Hosting.Outbox;
 
 /// <summary>What a record says of its document (written as "scored", "skipped", "failed").</summary>
+[JsonConverter(typeof(SnakeCaseEnumConverter<ResultStatus>))]
 public enum ResultStatus
 {
     /// <summary>Scored: label, score, probabilities and/or embedding are set.</summary>

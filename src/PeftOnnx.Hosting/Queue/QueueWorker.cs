@@ -189,7 +189,7 @@ public sealed class QueueWorker(
         var key = new ResultKey(outcome.DocId, hash);
         if (writer.FindExisting([key]).Count == 1)
             return;
-        var record = JsonSerializer.Deserialize<ResultRecord>(File.ReadAllBytes(earlier), ResultJson.Compact)!;
+        var record = JsonSerializer.Deserialize(File.ReadAllBytes(earlier), ResultJson.Record)!;
         writer.Write([record with { DocId = outcome.DocId, Path = outcome.DocPath }]);
     }
 

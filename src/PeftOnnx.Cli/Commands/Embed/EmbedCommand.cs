@@ -51,5 +51,5 @@ internal static class EmbedCommand
         return command;
     }
 
-    private sealed record EmbedLine(int? Line, string? Text, float[] Embedding, int Tokens, int Chunks);
+    internal sealed record EmbedLine(int? Line, string? Text, float[] Embedding, int Tokens, int Chunks);
 }

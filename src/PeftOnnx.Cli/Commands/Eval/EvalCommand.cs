@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using PeftOnnx.Cli.Commands.Common;
 #if !EDGE
 using PeftOnnx.Cli.Commands.Eval.Report;
@@ -95,8 +94,8 @@ internal static class EvalCommand
             if (result.GetValue(json))
             {
                 writer.Writer.WriteLine(outcome.Multi is { } multi
-                    ? JsonSerializer.Serialize(new MultiLabelEvalReport(outcome.ModelId, mode, multi, outcome.Thresholds), CliJson.Lines)
-                    : JsonSerializer.Serialize(new EvalReport(outcome.ModelId, mode, outcome.Single!), CliJson.Lines));
+                    ? CliJson.Line(new MultiLabelEvalReport(outcome.ModelId, mode, multi, outcome.Thresholds))
+                    : CliJson.Line(new EvalReport(outcome.ModelId, mode, outcome.Single!)));
             }
             else if (outcome.Multi is { } multi)
                 WriteMultiLabelReport(writer.Writer, outcome.ModelId, multi, outcome.Thresholds);
@@ -117,9 +116,9 @@ internal static class EvalCommand
         return command;
     }
 
-    private sealed record EvalReport(string Model, string Mode, ClassificationMetrics Metrics);
+    internal sealed record EvalReport(string Model, string Mode, ClassificationMetrics Metrics);
 
-    private sealed record MultiLabelEvalReport(string Model, string Mode, MultiLabelMetrics Metrics, IReadOnlyList<float>? Thresholds);
+    internal sealed record MultiLabelEvalReport(string Model, string Mode, MultiLabelMetrics Metrics, IReadOnlyList<float>? Thresholds);
 
     /// <summary>A multi-label model needs "labels" lists, a single-label or zero-shot one a "label" per item.</summary>
     private static void RequireLabelKind(IReadOnlyList<LabelledExample> examples, bool multiLabel, string dataPath, string modelName)

@@ -45,5 +45,5 @@ internal static class TokenizeCommand
         return command;
     }
 
-    private sealed record TokenizeLine(int? Line, string? Text, int[] Ids, int[][] Offsets);
+    internal sealed record TokenizeLine(int? Line, string? Text, int[] Ids, int[][] Offsets);
 }
