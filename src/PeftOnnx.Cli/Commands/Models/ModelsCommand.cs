@@ -12,7 +12,10 @@ internal static class ModelsCommand
     {
         var command = new Command("models", "List base models and pull their files from NuGet packages.");
         command.Subcommands.Add(CreateList());
+#if !EDGE
+        // The NuGet client reads its JSON by reflection (no Native AOT); an edge box is given its files.
         command.Subcommands.Add(CreatePull());
+#endif
         return command;
     }
 
@@ -47,6 +50,7 @@ internal static class ModelsCommand
         return command;
     }
 
+#if !EDGE
     private static Command CreatePull()
     {
         var names = new Argument<string[]>("name") { Description = "Base model name(s), e.g. minilm-l6.", Arity = ArgumentArity.ZeroOrMore };
@@ -90,4 +94,5 @@ internal static class ModelsCommand
             });
             return await puller.PullAsync(manifest, modelDir, progress, cancellationToken);
         });
+#endif
 }
