@@ -30,6 +30,13 @@ public sealed record BundleExportOptions
     /// <summary>Export even when the adapter records another base model (<see cref="Core.Adapters.AdapterBaseCheck"/>); the mismatch becomes a warning.</summary>
     public bool AllowBaseMismatch { get; init; }
 
+    /// <summary>
+    /// A bundle for the edge runtime (`--edge`): only what `peftonnx score`/`serve` read. The adapter's config is not
+    /// copied into bundle.json or the model's metadata (its sha256 and PEFT type stay, to say what was merged); the
+    /// files' sha256 are recorded as always and checked at load.
+    /// </summary>
+    public bool Edge { get; init; }
+
     /// <summary>Replace an existing output folder.</summary>
     public bool Force { get; init; }
 

@@ -110,7 +110,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
                 BaseSha256 = baseSha256,
                 AdapterSha256 = weightsSha256,
                 PeftType = peftType,
-                AdapterConfig = (JsonObject)sourceConfig.DeepClone(),
+                AdapterConfig = options.Edge ? null : (JsonObject)sourceConfig.DeepClone(),
                 Tool = ToolName,
                 CreatedAt = DateTimeOffset.UtcNow,
             },
@@ -221,9 +221,10 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             ["peftonnx.base_sha256"] = bundle.Provenance.BaseSha256 ?? "",
             ["peftonnx.adapter_sha256"] = bundle.Provenance.AdapterSha256 ?? "",
             ["peftonnx.peft_type"] = bundle.Provenance.PeftType ?? "",
-            ["peftonnx.adapter_config"] = bundle.Provenance.AdapterConfig?.ToJsonString() ?? "",
             ["peftonnx.tool"] = ToolName,
         };
+        if (bundle.Provenance.AdapterConfig is { } config)
+            entries["peftonnx.adapter_config"] = config.ToJsonString();
         if (bundle.Labels is not null)
             entries["peftonnx.labels"] = JsonSerializer.Serialize(bundle.Labels);
         foreach (var (key, value) in entries)

@@ -1,3 +1,5 @@
+using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.Json;
 using PeftOnnx.Onnx.Export;
 using Xunit.Abstractions;
 
@@ -11,14 +13,29 @@ public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private BundleExportResult Export(string precision, string quantize) => new BundleExporter().Export(new BundleExportOptions
+    private BundleExportResult Export(string precision, string quantize, bool edge = false) => new BundleExporter().Export(new BundleExportOptions
     {
         BaseDirectory = AdapterFixtures.BaseModelDirectory,
         AdapterDirectory = AdapterFixtures.Golden(Case),
-        OutputDirectory = _tmp.Combine($"{precision}-{quantize}"),
+        OutputDirectory = _tmp.Combine($"{precision}-{quantize}{(edge ? "-edge" : "")}"),
         Precision = precision,
         Quantize = quantize,
+        Edge = edge,
     });
+
+    [Fact]
+    public void Edge_bundle_holds_only_what_the_runtime_reads_and_is_sealed()
+    {
+        var result = Export("fp32", "int8", edge: true);
+        Assert.Equal(["bundle.json", "model.onnx", "vocab.txt"], Directory.GetFiles(result.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var manifest = PeftJson.Load<BundleManifest>(Path.Combine(result.Directory, BundleManifest.FileName));
+        Assert.Null(manifest.Provenance.AdapterConfig);
+        Assert.NotNull(manifest.Provenance.AdapterSha256);
+        Assert.True(BundleFiles.Verify(result.Directory, manifest, [manifest.Model, manifest.Tokenizer.Vocab]));
+        var metadata = OnnxModelFile.Load(Path.Combine(result.Directory, manifest.Model)).MetadataProps.Select(p => p.Key).ToList();
+        Assert.DoesNotContain("peftonnx.adapter_config", metadata);
+        Assert.Contains("peftonnx.adapter_sha256", metadata);
+    }
 
     [Theory]
     [InlineData("fp16", "none", "fp16", 1e-3, 50)]

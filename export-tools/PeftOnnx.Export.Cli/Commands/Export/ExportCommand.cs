@@ -28,12 +28,13 @@ internal static class ExportCommand
         var name = new Option<string?>("--name") { Description = "Bundle name in bundle.json (default: the --output folder name)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --output folder." }.WithLegacyAlias("--force");
         var fullLastLayer = new Option<bool>("--full-last-layer") { Description = "Keep every token's row in the last layer. By default a pooler-headed classifier's last layer computes only the [CLS] row the pooler reads (same outputs, ~1/6 less work for 6 layers)." };
+        var edge = new Option<bool>("--edge") { Description = "Only what the edge runtime reads: model, vocab and bundle.json with the files' sha256, without the adapter config's copy (merged bundles; use with --quantize int8)." };
         var allowBaseMismatch = new Option<bool>(Core.Adapters.AdapterBaseCheck.OverrideFlag) { Description = "Export an adapter that records another base model (training.json sha256 or base_model_name_or_path); the mismatch becomes a warning." };
         var side = SideExportOptions.Create();
 
         var command = new Command("export", Description())
         {
-            baseModel, adapter, output, labels, labelsFile, precision, quantize, name, overwrite, fullLastLayer, allowBaseMismatch,
+            baseModel, adapter, output, labels, labelsFile, precision, quantize, name, overwrite, fullLastLayer, allowBaseMismatch, edge,
         };
         side.AddTo(command);
         command.Validators.Add(result =>
@@ -48,7 +49,10 @@ internal static class ExportCommand
                 stderr.Profile.Width = 1000; // one error per line in logs, not wrapped at 80 columns
             try
             {
-                if (side.Requested(parseResult, parseResult.GetValue(adapter)!, parseResult.InvocationConfiguration.Output))
+                var sideRequested = side.Requested(parseResult, parseResult.GetValue(adapter)!, parseResult.InvocationConfiguration.Output);
+                if (sideRequested && parseResult.GetValue(edge))
+                    throw new ArgumentException("--edge writes a merged bundle: a side-graph bundle loads its adapters at run time from a folder that is not sealed; drop --edge or --mode.");
+                if (sideRequested)
                     return side.Run(parseResult, parseResult.GetValue(baseModel)!, parseResult.GetValue(adapter)!, parseResult.GetValue(output)!,
                         ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(overwrite), !parseResult.GetValue(fullLastLayer), parseResult.GetValue(allowBaseMismatch), stderr);
                 var options = new BundleExportOptions
@@ -63,6 +67,7 @@ internal static class ExportCommand
                     Force = parseResult.GetValue(overwrite),
                     ClsOnlyLastLayer = !parseResult.GetValue(fullLastLayer),
                     AllowBaseMismatch = parseResult.GetValue(allowBaseMismatch),
+                    Edge = parseResult.GetValue(edge),
                 };
                 var result = new BundleExporter(new SynchronousProgress(line => stderr.MarkupLineInterpolated($"[grey]{line}[/]"))).Export(options);
                 WriteWarnings(result.Warnings, stderr);
