@@ -14,7 +14,7 @@ namespace PeftOnnx.Cli.Commands.Eval;
 /// `peftonnx eval`: accuracy, macro-F1 and the confusion matrix of a model on labelled data. A classification
 /// bundle predicts its own labels; a base model classifies zero-shot over --labels or the data's labels. A multi-label
 /// bundle is evaluated on "labels" lists: subset accuracy, micro/macro-F1, per-label precision/recall. --report
-/// writes an HTML page and a PNG (<see cref="EvalReportPage"/>).
+/// writes an HTML page and a PNG (Report/EvalReportPage; not in the edge build).
 /// </summary>
 internal static class EvalCommand
 {
