@@ -37,6 +37,14 @@ public sealed record BundleExportOptions
     /// </summary>
     public bool Edge { get; init; }
 
+    /// <summary>
+    /// With <see cref="Edge"/>: rewrites the written model file in place as ONNX Runtime's extended graph optimizations
+    /// leave it, and bundle.json records graph_optimization "extended", so the runtime does not optimize it at every
+    /// start. The export CLI passes <c>OfflineOptimization.Apply</c> (this library has no ONNX Runtime); null writes the
+    /// model as exported. Not applied to fp16 bundles (for GPUs, whose providers fuse differently).
+    /// </summary>
+    public Action<string>? OptimizeForEdge { get; init; }
+
     /// <summary>Replace an existing output folder.</summary>
     public bool Force { get; init; }
 

@@ -91,6 +91,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         }
 
         var precision = ApplyPrecision(model, options);
+        var optimize = options.Edge && precision != "fp16" ? options.OptimizeForEdge : null;
         var bundle = new BundleManifest
         {
             Name = options.Name ?? Path.GetFileName(output),
@@ -104,6 +105,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             Precision = precision,
             Outputs = outputs,
             Mode = "merged",
+            GraphOptimization = optimize is null ? null : BundleManifest.ExtendedOptimization,
             Provenance = new BundleProvenance
             {
                 BaseModel = manifest.Name,
@@ -116,12 +118,17 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             },
         };
         bundle.ValidateProblem(Path.Combine(options.AdapterDirectory, "training.json"));
-        WriteMetadata(model, bundle);
+        WriteMetadata(model, bundle, manifest.Architecture.MaxPosition);
 
         progress?.Report($"writing {output}");
         AtomicFolder.Write(output, options.Force, "--overwrite", tmp =>
         {
             OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
+            if (optimize is not null)
+            {
+                progress?.Report("saving the model as ONNX Runtime optimizes it (extended level), so the edge runtime loads it without optimizing");
+                optimize(Path.Combine(tmp, bundle.Model));
+            }
             File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));
             PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
         });
@@ -209,8 +216,11 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         return options.Quantize == "int8" ? "int8" : options.Precision;
     }
 
-    /// <summary>Provenance in the ONNX file itself, so a model.onnx separated from its bundle.json still says what it is.</summary>
-    private static void WriteMetadata(ModelProto model, BundleManifest bundle)
+    /// <summary>
+    /// Provenance in the ONNX file itself, so a model.onnx separated from its bundle.json still says what it is, and the
+    /// position table's size, which the runtime checks max_length against at load (the model file is hashed, bundle.json is not).
+    /// </summary>
+    private static void WriteMetadata(ModelProto model, BundleManifest bundle, int maxPosition)
     {
         var entries = new Dictionary<string, string>
         {
@@ -222,6 +232,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             ["peftonnx.adapter_sha256"] = bundle.Provenance.AdapterSha256 ?? "",
             ["peftonnx.peft_type"] = bundle.Provenance.PeftType ?? "",
             ["peftonnx.tool"] = ToolName,
+            [BundleManifest.MaxPositionMetadata] = maxPosition.ToString(System.Globalization.CultureInfo.InvariantCulture), // max_length checked against it at load
         };
         if (bundle.Provenance.AdapterConfig is { } config)
             entries["peftonnx.adapter_config"] = config.ToJsonString();

@@ -19,6 +19,12 @@ public sealed record BundleManifest
     /// <summary>transformers' problem_type of a multi-label classifier: one sigmoid per label, a document gets every label whose probability reaches its threshold.</summary>
     public const string MultiLabelProblem = "multi_label_classification";
 
+    /// <summary>The one value of <see cref="GraphOptimization"/>: ONNX Runtime's level "extended" (fusions, no layout changes for one machine).</summary>
+    public const string ExtendedOptimization = "extended";
+
+    /// <summary>ONNX metadata key of the model's position table size, checked against max_length at load (written by the exporter).</summary>
+    public const string MaxPositionMetadata = "peftonnx.max_position";
+
     public string Format { get; set; } = CurrentFormat;
     public required string Name { get; init; }
     public required BundleTask Task { get; init; }
@@ -40,6 +46,12 @@ public sealed record BundleManifest
     public IReadOnlyDictionary<string, string> Outputs { get; set; } = new Dictionary<string, string>();
     /// <summary>"merged" (adapter folded into weights), "side" (adapters as graph inputs) or "base".</summary>
     public string Mode { get; set; } = "base";
+    /// <summary>
+    /// <see cref="ExtendedOptimization"/> when the model file was saved after ONNX Runtime's extended graph
+    /// optimizations (`peftonnx-export export --edge`): sessions run it with optimization off instead of optimizing it
+    /// again at every start. Null: optimized when loaded.
+    /// </summary>
+    public string? GraphOptimization { get; init; }
     public required BundleProvenance Provenance { get; init; }
     /// <summary>
     /// File name -> lower-case hex sha256 of every file beside bundle.json (written by the exporter, checked at load

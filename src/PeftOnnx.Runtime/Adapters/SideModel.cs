@@ -75,9 +75,9 @@ public sealed class SideModel : IDisposable
         SideModel? model = null;
         try
         {
-            var session = new SessionFactory(logger).Create(folder.ModelPath, settings);
+            var session = new SessionFactory(logger).Create(folder.ModelPath, folder.SessionSettings(settings));
             model = new SideModel(full, folder.Manifest, side, tokenizer, session, registry);
-            MaxLengthProbe.Run(tokenizer, folder, batch => model.Probe(batch));
+            MaxLengthProbe.Run(tokenizer, folder, session.Session, batch => model.Probe(batch));
             return model;
         }
         catch

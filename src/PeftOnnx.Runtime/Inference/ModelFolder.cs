@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
+using PeftOnnx.Runtime.Sessions;
 using PeftOnnx.Runtime.Tokenization;
 
 namespace PeftOnnx.Runtime.Inference;
@@ -31,6 +32,10 @@ public sealed class ModelFolder
 
     public string VocabPath { get; }
 
+    /// <summary>Session settings for this folder's model: <paramref name="settings"/>, with optimization off for a model saved optimized.</summary>
+    public SessionSettings SessionSettings(SessionSettings settings) =>
+        settings with { ModelPreOptimized = Manifest.GraphOptimization == BundleManifest.ExtendedOptimization };
+
     /// <summary>Opens <paramref name="directory"/>; <paramref name="verify"/> false skips the sha256 check (`--skip-verify`).</summary>
     public static ModelFolder Open(string directory, bool verify = true, ILogger? logger = null)
     {
@@ -47,6 +52,8 @@ public sealed class ModelFolder
             manifest = PeftJson.Load<BundleManifest>(bundlePath);
             if (manifest.Format != BundleManifest.CurrentFormat)
                 throw new InvalidDataException($"{bundlePath} has format '{manifest.Format}', this runtime reads '{BundleManifest.CurrentFormat}'; re-export the bundle.");
+            if (manifest.GraphOptimization is { } optimization && optimization != BundleManifest.ExtendedOptimization)
+                throw new InvalidDataException($"{bundlePath} has graph_optimization '{optimization}'; this runtime runs models saved at '{BundleManifest.ExtendedOptimization}' (or unoptimized, without the field); re-export the bundle.");
         }
         else if (File.Exists(modelPath))
         {

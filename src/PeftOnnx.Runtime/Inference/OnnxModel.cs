@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using PeftOnnx.Core.Bundles;
@@ -96,13 +97,20 @@ public sealed class OnnxModel : IDisposable
     /// </summary>
     public static OnnxModel Load(string directory, SessionSettings settings, ILogger? logger = null, bool verify = true)
     {
+        var clock = Stopwatch.StartNew();
         var folder = ModelFolder.Open(directory, verify, logger);
+        var opened = clock.ElapsedMilliseconds;
         var tokenizer = folder.LoadTokenizer();
-        var session = new SessionFactory(logger).Create(folder.ModelPath, settings);
+        var tokenized = clock.ElapsedMilliseconds;
+        var session = new SessionFactory(logger).Create(folder.ModelPath, folder.SessionSettings(settings));
+        var created = clock.ElapsedMilliseconds;
         try
         {
             var model = new OnnxModel(folder.Directory, folder.Manifest, tokenizer, session);
-            MaxLengthProbe.Run(tokenizer, folder, batch => _ = model.IsClassifier ? model.ClassScores(batch) : model.Embed(batch));
+            MaxLengthProbe.Run(tokenizer, folder, session.Session, batch => _ = model.IsClassifier ? model.ClassScores(batch) : model.Embed(batch));
+            // Where start-up time goes (docs/PERFORMANCE.md, "Cold start"); PEFTONNX_Logging__LogLevel__Default=Information shows it in the CLI.
+            logger?.LogInformation("Loaded {Directory} in {Total} ms: bundle.json and sha256 check {Open} ms, vocabulary {Vocab} ms, ONNX Runtime session {Session} ms, max_length check {Probe} ms",
+                folder.Directory, clock.ElapsedMilliseconds, opened, tokenized - opened, created - tokenized, clock.ElapsedMilliseconds - created);
             return model;
         }
         catch

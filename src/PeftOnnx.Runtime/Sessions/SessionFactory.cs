@@ -10,8 +10,8 @@ namespace PeftOnnx.Runtime.Sessions;
 /// Creates ONNX Runtime sessions. CUDA goes through the CUDA execution provider (device id, memory limit);
 /// with <see cref="DeviceKind.Auto"/>, a machine without the CUDA libraries runs on CPU after one quiet check
 /// (logged once per factory at information level), and any other failure to build the session on CUDA falls back
-/// to CPU with a warning that gives the reason. CPU sessions use one intra-op thread per physical core and all
-/// graph optimizations.
+/// to CPU with a warning that gives the reason. CPU sessions use one intra-op thread per physical core. Graph
+/// optimizations are all on, or off for a model saved optimized (<see cref="SessionSettings.ModelPreOptimized"/>).
 /// </summary>
 public sealed class SessionFactory
 {
@@ -78,7 +78,7 @@ public sealed class SessionFactory
 
     private static ModelSession CreateCuda(string modelPath, SessionSettings settings)
     {
-        using var options = BaseOptions();
+        using var options = BaseOptions(settings);
         using var cuda = new OrtCUDAProviderOptions();
         var providerOptions = new Dictionary<string, string> { ["device_id"] = settings.CudaDeviceId.ToString() };
         if (settings.GpuMemoryLimit is { } limit)
@@ -93,7 +93,7 @@ public sealed class SessionFactory
         var threads = settings.IntraOpThreads ?? MachineInfo.PhysicalCores;
         if (threads < 1)
             throw new ArgumentOutOfRangeException(nameof(settings), $"IntraOpThreads must be at least 1, got {threads}.");
-        using var options = BaseOptions();
+        using var options = BaseOptions(settings);
         options.IntraOpNumThreads = threads;
         options.InterOpNumThreads = 1;
         options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
@@ -103,9 +103,9 @@ public sealed class SessionFactory
         return new ModelSession(new InferenceSession(modelPath, options), DeviceKind.Cpu, threads);
     }
 
-    private static SessionOptions BaseOptions() => new()
+    private static SessionOptions BaseOptions(SessionSettings settings) => new()
     {
-        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        GraphOptimizationLevel = settings.ModelPreOptimized ? GraphOptimizationLevel.ORT_DISABLE_ALL : GraphOptimizationLevel.ORT_ENABLE_ALL,
         LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
     };
 

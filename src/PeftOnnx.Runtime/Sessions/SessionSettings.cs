@@ -21,5 +21,11 @@ public sealed record SessionSettings
     /// </summary>
     public bool AllowSpinning { get; init; } = true;
 
+    /// <summary>
+    /// The model file was saved already optimized (bundle.json graph_optimization, <see cref="OfflineOptimization"/>):
+    /// the session runs it as it is, with graph optimizations off, instead of optimizing it again at every start.
+    /// </summary>
+    public bool ModelPreOptimized { get; init; }
+
     public static SessionSettings Default { get; } = new();
 }

@@ -1,11 +1,17 @@
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Onnx.Export;
+using PeftOnnx.Runtime.Inference;
+using PeftOnnx.Runtime.Sessions;
+using PeftOnnx.Runtime.Tokenization;
 using Xunit.Abstractions;
 
 namespace PeftOnnx.Onnx.Tests.Export;
 
-/// <summary>--precision fp16 and --quantize int8 bundles: the same outputs as the fp32 merge, within the precision's error.</summary>
+/// <summary>
+/// --precision fp16 and --quantize int8 bundles: the same outputs as the fp32 merge, within the precision's error; an
+/// --edge bundle saved optimized scores as the same bundle optimized at load.
+/// </summary>
 public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
 {
     private const string Case = "seqcls_lora_qv_r8";
@@ -13,14 +19,15 @@ public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private BundleExportResult Export(string precision, string quantize, bool edge = false) => new BundleExporter().Export(new BundleExportOptions
+    private BundleExportResult Export(string precision, string quantize, bool edge = false, Action<string>? optimize = null) => new BundleExporter().Export(new BundleExportOptions
     {
         BaseDirectory = AdapterFixtures.BaseModelDirectory,
         AdapterDirectory = AdapterFixtures.Golden(Case),
-        OutputDirectory = _tmp.Combine($"{precision}-{quantize}{(edge ? "-edge" : "")}"),
+        OutputDirectory = _tmp.Combine($"{precision}-{quantize}{(edge ? "-edge" : "")}{(optimize is null ? "" : "-optimized")}"),
         Precision = precision,
         Quantize = quantize,
         Edge = edge,
+        OptimizeForEdge = optimize,
     });
 
     [Fact]
@@ -35,6 +42,43 @@ public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
         var metadata = OnnxModelFile.Load(Path.Combine(result.Directory, manifest.Model)).MetadataProps.Select(p => p.Key).ToList();
         Assert.DoesNotContain("peftonnx.adapter_config", metadata);
         Assert.Contains("peftonnx.adapter_sha256", metadata);
+    }
+
+    [Fact]
+    public void Optimized_edge_bundle_scores_as_the_bundle_optimized_at_load()
+    {
+        var plain = Export("fp32", "int8");
+        var edge = Export("fp32", "int8", edge: true, optimize: OfflineOptimization.Apply);
+        Assert.Null(plain.Manifest.GraphOptimization);
+        Assert.Equal(BundleManifest.ExtendedOptimization, edge.Manifest.GraphOptimization);
+        var graph = OnnxModelFile.Load(Path.Combine(edge.Directory, edge.Manifest.Model));
+        var fused = graph.Graph.Node.Where(n => n.Domain == "com.microsoft").Select(n => n.OpType).Distinct().Order(StringComparer.Ordinal).ToList();
+        output.WriteLine($"fused operators saved in the edge model: {string.Join(", ", fused)}; {graph.Graph.Node.Count} nodes");
+        Assert.Contains("DynamicQuantizeMatMul", fused); // DynamicQuantizeLinear + MatMulInteger + scale, one operator
+        Assert.Contains("Gelu", fused);
+        Assert.Equal("512", graph.MetadataProps.Single(p => p.Key == BundleManifest.MaxPositionMetadata).Value); // kept through ONNX Runtime's save
+
+        var settings = new SessionSettings { Device = DeviceKind.Cpu, IntraOpThreads = 1 };
+        using var optimizedAtLoad = OnnxModel.Load(plain.Directory, settings);
+        using var savedOptimized = OnnxModel.Load(edge.Directory, settings);
+        string[] texts = ["GNU Octave package for geometry: polygons, points and lines.", "Linux kernel headers for development", "a"];
+        var batch = TokenBatch.Create([.. texts.Select(t => optimizedAtLoad.Tokenizer.Encode(t, 64))], optimizedAtLoad.Tokenizer.PadId);
+        var expected = optimizedAtLoad.ClassScores(batch);
+        var actual = savedOptimized.ClassScores(batch);
+        var diff = expected.Zip(actual).Max(rows => rows.First.Zip(rows.Second).Max(p => Math.Abs(p.First - p.Second)));
+        output.WriteLine($"int8 edge bundle saved optimized vs optimized at load: max |logit diff| = {diff:E2} over {texts.Length} texts");
+        Assert.True(diff <= 1e-4, $"the saved optimized model's logits differ by {diff:E3}");
+    }
+
+    [Fact]
+    public void A_max_length_beyond_the_recorded_position_table_is_refused_without_running_the_model()
+    {
+        var edge = Export("fp32", "int8", edge: true, optimize: OfflineOptimization.Apply);
+        var path = Path.Combine(edge.Directory, BundleManifest.FileName);
+        PeftJson.Save(path, edge.Manifest with { Tokenizer = edge.Manifest.Tokenizer with { MaxLength = 1024 } });
+        var error = Assert.Throws<InvalidDataException>(() => OnnxModel.Load(edge.Directory, new SessionSettings { Device = DeviceKind.Cpu, IntraOpThreads = 1 }));
+        output.WriteLine(error.Message);
+        Assert.Equal($"{path}: max_length 1024 is more than {Path.Combine(edge.Directory, "model.onnx")} can run (its position table holds 512); set \"max_length\" to at most 512 or re-export the bundle.", error.Message);
     }
 
     [Theory]

@@ -18,10 +18,16 @@ internal sealed class CliContext : IDisposable
         Error = parseResult.InvocationConfiguration.Error;
         Progress = ConsoleFor(Error);
         Results = ConsoleFor(Out);
+        var level = MinimumLevel(out var badLevel);
         _loggers = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(LogLevel.Warning)
+            .SetMinimumLevel(level)
             .AddProvider(new TextWriterLoggerProvider(Error)));
+        if (badLevel is not null)
+            Logger("cli").LogWarning("{Variable} is '{Value}', not a log level (Trace, Debug, Information, Warning, Error, Critical, None); logging warnings", LevelVariable, badLevel);
     }
+
+    /// <summary>The variable `serve` reads for its log level (PEFTONNX_ configuration), so one setting serves every verb.</summary>
+    public const string LevelVariable = "PEFTONNX_Logging__LogLevel__Default";
 
     public TextWriter Out { get; }
 
@@ -34,6 +40,19 @@ internal sealed class CliContext : IDisposable
     public IAnsiConsole Results { get; }
 
     public ILogger Logger(string category) => _loggers.CreateLogger(category);
+
+    /// <summary>Warning (a command's own output is its result), or the level <see cref="LevelVariable"/> names.</summary>
+    private static LogLevel MinimumLevel(out string? bad)
+    {
+        bad = null;
+        var value = Environment.GetEnvironmentVariable(LevelVariable);
+        if (string.IsNullOrWhiteSpace(value))
+            return LogLevel.Warning;
+        if (Enum.TryParse<LogLevel>(value.Trim(), ignoreCase: true, out var level) && Enum.IsDefined(level) && !int.TryParse(value, out _))
+            return level;
+        bad = value;
+        return LogLevel.Warning;
+    }
 
     private static IAnsiConsole ConsoleFor(TextWriter writer)
     {
