@@ -3,9 +3,11 @@ using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Export.Cli.Commands.Bench;
 using PeftOnnx.Export.Cli.Commands.Export;
 using PeftOnnx.Export.Cli.Commands.Inspect;
+using PeftOnnx.Export.Cli.Commands.MergeAdapters;
 using PeftOnnx.Export.Cli.Commands.Models;
 using PeftOnnx.Export.Cli.Commands.Optimize;
 using PeftOnnx.Export.Cli.Commands.Quantize;
+using PeftOnnx.Export.Cli.Commands.ToLora;
 using PeftOnnx.Export.Cli.Commands.Train;
 using PeftOnnx.Export.Cli.Commands.TrainBench;
 
@@ -26,6 +28,8 @@ public static class PeftOnnxExportCli
             BenchCommand.Create(),
             TrainBenchCommand.Create(),
             ModelsCommand.Create(),
+            MergeAdaptersCommand.Create(),
+            ToLoraCommand.Create(),
         };
         return root.HideLegacyAliasesInHelp();
     }

@@ -56,20 +56,38 @@ public sealed class FineTunedModelFolder
     public ClassificationHead ApplyTo(ModelProto model, IReadOnlyList<string>? labels, HeadPooling pooling)
     {
         ArgumentNullException.ThrowIfNull(model);
+        HfStateDict.Write(model, ReadEncoder(HfStateDict.FromModel(model)));
+        var (weight, bias) = ReadClassifier();
+        if (labels is not null && labels.Count != weight.Rows)
+            throw new ArgumentException($"{labels.Count} labels given but classifier.weight {weight.Shape} has {weight.Rows} outputs.");
+        return new ClassificationHead(weight, bias, labels ?? ConfigLabels(weight.Rows), pooling);
+    }
+
+    /// <summary>
+    /// The folder's encoder parameters under the keys and shapes of <paramref name="expected"/> (the base's state dict,
+    /// <see cref="HfStateDict"/>): every one must be present with its shape and finite, and every tensor of the file must
+    /// be one of them or the classifier.
+    /// </summary>
+    public Dictionary<string, (float[] Data, long[] Shape)> ReadEncoder(IReadOnlyDictionary<string, (float[] Data, long[] Shape)> expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
         using var file = SafeTensorFile.Open(WeightsPath);
-        var expected = HfStateDict.FromModel(model);
         var missing = expected.Keys.Where(k => !file.Contains(EncoderPrefix + k)).ToList();
         if (missing.Count > 0)
             throw new InvalidDataException($"{WeightsPath} lacks {missing.Count} encoder parameters of the base model, e.g. {string.Join(", ", missing.Take(3).Select(k => EncoderPrefix + k))}; is it a fine-tune of this base?");
         var stray = file.Tensors.Select(t => t.Name).Where(n => !(n.StartsWith(EncoderPrefix, StringComparison.Ordinal) && expected.ContainsKey(n[EncoderPrefix.Length..])) && n is not ("classifier.weight" or "classifier.bias")).ToList();
         if (stray.Count > 0)
             throw new InvalidDataException($"{WeightsPath}: tensors {string.Join(", ", stray.Take(5))} match no module of the base model or the classifier.");
-
         var state = new Dictionary<string, (float[] Data, long[] Shape)>(StringComparer.Ordinal);
         foreach (var (key, (_, shape)) in expected)
             state[key] = (Read(file, EncoderPrefix + key, shape), shape);
-        HfStateDict.Write(model, state);
+        return state;
+    }
 
+    /// <summary>classifier.weight [labels, hidden] and classifier.bias (zeros when absent).</summary>
+    public (Matrix64 Weight, double[] Bias) ReadClassifier()
+    {
+        using var file = SafeTensorFile.Open(WeightsPath);
         if (!file.Contains("classifier.weight"))
             throw new InvalidDataException($"{WeightsPath} has no classifier.weight; only sequence-classification models export this way.");
         var info = file["classifier.weight"];
@@ -78,9 +96,7 @@ public sealed class FineTunedModelFolder
         var (rows, cols) = ((int)info.Shape[0], (int)info.Shape[1]);
         var weight = Matrix64.FromFloat32(rows, cols, Read(file, "classifier.weight", info.Shape));
         var bias = file.Contains("classifier.bias") ? Read(file, "classifier.bias", [rows]).Select(v => (double)v).ToArray() : new double[rows];
-        if (labels is not null && labels.Count != rows)
-            throw new ArgumentException($"{labels.Count} labels given but classifier.weight [{rows}, {cols}] has {rows} outputs.");
-        return new ClassificationHead(weight, bias, labels ?? ConfigLabels(rows), pooling);
+        return (weight, bias);
     }
 
     /// <summary>id2label from config.json when it names every class, else label_0…label_N-1.</summary>

@@ -55,7 +55,8 @@ public sealed class FastDropout(double p) : nn.Module<Tensor, Tensor>(nameof(Fas
         });
     }
 
-    private static ulong SplitMix64(ulong x)
+    /// <summary>SplitMix64's finaliser: a 64-bit hash of a counter (also DARE's pruning masks, <c>Arithmetic/DareMask</c>).</summary>
+    internal static ulong SplitMix64(ulong x)
     {
         x += 0x9E3779B97F4A7C15UL;
         x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
