@@ -3,6 +3,7 @@ using PeftOnnx.Core.Adapters.GatedPrompt;
 using PeftOnnx.Core.Adapters.LoReft;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.SafeTensors;
+using PeftOnnx.Onnx;
 using PeftOnnx.Onnx.Export;
 using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Sessions;
@@ -20,7 +21,8 @@ namespace PeftOnnx.Training.Tests;
 
 /// <summary>
 /// LoReFT and gated prompts have no PEFT reference: the TorchSharp trainer's forward is the reference for the ONNX side
-/// graphs (LoReftPass, GatedPromptPass), on a right-padded batch of rows of 15, 15, 19 and 3 real tokens.
+/// graphs (LoReftPass, GatedPromptPass), on a right-padded batch of rows of 15, 15, 19 and 3 real tokens; each bundle is
+/// exported with the [CLS]-only last layer (the default) and with the full last layer (--full-last-layer).
 /// </summary>
 public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOutputHelper output) : IClassFixture<MiniLmFixture>
 {
@@ -42,10 +44,16 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
         var (inputs, batch) = Batch();
         using var _ = batch;
         var expected = WriteTenant(folder.Path, tenant, seed, batch);
-        using var side = SideModel.Load(Export(folder.Path, SideGraphManifest.SideForm, tenant), Cpu, watch: false);
-        var diff = MaxDiff(expected, side.Run(inputs, tenant).Values);
-        output.WriteLine($"{tenant}: max |onnx side - torchsharp| logits {diff:E2}");
+        var clsOnly = Export(folder.Path, SideGraphManifest.SideForm, tenant);
+        var full = Export(folder.Path, SideGraphManifest.SideForm, clsOnlyLastLayer: false, tenant);
+        using var pruned = SideModel.Load(clsOnly, Cpu, watch: false);
+        using var everyRow = SideModel.Load(full, Cpu, watch: false);
+        var (prunedLogits, fullLogits) = (pruned.Run(inputs, tenant).Values, everyRow.Run(inputs, tenant).Values);
+        var (diff, diffFull, vsFull) = (MaxDiff(expected, prunedLogits), MaxDiff(expected, fullLogits), MaxDiff(fullLogits, prunedLogits));
+        output.WriteLine($"{tenant}: max |onnx side - torchsharp| logits: [CLS]-only last layer {diff:E2}, full last layer {diffFull:E2}; [CLS]-only vs full {vsFull:E2}");
         Assert.True(diff <= Tolerance, $"{diff:E2}");
+        Assert.True(diffFull <= Tolerance, $"{diffFull:E2}");
+        Assert.True(vsFull <= Tolerance, $"{vsFull:E2}");
     }
 
     [Fact]
@@ -57,10 +65,13 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
         string[] tenants = ["lora-r4", "loreft-untied-r2-f2l2", "gated-prompt-10x6"];
         var expected = tenants.Select((t, i) => WriteTenant(folder.Path, t, 10 + i, batch)).ToList();
         var bundle = Export(folder.Path, SideGraphManifest.MixedForm, tenants);
+        var full = Export(folder.Path, SideGraphManifest.MixedForm, clsOnlyLastLayer: false, tenants);
         // A LoReFT adapter of lower rank and fewer layers, converted into the running bundle's adapters/ as a hot drop would be.
         var dropped = WriteTenant(folder.Path, "loreft-tied-r1-layers-2-3", 20, batch);
         SideBundleExporter.WriteAdapter(bundle, Path.Combine(folder.Path, "loreft-tied-r1-layers-2-3"));
+        SideBundleExporter.WriteAdapter(full, Path.Combine(folder.Path, "loreft-tied-r1-layers-2-3"));
         using var side = SideModel.Load(bundle, Cpu, watch: false);
+        using var everyRow = SideModel.Load(full, Cpu, watch: false);
         Assert.Equal("LOREFT+GATED_PROMPT+LORA", side.Side.PeftType); // LoRA last: it rewires the projections the others find their sites by
 
         string[] all = [.. tenants, "loreft-tied-r1-layers-2-3"];
@@ -68,9 +79,12 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
         var alone = all.Select(t => side.RunMixed(inputs, [.. Enumerable.Repeat(t, inputs.BatchSize)]).Values).ToList();
         for (var t = 0; t < all.Length; t++)
         {
-            var diff = MaxDiff(references[t], alone[t]);
-            output.WriteLine($"{all[t]} alone in the mixed bundle: max |onnx - torchsharp| logits {diff:E2}");
+            var fullLogits = everyRow.RunMixed(inputs, [.. Enumerable.Repeat(all[t], inputs.BatchSize)]).Values;
+            var (diff, diffFull, vsFull) = (MaxDiff(references[t], alone[t]), MaxDiff(references[t], fullLogits), MaxDiff(fullLogits, alone[t]));
+            output.WriteLine($"{all[t]} alone in the mixed bundle: max |onnx - torchsharp| logits: [CLS]-only last layer {diff:E2}, full last layer {diffFull:E2}; [CLS]-only vs full {vsFull:E2}");
             Assert.True(diff <= Tolerance, $"{all[t]}: {diff:E2}");
+            Assert.True(diffFull <= Tolerance, $"{all[t]} (full last layer): {diffFull:E2}");
+            Assert.True(vsFull <= Tolerance, $"{all[t]} ([CLS]-only vs full): {vsFull:E2}");
         }
         var labels = alone[0].Length / inputs.BatchSize;
         var mixedRows = side.RunMixed(inputs, all).Values; // row i uses tenant i
@@ -228,13 +242,30 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
         PeftAdapterWriter.Write(directory, method.AdapterConfig(model.Bert.Config)! with { BaseModelNameOrPath = "sentence-transformers/all-MiniLM-L6-v2" }, tensors);
     }
 
-    private static string Export(string folder, string form, params string[] tenants) => new SideBundleExporter().Export(new SideBundleOptions
+    private static string Export(string folder, string form, params string[] tenants) => Export(folder, form, clsOnlyLastLayer: true, tenants);
+
+    /// <summary>
+    /// Exports a side or mixed bundle and checks its last layer: with <paramref name="clsOnlyLastLayer"/> it computes the
+    /// [CLS] row only (a LoReFT edit there reads row 0 of the position mask), without (--full-last-layer) every row.
+    /// </summary>
+    private static string Export(string folder, string form, bool clsOnlyLastLayer, params string[] tenants)
     {
-        BaseDirectory = TestModels.EnsurePulled("minilm-l6"),
-        AdapterDirectories = [.. tenants.Select(t => Path.Combine(folder, t))],
-        OutputDirectory = Path.Combine(folder, $"bundle-{form}-{string.Join("-", tenants)}"),
-        Form = form,
-    }).Directory;
+        var log = new Messages();
+        var directory = new SideBundleExporter(log).Export(new SideBundleOptions
+        {
+            BaseDirectory = TestModels.EnsurePulled("minilm-l6"),
+            AdapterDirectories = [.. tenants.Select(t => Path.Combine(folder, t))],
+            OutputDirectory = Path.Combine(folder, $"bundle-{form}-{string.Join("-", tenants)}{(clsOnlyLastLayer ? "" : "-full")}"),
+            Form = form,
+            ClsOnlyLastLayer = clsOnlyLastLayer,
+        }).Directory;
+        var nodes = OnnxModelFile.Load(Path.Combine(directory, "model.onnx")).Graph.Node;
+        var report = string.Join(" | ", log.Lines.Where(l => l.Contains("cls-only-last-layer", StringComparison.Ordinal)));
+        Assert.True(clsOnlyLastLayer == nodes.Any(n => n.Name.StartsWith("cls_last_layer/", StringComparison.Ordinal)), $"[CLS]-only last layer asked {clsOnlyLastLayer}; the export said: {report}");
+        if (clsOnlyLastLayer && nodes.Any(n => n.Name == "loreft/5/output"))
+            Assert.Contains(nodes, n => n.Name == "cls_last_layer/aligned0_slice");
+        return directory;
+    }
 
     private static string CopyWithTensors(string source, string target, Func<string, float[], float[]> change)
     {

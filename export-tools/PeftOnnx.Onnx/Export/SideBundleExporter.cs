@@ -86,10 +86,8 @@ public sealed class SideBundleExporter(IProgress<string>? progress = null)
             model.Apply(new ClassificationHeadPass(head, hidden, manifest.Outputs.GetValueOrDefault(BundleExporter.PoolerOutput)));
             var headSlots = model.Applied(new AdapterHeadPass(head, mixed ? MixedLoraPass.AdapterIndexInput : null)).Slots;
             side = side with { Parameters = [.. side.Parameters, .. headSlots] };
-            if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler && methods.All(m => m.AllowsClsOnlyLastLayer))
+            if (options.ClsOnlyLastLayer && head.Pooling == HeadPooling.Pooler)
                 BundleExporter.ApplyClsOnlyLastLayer(model, progress);
-            else if (options.ClsOnlyLastLayer)
-                progress?.Report($"the [CLS]-only last layer is off: {string.Join(", ", methods.Where(m => !m.AllowsClsOnlyLastLayer).Select(m => m.PeftType))} works on every token of the last layer");
             outputs = new Dictionary<string, string>
             {
                 ["logits"] = ClassificationHeadPass.LogitsOutput,

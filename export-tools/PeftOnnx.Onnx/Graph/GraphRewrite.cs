@@ -22,6 +22,7 @@ public sealed class GraphRewrite(ModelProto model)
     private readonly List<ValueInfoProto> _outputs = [];
     private readonly Dictionary<string, string> _rewire = new(StringComparer.Ordinal);
     private readonly Dictionary<ValueInfoProto, ValueInfoProto> _valueInfos = new(ReferenceEqualityComparer.Instance);
+    private readonly List<ValueInfoProto> _addedValueInfos = [];
     private readonly HashSet<string> _forgottenShapes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _opsets = new(StringComparer.Ordinal);
     private bool _replaceOutputs;
@@ -135,6 +136,13 @@ public sealed class GraphRewrite(ModelProto model)
         _valueInfos[old] = replacement;
     }
 
+    /// <summary>Declares the shape of a value a pass adds (for later passes that read shapes, such as the [CLS]-only last layer).</summary>
+    public void AddValueInfo(ValueInfoProto info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        _addedValueInfos.Add(info);
+    }
+
     /// <summary>Drops the value infos of values whose shape the rewrite changes (ONNX Runtime would trust the stale shape).</summary>
     public void ForgetShapes(IEnumerable<string> values) => _forgottenShapes.UnionWith(values);
 
@@ -197,6 +205,7 @@ public sealed class GraphRewrite(ModelProto model)
             if (_valueInfos.TryGetValue(graph.ValueInfo[i], out var info))
                 graph.ValueInfo[i] = info;
         }
+        graph.ValueInfo.AddRange(_addedValueInfos);
         foreach (var info in graph.ValueInfo.Where(v => _forgottenShapes.Contains(v.Name)).ToList())
             graph.ValueInfo.Remove(info);
         foreach (var (domain, version) in _opsets)
@@ -208,7 +217,7 @@ public sealed class GraphRewrite(ModelProto model)
     private bool IsEmpty =>
         _removed.Count == 0 && _insertAt.Count == 0 && _edited.Count == 0 && _added.Count == 0 && _initializers.Count == 0
         && _replacedInitializers.Count == 0 && _removedInitializers.Count == 0 && _inputs.Count == 0 && _outputs.Count == 0
-        && !_replaceOutputs && _rewire.Count == 0 && _valueInfos.Count == 0 && _forgottenShapes.Count == 0 && _opsets.Count == 0 && !_prune;
+        && !_replaceOutputs && _rewire.Count == 0 && _valueInfos.Count == 0 && _addedValueInfos.Count == 0 && _forgottenShapes.Count == 0 && _opsets.Count == 0 && !_prune;
 
     private void ImportOpset(string domain, long version)
     {

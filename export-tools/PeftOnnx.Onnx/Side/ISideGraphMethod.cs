@@ -17,9 +17,6 @@ public interface ISideGraphMethod
     /// <summary>Whether rows of one batch may use different adapters (the mixed form).</summary>
     bool MixedBatches { get; }
 
-    /// <summary>Whether the [CLS]-only last layer rewrite may follow (false for methods that edit other tokens of the last layer or add attentions to it).</summary>
-    bool AllowsClsOnlyLastLayer => true;
-
     /// <summary>Adds the adapter inputs to <see cref="SideGraphRequest.Model"/>; the exporter adds the base identity and the head slots.</summary>
     SideGraphManifest Build(SideGraphRequest request);
 

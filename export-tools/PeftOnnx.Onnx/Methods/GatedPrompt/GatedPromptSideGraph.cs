@@ -23,8 +23,6 @@ public sealed class GatedPromptSideGraph : ISideGraphMethod
 
     public bool MixedBatches => true;
 
-    public bool AllowsClsOnlyLastLayer => false;
-
     public SideGraphManifest Build(SideGraphRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -19,7 +19,8 @@ namespace PeftOnnx.Onnx.Methods.LoReft;
 /// </code>
 /// h + Rᵀ(W·h + b − R·h) = h + (h·(W − R)ᵀ + b)·R with Aᵤ = (Wᵤ − Rᵤ)ᵀ; the two units share one MatMul each way (their
 /// columns side by side, the mask zeroing the unit a token does not use), so only two (B, T, H) tensors are added per
-/// layer. An adapter with W = R and b = 0 (or R = 0) adds exactly 0.
+/// layer. An adapter with W = R and b = 0 (or R = 0) adds exactly 0. The mask's shape is declared (batch, sequence, 2r):
+/// with a pooler head the [CLS]-only last layer (<see cref="ClsOnlyLastLayerPass"/>) then edits row 0 with mask row 0.
 /// Mixed form: every input is a stack on a leading adapter axis, gathered per row by <c>adapter_index</c>
 /// ((B, H, r), (B, r), (B, r, H), (B, 2)); slot 0 is zeros (no edit). Ranks pad with zero rows, which add 0.
 /// </summary>
@@ -90,6 +91,10 @@ public sealed class LoReftPass : IGraphPass
         }
         var mask = PositionMasks(nodes, Input(PositionsName)); // (B, T, 2r): first for unit 0's r columns, last for unit 1's
         var axis1 = nodes.Int64s("axis1", 1);
+        // Declared shapes let the [CLS]-only last layer see that the mask is per token (it reads row 0) and the bias per hidden row or per sequence.
+        var tokens = rewrite.Graph.Input.FirstOrDefault(i => i.Name == _attentionMask)?.Type?.TensorType?.Shape?.Dim is { Count: 2 } dims ? dims : null;
+        if (tokens is not null)
+            rewrite.AddValueInfo(ValueInfo(mask, DataType.Float, tokens[0], tokens[1], 2 * _rank));
         foreach (var layer in _layers)
         {
             var output = LayerOutput(index, layer);
@@ -102,7 +107,15 @@ public sealed class LoReftPass : IGraphPass
             var bias = Both(LoReftConfig.SourceBias, -1);          // (2r) or (B, 2r)
             var projection = Both(LoReftConfig.Projection, -2);    // (2r, H) or (B, 2r, H)
             if (_adapterIndex is not null)
+            {
                 bias = nodes.Node("Unsqueeze", $"{layer}/bias3", [bias, axis1]); // (B, 1, 2r)
+                if (tokens is not null)
+                    rewrite.AddValueInfo(ValueInfo(bias, DataType.Float, tokens[0], 1, 2 * _rank));
+            }
+            else
+            {
+                rewrite.AddValueInfo(ValueInfo(bias, DataType.Float, 2 * _rank));
+            }
             var z = nodes.Node("Add", $"{layer}/source", [nodes.Node("MatMul", $"{layer}/down", [h, delta]), bias]); // (B, T, 2r)
             var edit = nodes.Node("MatMul", $"{layer}/up", [nodes.Node("Mul", $"{layer}/masked", [z, mask]), projection]); // (B, T, H)
             nodes.NodeTo("Add", $"{layer}/output", [h, edit], output);

@@ -25,8 +25,6 @@ public sealed class LoReftSideGraph : ISideGraphMethod
 
     public bool MixedBatches => true;
 
-    public bool AllowsClsOnlyLastLayer => false;
-
     public SideGraphManifest Build(SideGraphRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

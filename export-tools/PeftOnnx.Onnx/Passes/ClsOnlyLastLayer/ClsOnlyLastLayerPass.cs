@@ -20,7 +20,10 @@ namespace PeftOnnx.Onnx.Passes;
 /// <item>Plain projections (merged bundles): the keys and values are folded away too (<see cref="FoldedQueryAttention"/>).</item>
 /// <item>Anything else that computes the query row by row (LoRA side-graphs, mixed adapter stacks) keeps its nodes;
 /// the query branch reads x[:, 0:1] instead of x, and the reshapes, which take their shapes from the tensors they
-/// reshape, follow. Keys and values stay as they are (prefix tuning's concatenated slots included).</item>
+/// reshape, follow. Keys and values stay as they are (prefix tuning's concatenated slots included). A second
+/// attention's context added before the heads merge (gated prompts over constant rows) follows the query to one row.</item>
+/// <item>Per-token values computed apart from the rows that the last layer reads, declared (batch, sequence, X) in a
+/// value_info (LoReFT's position mask), are read at row 0: an intervention at the last layer edits row 0 only.</item>
 /// </list>
 /// The pass checks that everything after the attention block is per token and that only Gather(h, 0, axis=1) reads
 /// the result; where the graph does not have that shape (mean pooling, the hidden states as an output) it leaves the
@@ -72,6 +75,7 @@ public sealed class ClsOnlyLastLayerPass : IGraphPass
             return false;
         var x0 = P("x0");
         Rename(rewrite, tail, block.Input, x0);
+        SliceTokenAligned(rewrite, rows, tail, block.Input);
         rewrite.Replace(block.Nodes, block.Output, [.. FoldedQueryAttention.Build(rewrite.Index, block, x0, rewrite)]);
         rewrite.PruneDeadNodes();
         rewrite.ForgetShapes(tail.SelectMany(n => n.Output).Append(block.Output.Output[0]));
@@ -146,6 +150,8 @@ public sealed class ClsOnlyLastLayerPass : IGraphPass
             reason = "a head reshape takes its shape from another tensor than the one it reshapes, so it would not follow one row";
             return false;
         }
+        if (core.ExtraContext is { } extra && !FollowsQuery(rows, index, OtherInput(extra, core.Context.Output[0]), heads[0].Output[0], out reason))
+            return false;
         var tail = rows.Tail(core.Output.Output[0], x, out reason);
         if (tail is null)
             return false;
@@ -154,13 +160,67 @@ public sealed class ClsOnlyLastLayerPass : IGraphPass
         var mask0 = P("mask_row0");
         Rename(rewrite, branch, x, x0);
         Rename(rewrite, tail, x, x0);
+        SliceTokenAligned(rewrite, rows, [.. branch, .. tail], x);
         rewrite.Edit(core.MaskAdd).Input[core.MaskAdd.Input.IndexOf(core.AdditiveMask)] = mask0;
         rewrite.Add(RowZero(rewrite, x, x0, axis: 1, "x0"));
         rewrite.Add(RowZero(rewrite, core.AdditiveMask, mask0, axis: 2, "mask")); // (B, 1, 1, S) stays; a per-query (B, 1, S, S) mask keeps row 0
         rewrite.ForgetShapes(branch.Concat(tail).SelectMany(n => n.Output).Concat(core.Scores.Output).Concat(core.Softmax.Output)
-            .Concat(core.Context.Output).Concat(core.Merge.Output).Concat(core.Output.Output).Concat(queryReshape.Output));
+            .Concat(core.Context.Output).Concat(core.ExtraContext?.Output ?? []).Concat(core.Merge.Output).Concat(core.Output.Output).Concat(queryReshape.Output));
         reason = "query branch reads row 0";
         return true;
+    }
+
+    /// <summary>
+    /// True when the extra context (B, heads, S, d) is computed from the query heads <paramref name="queryHeads"/> one
+    /// query row at a time (MatMul by values that do not depend on the tokens, Softmax over the last axis, per-element
+    /// ops with constants), so it has one row when the query has; otherwise <paramref name="reason"/> says what reads more.
+    /// </summary>
+    private static bool FollowsQuery(TokenRows rows, GraphIndex index, string? extra, string queryHeads, out string reason)
+    {
+        if (extra is null)
+        {
+            reason = "the Add after the attention context adds the context to itself";
+            return false;
+        }
+        var pending = new Stack<string>([extra]);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (pending.TryPop(out var value))
+        {
+            if (value == queryHeads || !rows.IsSequential(value) || !seen.Add(value))
+                continue;
+            var producer = index.Producer(value);
+            var perQueryRow = producer?.OpType switch
+            {
+                null => false,
+                "Softmax" => Ints(producer, "axis") is null or [-1] or [3],
+                _ => rows.IsRowwise(producer, rows.IsSequential),
+            };
+            if (!perQueryRow)
+            {
+                reason = $"the context added before the heads merge reads '{value}'{(producer is null ? "" : $" from {GraphIndex.Describe(producer)} ({producer.OpType})")}, not the query heads row by row";
+                return false;
+            }
+            foreach (var input in producer!.Input.Where(i => i.Length > 0))
+                pending.Push(input);
+        }
+        reason = "";
+        return true;
+    }
+
+    /// <summary>
+    /// <paramref name="nodes"/> (the last layer's row-0 computation) read row 0 of the token-aligned values they read
+    /// beside the rows (<see cref="TokenRows.IsTokenAligned"/>): LoReFT's position mask keeps only [CLS]'s entry.
+    /// </summary>
+    private static void SliceTokenAligned(GraphRewrite rewrite, TokenRows rows, IReadOnlyCollection<NodeProto> nodes, string layerInput)
+    {
+        var made = nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
+        var aligned = nodes.SelectMany(n => n.Input).Where(v => v != layerInput && !made.Contains(v) && rows.IsTokenAligned(v)).Distinct().ToList();
+        for (var i = 0; i < aligned.Count; i++)
+        {
+            var row = P($"aligned{i}_row0");
+            rewrite.Add(RowZero(rewrite, aligned[i], row, axis: 1, $"aligned{i}"));
+            Rename(rewrite, nodes, aligned[i], row);
+        }
     }
 
     /// <summary>output = input[..., 0:1, ...] along <paramref name="axis"/>; its constants go into <paramref name="rewrite"/>.</summary>

@@ -26,6 +26,8 @@ internal sealed class TokenRows
     private readonly GraphIndex _index;
     private readonly HashSet<string> _sequential = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _inputRanks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TensorShapeProto> _declared = new(StringComparer.Ordinal);
+    private readonly string? _sequence;
 
     public TokenRows(GraphIndex index)
     {
@@ -33,7 +35,7 @@ internal sealed class TokenRows
         var graph = index.Graph;
         // The sequence axis is named by input_ids' second dimension; every input that has it carries tokens.
         var ids = graph.Input.FirstOrDefault(i => i.Name == "input_ids") ?? graph.Input.FirstOrDefault();
-        var sequence = ids?.Type?.TensorType?.Shape?.Dim is { Count: 2 } d && d[1].DimParam.Length > 0 ? d[1].DimParam : null;
+        var sequence = _sequence = ids?.Type?.TensorType?.Shape?.Dim is { Count: 2 } d && d[1].DimParam.Length > 0 ? d[1].DimParam : null;
         foreach (var input in graph.Input)
         {
             var dims = input.Type?.TensorType?.Shape?.Dim;
@@ -42,6 +44,8 @@ internal sealed class TokenRows
             if (input == ids || (sequence is not null && dims is not null && dims.Any(x => x.DimParam == sequence)))
                 _sequential.Add(input.Name);
         }
+        foreach (var info in graph.ValueInfo.Where(v => v.Type?.TensorType?.Shape is not null))
+            _declared[info.Name] = info.Type.TensorType.Shape;
         foreach (var node in graph.Node)
         {
             if (node.Input.Any(_sequential.Contains))
@@ -53,9 +57,22 @@ internal sealed class TokenRows
     public bool IsSequential(string value) => _sequential.Contains(value);
 
     /// <summary>
+    /// True when the value's declared shape (a value_info) is (batch, sequence, X): a per-token value computed apart from
+    /// the rows (LoReFT's position mask). A per-token node reads its row j beside row j of the others, so a node that
+    /// computes row 0 only reads its row 0 (the caller slices it).
+    /// </summary>
+    public bool IsTokenAligned(string value) =>
+        _sequence is not null && _declared.TryGetValue(value, out var shape) && shape.Dim.Count == 3 && shape.Dim[1].DimParam == _sequence;
+
+    /// <summary>True when the value's declared shape is (batch, 1, X): one row per sequence, the same for every token (an adapter's per-row bias in the mixed form).</summary>
+    private bool IsPerSequence(string value) =>
+        _declared.TryGetValue(value, out var shape) && shape.Dim.Count == 3 && shape.Dim[1].ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && shape.Dim[1].DimValue == 1;
+
+    /// <summary>
     /// True when <paramref name="node"/> computes each token's row from that row alone: every input is a row value
     /// (<paramref name="isRow"/>), a MatMul's right operand that does not depend on the tokens (a weight, an adapter's
-    /// gathered factors), or a scalar/[H] constant or graph input broadcast along the hidden axis.
+    /// gathered factors), a scalar/[H] constant or graph input broadcast along the hidden axis, a declared per-sequence
+    /// (batch, 1, X) value, or a declared token-aligned (batch, sequence, X) value (<see cref="IsTokenAligned"/>).
     /// </summary>
     public bool IsRowwise(NodeProto node, Func<string, bool> isRow)
     {
@@ -70,7 +87,7 @@ internal sealed class TokenRows
             {
                 ("MatMul", 1) => true, // not sequential, checked above
                 ("ReduceMean", 1) => Constant(_index, input) is not null,
-                _ => !IsSequential(input) && Rank(input) is <= 1,
+                _ => (!IsSequential(input) && Rank(input) is <= 1) || IsPerSequence(input) || IsTokenAligned(input),
             };
             if (!allowed)
                 return false;
@@ -199,9 +216,10 @@ internal sealed class TokenRows
     private long[]? ReduceAxes(NodeProto node) =>
         Ints(node, "axes") ?? (node.Input.Count > 1 && Constant(_index, node.Input[1]) is { } axes ? TensorData.ToInt64(axes) : null);
 
-    /// <summary>The rank of a constant or a graph input with a declared shape; null when unknown.</summary>
+    /// <summary>The rank of a constant, or of a graph input or value with a declared shape; null when unknown.</summary>
     private int? Rank(string value) =>
         Constant(_index, value) is { } constant ? constant.Dims.Count
         : _inputRanks.TryGetValue(value, out var rank) ? rank
+        : _declared.TryGetValue(value, out var shape) ? shape.Dim.Count
         : null;
 }

@@ -46,6 +46,11 @@ public sealed record SelfAttentionBlock(
         ArgumentNullException.ThrowIfNull(softmax);
         if (AttentionCore.Match(index, softmax, out reason) is not { } core)
             return null;
+        if (core.ExtraContext is not null)
+        {
+            reason = "a second attention's context is added before the heads merge (gated prompts)";
+            return null;
+        }
         var (scale, maskAdd, qk, context, merge, output) = (core.Scale, core.MaskAdd, core.Scores, core.Context, core.Merge, core.Output);
         var q = Projection(index, qk, 0, [0, 2, 1, 3]);
         var k = Projection(index, qk, 1, [0, 2, 3, 1]);
