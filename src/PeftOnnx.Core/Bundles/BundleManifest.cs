@@ -44,7 +44,7 @@ public sealed record BundleManifest
     public string Precision { get; set; } = "fp32";
     /// <summary>Logical output -> ONNX output name: last_hidden_state, pooler_output, logits, probabilities.</summary>
     public IReadOnlyDictionary<string, string> Outputs { get; set; } = new Dictionary<string, string>();
-    /// <summary>"merged" (adapter folded into weights), "side" (adapters as graph inputs) or "base".</summary>
+    /// <summary>"merged" (adapter folded into weights), "side" (adapters as graph inputs), "parallel" (several tasks' heads, <see cref="Tasks"/>) or "base".</summary>
     public string Mode { get; set; } = "base";
     /// <summary>
     /// <see cref="ExtendedOptimization"/> when the model file was saved after ONNX Runtime's extended graph
@@ -52,6 +52,11 @@ public sealed record BundleManifest
     /// again at every start. Null: optimized when loaded.
     /// </summary>
     public string? GraphOptimization { get; init; }
+    /// <summary>
+    /// A parallel bundle's tasks, in output order: each with its own labels and outputs, all computed by one run
+    /// (docs/PARALLEL.md). Null for every other bundle; a parallel bundle has no top-level <see cref="Labels"/>.
+    /// </summary>
+    public IReadOnlyList<BundleTaskHead>? Tasks { get; init; }
     public required BundleProvenance Provenance { get; init; }
     /// <summary>
     /// File name -> lower-case hex sha256 of every file beside bundle.json (written by the exporter, checked at load
@@ -62,19 +67,22 @@ public sealed record BundleManifest
     public bool IsMultiLabel => ProblemType == MultiLabelProblem;
 
     /// <summary>Throws when the multi-label fields are inconsistent: an unknown problem type, or thresholds that do not fit the labels.</summary>
-    public void ValidateProblem(string where)
+    public void ValidateProblem(string where) => ValidateProblem(where, ProblemType, Thresholds, Labels);
+
+    /// <summary>The checks of <see cref="ValidateProblem(string)"/> for one classifier's fields (a bundle's, or one of its <see cref="Tasks"/>).</summary>
+    public static void ValidateProblem(string where, string? problemType, IReadOnlyList<float>? thresholds, IReadOnlyList<string>? labels)
     {
-        if (ProblemType is not null && ProblemType != MultiLabelProblem)
-            throw new InvalidDataException($"{where}: problem_type '{ProblemType}' is not supported; use \"{MultiLabelProblem}\" or leave it out (single-label).");
-        if (Thresholds is null)
+        if (problemType is not null && problemType != MultiLabelProblem)
+            throw new InvalidDataException($"{where}: problem_type '{problemType}' is not supported; use \"{MultiLabelProblem}\" or leave it out (single-label).");
+        if (thresholds is null)
             return;
-        if (!IsMultiLabel)
+        if (problemType != MultiLabelProblem)
             throw new InvalidDataException($"{where} has thresholds but no problem_type \"{MultiLabelProblem}\"; thresholds apply to multi-label classifiers only.");
-        if (Labels is null || Thresholds.Count != Labels.Count)
-            throw new InvalidDataException($"{where} has {Thresholds.Count} thresholds for {Labels?.Count ?? 0} labels; give one per label.");
-        var bad = Thresholds.Select((t, i) => (t, i)).FirstOrDefault(x => !(x.t >= 0 && x.t <= 1));
+        if (labels is null || thresholds.Count != labels.Count)
+            throw new InvalidDataException($"{where} has {thresholds.Count} thresholds for {labels?.Count ?? 0} labels; give one per label.");
+        var bad = thresholds.Select((t, i) => (t, i)).FirstOrDefault(x => !(x.t >= 0 && x.t <= 1));
         if (!(bad.t >= 0 && bad.t <= 1))
-            throw new InvalidDataException($"{where}: the threshold of label '{Labels[bad.i]}' is {bad.t}; thresholds are probabilities in [0, 1].");
+            throw new InvalidDataException($"{where}: the threshold of label '{labels[bad.i]}' is {bad.t}; thresholds are probabilities in [0, 1].");
     }
 
     /// <summary>Describes a pulled base model folder as a bundle, so the runtime serves both the same way.</summary>

@@ -14,9 +14,11 @@ public sealed record ClassifyResponse(
 
 /// <summary>
 /// One text's label, its probability, and every label's probability in model order; for a multi-label model also
-/// <c>Labels</c>, the labels at or above their thresholds, most probable first (null for other models).
+/// <c>Labels</c>, the labels at or above their thresholds, most probable first (null for other models). A parallel
+/// bundle's result has <c>Tasks</c> (task name -> that task's result) instead of label, score and probabilities.
 /// </summary>
-public sealed record ClassifyResult(string Label, float Score, IReadOnlyDictionary<string, float> Probabilities, int Chunks, IReadOnlyList<PeftOnnx.Hosting.Outbox.LabelScore>? Labels = null);
+public sealed record ClassifyResult(string? Label, float? Score, IReadOnlyDictionary<string, float>? Probabilities, int Chunks,
+    IReadOnlyList<PeftOnnx.Hosting.Outbox.LabelScore>? Labels = null, IReadOnlyDictionary<string, PeftOnnx.Hosting.Outbox.TaskResult>? Tasks = null);
 
 /// <summary>Embeddings in text order; <see cref="Adapter"/> as in <see cref="ClassifyResponse"/>.</summary>
 public sealed record EmbedResponse(

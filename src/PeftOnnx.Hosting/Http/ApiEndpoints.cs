@@ -177,6 +177,11 @@ public static class ApiEndpoints
 
     private static IResult Classify(ITextScorer scorer, string? adapter, IReadOnlyList<TextScore> scores)
     {
+        if (scorer.Tasks is { } tasks)
+        {
+            var byTask = scores.Select(s => new ClassifyResult(null, null, null, s.Chunks, Tasks: TaskResult.AllOf(s, tasks))).ToArray();
+            return Results.Json(new ClassifyResponse(scorer.ModelId, adapter, byTask), ApiJson.Options.TypeInfo<ClassifyResponse>());
+        }
         if (scorer.Labels is not { } labels)
             return Error(StatusCodes.Status400BadRequest, "not_a_classifier", $"{scorer.ModelId} is an embedding model; use POST /v1/embed.");
         var results = scores.Select(s => new ClassifyResult(

@@ -6,24 +6,28 @@ namespace PeftOnnx.Hosting.Outbox;
 /// <summary>
 /// Writes records as CSV, the columns of the JSON record: doc_id, content_hash, path, model_id, status, reason, label,
 /// score, labels (a multi-label model's chosen labels, ';'-separated; empty otherwise), chunks, tokens, scored_at, then
-/// one p_&lt;label&gt; column per label (embeddings stay JSON-only). Appends with an fsync per batch; a torn last line or a failed append is cut off, as for JSONL
+/// one p_&lt;label&gt; column per label (embeddings stay JSON-only). A parallel bundle's tasks follow, each as
+/// &lt;task&gt;.label, &lt;task&gt;.score, &lt;task&gt;.labels and one p_&lt;task&gt;.&lt;label&gt; column per label: one row per document. Appends with an fsync per batch; a torn last line or a failed append is cut off, as for JSONL
 /// (<see cref="LineFile"/>).
 /// </summary>
 public sealed class CsvResultWriter : IResultWriter
 {
     private readonly LineFile _file;
     private readonly IReadOnlyList<string> _labels;
+    private readonly IReadOnlyList<Runtime.Scoring.ScoredTask> _tasks;
 
     public string FilePath { get; }
 
-    public CsvResultWriter(string filePath, IReadOnlyList<string>? labels, bool truncate = false)
+    public CsvResultWriter(string filePath, IReadOnlyList<string>? labels, bool truncate = false, IReadOnlyList<Runtime.Scoring.ScoredTask>? tasks = null)
     {
         FilePath = Path.GetFullPath(filePath);
         _labels = labels ?? [];
+        _tasks = tasks ?? [];
         _file = new LineFile(FilePath, truncate);
         if (_file.Length == 0)
         {
-            var header = "doc_id,content_hash,path,model_id,status,reason,label,score,labels,chunks,tokens,scored_at" + string.Concat(_labels.Select(l => "," + Escape("p_" + l))) + "\n";
+            var header = "doc_id,content_hash,path,model_id,status,reason,label,score,labels,chunks,tokens,scored_at" + string.Concat(_labels.Select(l => "," + Escape("p_" + l)))
+                + string.Concat(_tasks.Select(t => $",{Escape(t.Name + ".label")},{Escape(t.Name + ".score")},{Escape(t.Name + ".labels")}" + string.Concat(t.Labels.Select(l => "," + Escape($"p_{t.Name}.{l}"))))) + "\n";
             _file.Append(Encoding.UTF8.GetBytes(header));
         }
     }
@@ -46,10 +50,26 @@ public sealed class CsvResultWriter : IResultWriter
                 if (r.Probabilities is not null && r.Probabilities.TryGetValue(label, out var p))
                     text.Append(p.ToString("R", CultureInfo.InvariantCulture));
             }
+            foreach (var task in _tasks)
+                AppendTask(text, task, r.Tasks?.GetValueOrDefault(task.Name));
             text.Append('\n');
         }
         _file.Append(Encoding.UTF8.GetBytes(text.ToString()));
         return Enumerable.Repeat(FilePath, records.Count).ToArray();
+    }
+
+    /// <summary>One task's columns; empty for a document that was not scored.</summary>
+    private static void AppendTask(StringBuilder text, Runtime.Scoring.ScoredTask task, TaskResult? result)
+    {
+        text.Append(',').Append(Escape(result?.Label ?? "")).Append(',')
+            .Append(result?.Score.ToString("R", CultureInfo.InvariantCulture) ?? "").Append(',')
+            .Append(Escape(result?.Labels is null ? "" : string.Join(';', result.Labels.Select(l => l.Label))));
+        foreach (var label in task.Labels)
+        {
+            text.Append(',');
+            if (result is not null && result.Probabilities.TryGetValue(label, out var p))
+                text.Append(p.ToString("R", CultureInfo.InvariantCulture));
+        }
     }
 
     public IReadOnlyDictionary<ResultKey, string> FindExisting(IReadOnlyCollection<ResultKey> candidates)

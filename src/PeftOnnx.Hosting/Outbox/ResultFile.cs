@@ -29,7 +29,8 @@ public sealed class ResultFile : IDisposable
     /// <summary>Keys of the records already in the output when a resumed run started (empty for a fresh run).</summary>
     public IReadOnlyCollection<ResultKey> Written { get; }
 
-    public static ResultFile Open(string output, OutboxFormat format, IReadOnlyList<string>? labels, bool resume)
+    /// <summary>Opens the results file; with a parallel bundle's <c>tasks</c> the CSV also has each task's label, score, chosen labels and probabilities.</summary>
+    public static ResultFile Open(string output, OutboxFormat format, IReadOnlyList<string>? labels, bool resume, IReadOnlyList<Runtime.Scoring.ScoredTask>? tasks = null)
     {
         if (format == OutboxFormat.JsonFiles)
             throw new ArgumentException("a results file is JSONL or CSV; JsonFiles is the worker's outbox layout.", nameof(format));
@@ -37,10 +38,10 @@ public sealed class ResultFile : IDisposable
         if (resume)
         {
             IReadOnlyCollection<ResultKey> written = [.. format == OutboxFormat.Csv ? CsvResultWriter.ReadKeys(output) : JsonlResultWriter.ReadKeys(output)];
-            return new ResultFile(output, null, CreateWriter(output, format, labels, truncate: false), written);
+            return new ResultFile(output, null, CreateWriter(output, format, labels, tasks, truncate: false), written);
         }
         var temp = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}.tmp");
-        return new ResultFile(output, temp, CreateWriter(temp, format, labels, truncate: true), []);
+        return new ResultFile(output, temp, CreateWriter(temp, format, labels, tasks, truncate: true), []);
     }
 
     /// <summary>Makes what was written the output (a fresh run's temp file replaces it); the writer is closed.</summary>
@@ -60,6 +61,6 @@ public sealed class ResultFile : IDisposable
             File.Delete(_temp);
     }
 
-    private static IResultWriter CreateWriter(string path, OutboxFormat format, IReadOnlyList<string>? labels, bool truncate) =>
-        format == OutboxFormat.Csv ? new CsvResultWriter(path, labels, truncate) : new JsonlResultWriter(path, truncate);
+    private static IResultWriter CreateWriter(string path, OutboxFormat format, IReadOnlyList<string>? labels, IReadOnlyList<Runtime.Scoring.ScoredTask>? tasks, bool truncate) =>
+        format == OutboxFormat.Csv ? new CsvResultWriter(path, labels, truncate, tasks) : new JsonlResultWriter(path, truncate);
 }

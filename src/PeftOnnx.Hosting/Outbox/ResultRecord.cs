@@ -25,6 +25,8 @@ public sealed record ResultRecord
     public IReadOnlyList<LabelScore>? Labels { get; init; }
     /// <summary>Label -> probability, in the model's label order (multi-label: each label's own sigmoid).</summary>
     public IReadOnlyDictionary<string, float>? Probabilities { get; init; }
+    /// <summary>A parallel bundle: task name -> that task's result, all from one run; the fields above are then unset.</summary>
+    public IReadOnlyDictionary<string, TaskResult>? Tasks { get; init; }
     public float[]? Embedding { get; init; }
     public int Chunks { get; init; }
     public int Tokens { get; init; }

@@ -69,11 +69,16 @@ public sealed class FolderScoringSummary
         }
     }
 
-    private static IEnumerable<string> LabelsOf(Outbox.ResultRecord? result) => result?.Labels switch
+    /// <summary>The labels a document is counted under; a parallel bundle's document once per task, as "task: label".</summary>
+    private static IEnumerable<string> LabelsOf(Outbox.ResultRecord? result) => result?.Tasks is { } tasks
+        ? tasks.SelectMany(t => Chosen(t.Value.Labels, t.Value.Label).Select(label => $"{t.Key}: {label}"))
+        : Chosen(result?.Labels, result?.Label ?? "(embedding)");
+
+    private static IEnumerable<string> Chosen(IReadOnlyList<Outbox.LabelScore>? chosen, string single) => chosen switch
     {
-        null => [result?.Label ?? "(embedding)"],
+        null => [single],
         { Count: 0 } => [NoLabel],
-        var chosen => chosen.Select(l => l.Label),
+        _ => chosen.Select(l => l.Label),
     };
 
     internal void FileDone() => Interlocked.Increment(ref _files);

@@ -502,6 +502,7 @@ public sealed class ScoringPipeline
             Probabilities = labels is not null && score.Probabilities is { } probs
                 ? labels.Select((label, i) => (label, probs[i])).ToDictionary(x => x.label, x => x.Item2)
                 : null,
+            Tasks = TaskResult.AllOf(score, _scorer.Tasks),
             Embedding = score.Label is null || _options.IncludeEmbeddings ? score.Embedding : null,
             Chunks = score.Chunks,
             Tokens = score.Tokens,

@@ -19,6 +19,7 @@ public sealed class OnnxModel : IDisposable
     private readonly string? _hiddenOutput;
     private readonly string? _poolerOutput;
     private readonly string? _classOutput;
+    private readonly string[] _taskOutputs = [];
 
     private OnnxModel(string directory, BundleManifest manifest, BertTokenizer tokenizer, ModelSession session)
     {
@@ -39,7 +40,17 @@ public sealed class OnnxModel : IDisposable
         _classOutput = ResolveOutput(ModelOutputs.Logits, outputs) ?? ResolveOutput(ModelOutputs.Probabilities, outputs);
         ClassOutputIsProbabilities = _classOutput is not null && ResolveOutput(ModelOutputs.Logits, outputs) is null;
 
-        if (IsClassifier)
+        if (manifest.Tasks is { } tasks)
+        {
+            // A parallel bundle: one class output per task, all read from one run.
+            if (!IsClassifier || tasks.Count == 0)
+                throw new InvalidDataException($"{Path.Combine(directory, BundleManifest.FileName)}: \"tasks\" needs task sequence_classification and at least one task.");
+            foreach (var task in tasks)
+                task.Validate(Path.Combine(directory, BundleManifest.FileName));
+            _taskOutputs = [.. tasks.Select(t => ResolveTaskOutput(t, outputs))];
+            TaskOutputIsProbabilities = [.. tasks.Select(t => !t.Outputs.ContainsKey(ModelOutputs.Logits))];
+        }
+        else if (IsClassifier)
         {
             if (_classOutput is null)
                 throw new InvalidDataException($"{ModelPath}: bundle {manifest.Name} is a classifier but the model has neither a 'logits' nor a 'probabilities' output (it has {string.Join(", ", outputs)}).");
@@ -72,6 +83,12 @@ public sealed class OnnxModel : IDisposable
     public bool ClassOutputIsProbabilities { get; }
 
     public string Pooling => Manifest.Pooling;
+
+    /// <summary>A parallel bundle's tasks (bundle.json "tasks"), in the order <see cref="ClassScores(ModelInputs)"/> concatenates them; null otherwise.</summary>
+    public IReadOnlyList<BundleTaskHead>? Tasks => Manifest.Tasks;
+
+    /// <summary>Per task of a parallel bundle: true when its output is probabilities, not logits.</summary>
+    public IReadOnlyList<bool> TaskOutputIsProbabilities { get; } = [];
 
     /// <summary>Longest sequence (with [CLS] and [SEP]) the model accepts.</summary>
     public int MaxLength => Manifest.Tokenizer.MaxLength;
@@ -151,7 +168,10 @@ public sealed class OnnxModel : IDisposable
         return pooled;
     }
 
-    /// <summary>Class scores per row, in label order: logits, or probabilities when <see cref="ClassOutputIsProbabilities"/>.</summary>
+    /// <summary>
+    /// Class scores per row, in label order: logits, or probabilities when <see cref="ClassOutputIsProbabilities"/>.
+    /// A parallel bundle's row holds every task's scores one after the other, in <see cref="Tasks"/> order, from one run.
+    /// </summary>
     public float[][] ClassScores(TokenBatch batch) => ClassScores(ModelInputs.From(batch));
 
     /// <summary>Class scores for inputs given as arrays.</summary>
@@ -159,6 +179,8 @@ public sealed class OnnxModel : IDisposable
     {
         if (!IsClassifier)
             throw new InvalidOperationException($"{Manifest.Name} is a feature-extraction model; it has no class scores (use embeddings, or zero-shot labels).");
+        if (Tasks is { } tasks)
+            return TaskClassScores(batch, tasks);
         var rows = RunRows(batch, _classOutput!);
         if (rows.Length > 0 && rows[0].Length != Manifest.Labels!.Count)
             throw new InvalidDataException($"{ModelPath} outputs {rows[0].Length} class scores but bundle.json lists {Manifest.Labels!.Count} labels.");
@@ -175,6 +197,36 @@ public sealed class OnnxModel : IDisposable
             throw new InvalidOperationException($"{ModelPath} has no last_hidden_state output.");
         using var outputs = Run(inputs, [_hiddenOutput]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    private float[][] TaskClassScores(ModelInputs batch, IReadOnlyList<BundleTaskHead> tasks)
+    {
+        using var outputs = Run(batch, _taskOutputs);
+        var rows = new float[batch.BatchSize][];
+        var width = tasks.Sum(t => t.Labels.Count);
+        for (var r = 0; r < rows.Length; r++)
+            rows[r] = new float[width];
+        var offset = 0;
+        for (var t = 0; t < tasks.Count; t++)
+        {
+            var labels = tasks[t].Labels.Count;
+            var shape = outputs[t].GetTensorTypeAndShape().Shape;
+            if (shape.Length != 2 || shape[0] != batch.BatchSize || shape[1] != labels)
+                throw new InvalidDataException($"{ModelPath}: task {tasks[t].Name}'s output '{_taskOutputs[t]}' has shape [{string.Join(", ", shape)}], expected [{batch.BatchSize}, {labels}] ({labels} labels).");
+            var data = outputs[t].GetTensorDataAsSpan<float>();
+            for (var r = 0; r < rows.Length; r++)
+                data.Slice(r * labels, labels).CopyTo(rows[r].AsSpan(offset));
+            offset += labels;
+        }
+        return rows;
+    }
+
+    private string ResolveTaskOutput(BundleTaskHead task, HashSet<string> available)
+    {
+        var logical = task.Outputs.ContainsKey(ModelOutputs.Logits) ? ModelOutputs.Logits : ModelOutputs.Probabilities;
+        return task.Outputs.TryGetValue(logical, out var mapped) && available.Contains(mapped)
+            ? mapped
+            : throw new InvalidDataException($"{ModelPath}: task {task.Name} maps {logical} to '{mapped ?? "(nothing)"}', which the model does not have (it has {string.Join(", ", available)}).");
     }
 
     private float[][] RunRows(ModelInputs batch, string output)

@@ -12,8 +12,11 @@ public interface ITextScorer
     /// <summary>Identifies model + adapter for ledgers and idempotency (e.g. bundle name + model sha256 prefix).</summary>
     string ModelId { get; }
 
-    /// <summary>Class labels for classification models; null for embedding models.</summary>
+    /// <summary>Class labels for classification models; null for embedding models and parallel bundles (see <see cref="Tasks"/>).</summary>
     IReadOnlyList<string>? Labels { get; }
+
+    /// <summary>A parallel bundle's tasks, each with its labels: every <see cref="TextScore"/> then carries <see cref="TextScore.Tasks"/>; null otherwise.</summary>
+    IReadOnlyList<ScoredTask>? Tasks => null;
 
     /// <summary>
     /// Tokenizes one text into its windows, without running the model; thread-safe, so callers can prepare texts
@@ -40,4 +43,13 @@ public sealed record TextScore(string? Label, float Score, float[]? Probabilitie
 {
     /// <summary>Multi-label: every label whose probability reaches its threshold, most probable first (maybe none); null otherwise.</summary>
     public IReadOnlyList<string>? PredictedLabels { get; init; }
+
+    /// <summary>
+    /// A parallel bundle: task name -> that task's score (label, probabilities, multi-label choice), in the scorer's
+    /// <see cref="ITextScorer.Tasks"/> order; the document-level label, score and probabilities are then unset.
+    /// </summary>
+    public IReadOnlyDictionary<string, TextScore>? Tasks { get; init; }
 }
+
+/// <summary>One task of a parallel bundle as a scorer serves it: its name and its labels in probability order.</summary>
+public sealed record ScoredTask(string Name, IReadOnlyList<string> Labels);

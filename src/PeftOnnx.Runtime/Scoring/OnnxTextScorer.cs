@@ -31,7 +31,11 @@ public sealed class OnnxTextScorer : ITextScorer
         if (_overlap >= _maxLength - 2)
             throw new ArgumentOutOfRangeException(nameof(options), $"Window overlap {_overlap} must be smaller than the window body ({_maxLength - 2} tokens).");
 
-        if (model.IsClassifier)
+        if (model.Tasks is { } tasks)
+        {
+            Tasks = [.. tasks.Select(t => new ScoredTask(t.Name, t.Labels))];
+        }
+        else if (model.IsClassifier)
         {
             Labels = model.Manifest.Labels;
         }
@@ -46,6 +50,8 @@ public sealed class OnnxTextScorer : ITextScorer
     public string ModelId => _model.ModelId;
 
     public IReadOnlyList<string>? Labels { get; }
+
+    public IReadOnlyList<ScoredTask>? Tasks { get; }
 
     public PreparedText Prepare(string text) =>
         PreparedText.FromWindows(text, _model.Tokenizer.EncodeWindows(text, _maxLength, _overlap), _options.Aggregation);
@@ -114,18 +120,21 @@ public sealed class OnnxTextScorer : ITextScorer
     {
         var combined = Aggregate(windowOutputs, _options.Aggregation);
         RequireFinite(combined, _model.IsClassifier ? "class scores" : "embedding");
-        if (_model.IsClassifier && _model.Manifest.IsMultiLabel)
+        if (_model.Tasks is { } tasks)
         {
-            // Windows combine as logits (or as probabilities when the model has no logits output), then the sigmoid.
-            var perLabel = _model.ClassOutputIsProbabilities ? combined : MultiLabelDecision.Sigmoid(combined);
-            return MultiLabelDecision.Score(perLabel, Labels!, _model.Manifest.Thresholds, chunks, tokens);
+            // Each task's scores are a slice of the row; windows were combined element-wise, so per task as well.
+            var byTask = new Dictionary<string, TextScore>(tasks.Count, StringComparer.Ordinal);
+            var offset = 0;
+            for (var t = 0; t < tasks.Count; t++)
+            {
+                var slice = combined[offset..(offset + tasks[t].Labels.Count)];
+                offset += slice.Length;
+                byTask[tasks[t].Name] = Classify(slice, tasks[t].Labels, tasks[t].IsMultiLabel, tasks[t].Thresholds, _model.TaskOutputIsProbabilities[t], chunks, tokens);
+            }
+            return new TextScore(null, 0f, null, null, chunks, tokens) { Tasks = byTask };
         }
         if (_model.IsClassifier)
-        {
-            var probabilities = _model.ClassOutputIsProbabilities ? Renormalize(combined) : Softmax.Of(combined);
-            var best = ArgMax(probabilities);
-            return new TextScore(Labels![best], probabilities[best], probabilities, null, chunks, tokens);
-        }
+            return Classify(combined, Labels!, _model.Manifest.IsMultiLabel, _model.Manifest.Thresholds, _model.ClassOutputIsProbabilities, chunks, tokens);
 
         if (_model.Manifest.Normalize)
             Pooling.L2Normalize(combined);
@@ -138,6 +147,19 @@ public sealed class OnnxTextScorer : ITextScorer
         var zeroShot = Softmax.Of(similarities, _options.ZeroShotScale);
         var top = ArgMax(zeroShot);
         return new TextScore(Labels![top], zeroShot[top], zeroShot, combined, chunks, tokens);
+    }
+
+    private static TextScore Classify(float[] scores, IReadOnlyList<string> labels, bool multiLabel, IReadOnlyList<float>? thresholds, bool areProbabilities, int chunks, int tokens)
+    {
+        if (multiLabel)
+        {
+            // Windows combine as logits (or as probabilities when the model has no logits output), then the sigmoid.
+            var perLabel = areProbabilities ? scores : MultiLabelDecision.Sigmoid(scores);
+            return MultiLabelDecision.Score(perLabel, labels, thresholds, chunks, tokens);
+        }
+        var probabilities = areProbabilities ? Renormalize(scores) : Softmax.Of(scores);
+        var best = ArgMax(probabilities);
+        return new TextScore(labels[best], probabilities[best], probabilities, null, chunks, tokens);
     }
 
     /// <summary>

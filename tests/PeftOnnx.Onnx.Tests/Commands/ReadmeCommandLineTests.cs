@@ -6,7 +6,7 @@ namespace PeftOnnx.Onnx.Tests.Commands;
 /// <summary>Every `peftonnx-export` line the READMEs show parses against the real command tree, so docs and CLI cannot drift.</summary>
 public sealed class ReadmeCommandLineTests
 {
-    public static TheoryData<string> Documents => ["README.md", "export-tools/README.md", "docs/EXPORT.md", "docs/SIDE_GRAPHS.md", "docs/PERFORMANCE.md", "docs/MULTI_LABEL.md"];
+    public static TheoryData<string> Documents => ["README.md", "export-tools/README.md", "docs/EXPORT.md", "docs/SIDE_GRAPHS.md", "docs/PERFORMANCE.md", "docs/MULTI_LABEL.md", "docs/PARALLEL.md"];
 
     [Theory]
     [MemberData(nameof(Documents))]

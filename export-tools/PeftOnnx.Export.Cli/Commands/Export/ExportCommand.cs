@@ -50,13 +50,7 @@ internal static class ExportCommand
                 stderr.Profile.Width = 1000; // one error per line in logs, not wrapped at 80 columns
             try
             {
-                var sideRequested = side.Requested(parseResult, parseResult.GetValue(adapter)!, parseResult.InvocationConfiguration.Output);
-                if (sideRequested && parseResult.GetValue(edge))
-                    throw new ArgumentException("--edge writes a merged bundle: a side-graph bundle loads its adapters at run time from a folder that is not sealed; drop --edge or --mode.");
-                if (sideRequested)
-                    return side.Run(parseResult, parseResult.GetValue(baseModel)!, parseResult.GetValue(adapter)!, parseResult.GetValue(output)!,
-                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(overwrite), !parseResult.GetValue(fullLastLayer), parseResult.GetValue(allowBaseMismatch), stderr);
-                var options = new BundleExportOptions
+                BundleExportOptions Options() => new()
                 {
                     BaseDirectory = parseResult.GetValue(baseModel)!,
                     AdapterDirectory = parseResult.GetValue(adapter)!,
@@ -71,6 +65,15 @@ internal static class ExportCommand
                     Edge = parseResult.GetValue(edge),
                     OptimizeForEdge = OfflineOptimization.Apply,
                 };
+                if (side.ParallelRequested(parseResult))
+                    return side.RunParallel(parseResult, Options(), stderr);
+                var sideRequested = side.Requested(parseResult, parseResult.GetValue(adapter)!, parseResult.InvocationConfiguration.Output);
+                if (sideRequested && parseResult.GetValue(edge))
+                    throw new ArgumentException("--edge writes a merged bundle: a side-graph bundle loads its adapters at run time from a folder that is not sealed; drop --edge or --mode.");
+                if (sideRequested)
+                    return side.Run(parseResult, parseResult.GetValue(baseModel)!, parseResult.GetValue(adapter)!, parseResult.GetValue(output)!,
+                        ReadLabels(parseResult.GetValue(labels), parseResult.GetValue(labelsFile), parseResult.GetValue(adapter)!, stderr), parseResult.GetValue(name), parseResult.GetValue(overwrite), !parseResult.GetValue(fullLastLayer), parseResult.GetValue(allowBaseMismatch), stderr);
+                var options = Options();
                 var result = new BundleExporter(new SynchronousProgress(line => stderr.MarkupLineInterpolated($"[grey]{line}[/]"))).Export(options);
                 WriteWarnings(result.Warnings, stderr);
                 var m = result.Manifest;
@@ -91,7 +94,8 @@ internal static class ExportCommand
     /// <summary>The verb's help text, listing the methods each form exports (from the method registries).</summary>
     private static string Description() =>
         "Export a PEFT adapter (or a probe/full fine-tuned model folder) with a base model into an ONNX bundle: merged into the weights " +
-        $"({AdapterMethods.Describe(m => m.Mergeable)}) or as side graphs ({string.Join(", ", SideGraphMethods.PeftTypes)}; --mode side|mixed).";
+        $"({AdapterMethods.Describe(m => m.Mergeable)}) or as side graphs ({string.Join(", ", SideGraphMethods.PeftTypes)}; --mode side|mixed), " +
+        "or several task adapters into one bundle that scores every task in one run (--mode parallel).";
 
     internal static void WriteWarnings(IEnumerable<string> warnings, IAnsiConsole stderr)
     {

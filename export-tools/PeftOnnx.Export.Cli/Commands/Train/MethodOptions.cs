@@ -18,7 +18,7 @@ internal sealed class MethodOptions
     public Option<int> ReductionFactor { get; } = new("--reduction-factor") { Description = "Bottleneck width = hidden / this (houlsby, pfeiffer).", DefaultValueFactory = _ => 16 };
     public Option<string> NonLinearity { get; } = new("--non-linearity") { Description = "Bottleneck non-linearity: relu, gelu, swish, tanh.", DefaultValueFactory = _ => "relu" };
     public Option<int> VirtualTokens { get; } = new("--virtual-tokens") { Description = "Prompt/prefix tuning: number of virtual tokens.", DefaultValueFactory = _ => 20 };
-    public Option<string> Layers { get; } = new("--layers") { Description = "LoReFT: intervened layers, all or indices like 0,2,4.", DefaultValueFactory = _ => "all" };
+    public Option<string> Layers { get; } = new("--layers") { Description = "LoReFT: intervened layers; LoRA/DoRA: layers_to_transform (adapters only in the upper layers let a parallel bundle share the lower ones). all or indices like 0,2,4.", DefaultValueFactory = _ => "all" };
     public Option<string> Positions { get; } = new("--positions") { Description = "LoReFT: positions as f<first>+l<last> real tokens, e.g. f1+l1.", DefaultValueFactory = _ => "f1+l1" };
     public Option<bool> Tied { get; } = new("--tied") { Description = "LoReFT: one intervention per layer for the first and last positions." };
     public Option<int> PromptLength { get; } = new("--prompt-length") { Description = "Gated prompts: prompt vectors per layer.", DefaultValueFactory = _ => 10 };

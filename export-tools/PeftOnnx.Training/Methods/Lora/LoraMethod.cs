@@ -17,6 +17,7 @@ public sealed class LoraMethod : PeftMethod
         TargetModules = s.TargetModulesOr("query,value"),
         UseRslora = s.RsLora,
         UseDora = name == "dora",
+        LayersToTransform = LoReft.LoReftMethod.ParseLayers(s.Layers),
     }), config => new LoraMethod(config));
 
     public LoraMethod(LoraConfig config)

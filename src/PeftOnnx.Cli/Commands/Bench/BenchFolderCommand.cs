@@ -15,23 +15,27 @@ namespace PeftOnnx.Cli.Commands.Bench;
 /// debian-sections. The baseline is what a plain ONNX Runtime program does: tokenize one document after another,
 /// pad every batch to the max length, run with default SessionOptions. Each --model then runs through
 /// <see cref="OnnxTextScorer"/> (parallel tokenization, length-bucketed batches padded to their longest row).
-/// Passes alternate (A B A B) and the median pass is reported.
+/// --separate NAME=DIR,DIR,... adds a variant that scores every document with each of those bundles in turn (N
+/// single-task bundles, the baseline of a parallel bundle that scores the same N tasks in one run); with it the plain
+/// program is left out and ratios divide by the first --separate variant. Passes alternate (A B A B) and the median
+/// pass is reported.
 /// </summary>
 internal static class BenchFolderCommand
 {
     public static Command Create()
     {
-        var models = new Option<string[]>("--model", "-m") { Description = "Model folders (bundle or base model), repeatable; the first also runs the plain baseline.", Required = true };
+        var models = new Option<string[]>("--model", "-m") { Description = "Model folders (bundle or base model), repeatable; the first also runs the plain baseline (not with --separate).", Required = true };
         var data = new Option<FileInfo>("--data") { Description = "JSON lines with a \"text\" field (e.g. data/debian-sections.test.jsonl) or a labelled data file the eval verb reads.", Required = true };
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences per ONNX Runtime call.", DefaultValueFactory = _ => 32 };
         var maxLength = new Option<int>("--max-length") { Description = "Tokens per document (truncated; the baseline pads to this).", DefaultValueFactory = _ => 128 };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N documents." };
         var rounds = new Option<int>("--rounds") { Description = "Alternating rounds; each round scores every document once per variant.", DefaultValueFactory = _ => 3 };
+        var separate = new Option<string[]>("--separate") { Description = "NAME=DIR,DIR,...: one variant that scores every document with each bundle in turn (repeatable); replaces the plain baseline.", AllowMultipleArgumentsPerToken = false };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Markdown file whose <!-- bench:SECTION --> block gets this table." };
         var section = new Option<string>("--section") { Description = "Section name for --markdown.", DefaultValueFactory = _ => "folder" };
         var command = new Command("folder", "Documents/s end to end on real documents: plain ONNX Runtime (padded to max length) vs the PeftOnnx scorer.")
         {
-            models, data, batchSize, maxLength, limit, rounds, markdown, section,
+            models, data, batchSize, maxLength, limit, rounds, separate, markdown, section,
         };
         CliAction.Set(command, (result, context, cancellationToken) =>
         {
@@ -43,17 +47,33 @@ internal static class BenchFolderCommand
             var examples = LabelledDataReader.Read(result.GetValue(data)!.FullName);
             var texts = examples.Select(e => e.Text).Take(result.GetValue(limit) ?? int.MaxValue).ToList();
 
+            var groups = (result.GetValue(separate) ?? []).Select(ParseGroup).ToList();
             var loaded = new List<OnnxModel>();
             InferenceSession? plain = null;
             try
             {
-                foreach (var directory in result.GetValue(models) ?? [])
-                    loaded.Add(OnnxModel.Load(ModelLocator.Resolve(directory, null), new SessionSettings { Device = DeviceKind.Cpu }, context.Logger("bench")));
-                var first = loaded[0];
-                plain = new InferenceSession(first.ModelPath);
+                OnnxModel Load(string directory)
+                {
+                    var model = OnnxModel.Load(ModelLocator.Resolve(directory, null), new SessionSettings { Device = DeviceKind.Cpu }, context.Logger("bench"));
+                    loaded.Add(model);
+                    return model;
+                }
                 var scorerOptions = new ScorerOptions { BatchSize = size, MaxLength = length, Aggregation = WindowAggregation.First };
-                var variants = new List<(string Name, Func<long> Run)> { ($"plain ORT, padded to {length} ({first.Manifest.Name})", () => RunPlain(plain, first.Tokenizer, texts, size, length)) };
-                foreach (var model in loaded)
+                var variants = new List<(string Name, Func<long> Run)>();
+                foreach (var (name, directories) in groups)
+                {
+                    var scorers = directories.Select(d => new OnnxTextScorer(Load(d), scorerOptions)).ToList();
+                    variants.Add(($"{name}: {scorers.Count} bundles, one after another ({string.Join(", ", scorers.Select(s => s.ModelId.Split('@')[0]))})",
+                        () => scorers.Sum(scorer => scorer.Score(texts, cancellationToken).Sum(s => (long)s.Tokens))));
+                }
+                var measured = (result.GetValue(models) ?? []).Select(Load).ToList();
+                var first = measured[0];
+                if (groups.Count == 0)
+                {
+                    plain = new InferenceSession(first.ModelPath);
+                    variants.Insert(0, ($"plain ORT, padded to {length} ({first.Manifest.Name})", () => RunPlain(plain, first.Tokenizer, texts, size, length)));
+                }
+                foreach (var model in measured)
                 {
                     var scorer = new OnnxTextScorer(model, scorerOptions);
                     variants.Add(($"peftonnx scorer ({model.Manifest.Name})", () => scorer.Score(texts, cancellationToken).Sum(s => (long)s.Tokens)));
@@ -66,7 +86,7 @@ internal static class BenchFolderCommand
                     round => context.Error.WriteLine($"round {round + 1}/{roundCount}"),
                     cancellationToken);
 
-                var table = new BenchTable($"Documents/s end to end, {Path.GetFileName(result.GetValue(data)!.FullName)}", ["variant", "median s per pass", "docs/s", "tokens computed per pass", "vs plain"]);
+                var table = new BenchTable($"Documents/s end to end, {Path.GetFileName(result.GetValue(data)!.FullName)}", ["variant", "median s per pass", "docs/s", "tokens computed per pass", groups.Count == 0 ? "vs plain" : $"vs {groups[0].Name}"]);
                 for (var v = 0; v < variants.Count; v++)
                 {
                     table.AddRow(variants[v].Name, BenchTable.Number(summaries[v].Median / 1000, "F2"), BenchTable.Number(summaries[v].PerSecond(texts.Count), "F1"),
@@ -74,7 +94,8 @@ internal static class BenchFolderCommand
                 }
                 var notes = BenchMachine.Describe().Concat(
                 [
-                    $"{texts.Count} documents, truncated to {length} tokens, batch {size}; plain: sequential tokenization, every batch padded to {length}, default SessionOptions, all outputs; scorer: parallel tokenization, batches bucketed by length and padded to their longest row, CPU session with {loaded[0].IntraOpThreads} intra-op threads",
+                    $"{texts.Count} documents, truncated to {length} tokens, batch {size}; " + (groups.Count == 0 ? $"plain: sequential tokenization, every batch padded to {length}, default SessionOptions, all outputs; " : "") +
+                    $"scorer: parallel tokenization, batches bucketed by length and padded to their longest row, CPU session with {loaded[0].IntraOpThreads} intra-op threads; tokens computed per pass sum over the bundles a variant runs",
                     $"tokens computed = rows x padded length summed over batches (plain) or real tokens (scorer); {roundCount} rounds, variants alternate, median pass",
                 ]);
                 var text = table.ToMarkdown("peftonnx bench folder " + string.Join(' ', Environment.GetCommandLineArgs().SkipWhile(a => a != "folder").Skip(1)), notes);
@@ -91,6 +112,16 @@ internal static class BenchFolderCommand
             }
         });
         return command;
+    }
+
+    /// <summary>"separate=a,b,c" -> (separate, [a, b, c]).</summary>
+    private static (string Name, string[] Directories) ParseGroup(string text)
+    {
+        var equals = text.IndexOf('=', StringComparison.Ordinal);
+        var directories = equals > 0 ? text[(equals + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        return directories.Length > 0
+            ? (text[..equals], directories)
+            : throw new UsageException($"--separate should be NAME=DIR,DIR,... (a name, then the bundle folders), got \"{text}\".");
     }
 
     /// <summary>The plain program: tokenize in order, pad each batch to the max length, Run; returns the padded tokens computed.</summary>

@@ -29,7 +29,7 @@ internal static class ScoreRun
         if (output is not null && !Directory.Exists(output.DirectoryName ?? "."))
             throw new UsageException($"--output {output.FullName}: folder {output.DirectoryName} does not exist.");
 
-        using var file = output is null ? null : ResultFile.Open(output.FullName, outboxFormat, scorer.Labels, resume);
+        using var file = output is null ? null : ResultFile.Open(output.FullName, outboxFormat, scorer.Labels, resume, scorer.Tasks);
         var options = new FolderScoringOptions
         {
             Inputs = inputs,
