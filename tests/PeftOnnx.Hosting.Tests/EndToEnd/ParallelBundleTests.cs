@@ -36,7 +36,7 @@ public sealed class ParallelBundleTests : IClassFixture<ParallelBundleTests.Bund
         {
             var baseDir = TestModels.EnsurePulled("minilm-l6");
             Adapters = Tasks.Select((t, i) => TaskAdapters.Write(_temp.Combine("adapters"), t, seed: 100 + i)).ToArray();
-            Single = Tasks.Select((t, i) => new BundleExporter().Export(new BundleExportOptions
+            SingleTask = Tasks.Select((t, i) => new BundleExporter().Export(new BundleExportOptions
             {
                 BaseDirectory = baseDir,
                 AdapterDirectory = Adapters[i],
@@ -50,7 +50,7 @@ public sealed class ParallelBundleTests : IClassFixture<ParallelBundleTests.Bund
 
         public string[] Adapters { get; }
 
-        public string[] Single { get; }
+        public string[] SingleTask { get; }
 
         public ParallelExportResult Result { get; }
 
@@ -88,7 +88,7 @@ public sealed class ParallelBundleTests : IClassFixture<ParallelBundleTests.Bund
         var offset = 0;
         for (var t = 0; t < Tasks.Length; t++)
         {
-            using var single = Load(_bundles.Single[t]);
+            using var single = Load(_bundles.SingleTask[t]);
             var expected = single.ClassScores(batch);
             var labels = TaskAdapters.Labels[Tasks[t]].Length;
             var maxDiff = 0f;
@@ -118,7 +118,7 @@ public sealed class ParallelBundleTests : IClassFixture<ParallelBundleTests.Bund
         var maxDiff = 0f;
         for (var t = 0; t < Tasks.Length; t++)
         {
-            using var single = Load(_bundles.Single[t]);
+            using var single = Load(_bundles.SingleTask[t]);
             var expected = new OnnxTextScorer(single).Score(texts);
             for (var d = 0; d < records.Count; d++)
             {
@@ -216,7 +216,7 @@ public sealed class ParallelBundleTests : IClassFixture<ParallelBundleTests.Bund
         _output.WriteLine(e.Message);
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(output));
-        Assert.Empty(Directory.GetDirectories(_temp.Path).Where(d => Path.GetFileName(d).StartsWith(".bad-", StringComparison.Ordinal) || Path.GetFileName(d).StartsWith("bad-", StringComparison.Ordinal)));
+        Assert.DoesNotContain(Directory.GetDirectories(_temp.Path), d => Path.GetFileName(d).StartsWith(".bad-", StringComparison.Ordinal) || Path.GetFileName(d).StartsWith("bad-", StringComparison.Ordinal));
     }
 
     private string Documents(int count)
