@@ -34,6 +34,15 @@ public static class ParallelGraphUnion
         union.Graph.Input.AddRange(first.Graph.Input.Select(i => i.Clone()));
 
         var taken = new HashSet<string>(first.Graph.Input.Select(i => i.Name), StringComparer.Ordinal);
+        // The renamed outputs are reserved first, so no task's own values take them.
+        foreach (var (task, model) in tasks)
+        {
+            foreach (var output in model.Graph.Output)
+            {
+                if (!taken.Add($"{task}{OutputSeparator}{output.Name}"))
+                    throw new ArgumentException($"task {task}: output name '{task}{OutputSeparator}{output.Name}' is taken twice; task names must be distinct.", nameof(tasks));
+            }
+        }
         var initializers = new Dictionary<string, string>(StringComparer.Ordinal); // content -> union name
         var nodes = new Dictionary<string, int>(StringComparer.Ordinal); // node key -> index in union.Graph.Node
         var users = new List<HashSet<int>>(); // per union node: the tasks that compute it
@@ -93,8 +102,6 @@ public static class ParallelGraphUnion
             foreach (var output in model.Graph.Output)
             {
                 var name = $"{task}{OutputSeparator}{output.Name}";
-                if (!taken.Add(name))
-                    throw new ArgumentException($"task {task}: output name '{name}' is taken twice; task names must be distinct.", nameof(tasks));
                 renamed.Add(OnnxNodes.Node("Identity", Claim(taken, name + "/Identity", task), "", [valueOf[output.Name]], [name]));
                 var info = output.Clone();
                 info.Name = name;
