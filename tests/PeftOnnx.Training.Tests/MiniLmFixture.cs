@@ -1,4 +1,5 @@
 using PeftOnnx.Core.SafeTensors;
+using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Training.Encoder;
 using PeftOnnx.Tests;
 using TorchSharp;
@@ -25,6 +26,22 @@ public sealed class MiniLmFixture
         var shape = file["input_ids"].Shape;
         var batch = new EncoderBatch(tensor(Ids("input_ids"), shape), tensor(Ids("attention_mask"), shape), tensor(Ids("token_type_ids"), shape));
         return (batch, file.ReadFloat32(expectedKey), file[expectedKey].Shape);
+    }
+
+    /// <summary>
+    /// The golden batch (rows of 15, 15, 19, 35 tokens, right-padded to 35) with row 3 cut to [CLS] x [SEP], as side
+    /// inputs for ONNX Runtime and as an encoder batch for the trainer.
+    /// </summary>
+    public static (SideInputs Inputs, EncoderBatch Batch) RaggedBatch()
+    {
+        using var file = SafeTensorFile.Open(TestPaths.Fixture("peft", "seqcls_lora_qv_r8", "reference.safetensors"));
+        var shape = file["input_ids"].Shape;
+        var (ids, mask, types) = (file.ReadInt64("input_ids"), file.ReadInt64("attention_mask"), file.ReadInt64("token_type_ids"));
+        var length = (int)shape[1];
+        ids[3 * length + 2] = 102;
+        for (var t = 3; t < length; t++)
+            (ids[3 * length + t], mask[3 * length + t], types[3 * length + t]) = (0, 0, 0);
+        return (new SideInputs(ids, mask, types, (int)shape[0], length), new EncoderBatch(tensor(ids, shape), tensor(mask, shape), tensor(types, shape)));
     }
 
     public static double MaxAbsDiff(Tensor actual, float[] expected, long[] shape)

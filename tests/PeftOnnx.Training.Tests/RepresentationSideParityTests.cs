@@ -41,7 +41,7 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
     public void Side_graph_logits_match_the_trainer(string tenant, int seed)
     {
         using var folder = new TempFolder("peftonnx-reft-");
-        var (inputs, batch) = Batch();
+        var (inputs, batch) = MiniLmFixture.RaggedBatch();
         using var _ = batch;
         var expected = WriteTenant(folder.Path, tenant, seed, batch);
         var clsOnly = Export(folder.Path, SideGraphManifest.SideForm, tenant);
@@ -60,7 +60,7 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
     public void Mixed_batch_of_lora_loreft_and_gated_prompt_tenants_equals_each_tenant_alone()
     {
         using var folder = new TempFolder("peftonnx-reft-mixed-");
-        var (inputs, batch) = Batch();
+        var (inputs, batch) = MiniLmFixture.RaggedBatch();
         using var _ = batch;
         string[] tenants = ["lora-r4", "loreft-untied-r2-f2l2", "gated-prompt-10x6"];
         var expected = tenants.Select((t, i) => WriteTenant(folder.Path, t, 10 + i, batch)).ToList();
@@ -104,7 +104,7 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
     public void A_zero_initialised_adapter_gives_exactly_the_base_logits(string method)
     {
         using var folder = new TempFolder("peftonnx-reft-zero-");
-        var (inputs, batch) = Batch();
+        var (inputs, batch) = MiniLmFixture.RaggedBatch();
         using var _ = batch;
         using var model = miniLm.Base.CreateClassifier(12, Pooling.Pooler);
         model.eval();
@@ -144,7 +144,7 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
     public void Bad_LoReFT_adapters_are_refused_with_the_reason()
     {
         using var folder = new TempFolder("peftonnx-reft-bad-");
-        var (_, batch) = Batch();
+        var (_, batch) = MiniLmFixture.RaggedBatch();
         using var _b = batch;
         WriteTenant(folder.Path, "loreft-tied-r4", 1, batch);
         var good = Path.Combine(folder.Path, "loreft-tied-r4");
@@ -188,19 +188,6 @@ public sealed class RepresentationSideParityTests(MiniLmFixture miniLm, ITestOut
     }
 
     private static SessionSettings Cpu => new() { Device = DeviceKind.Cpu, IntraOpThreads = 1 };
-
-    /// <summary>The golden batch (rows of 15, 15, 19, 35 tokens, right-padded to 35) with row 3 cut to [CLS] x [SEP].</summary>
-    private static (SideInputs Inputs, EncoderBatch Batch) Batch()
-    {
-        using var file = SafeTensorFile.Open(TestPaths.Fixture("peft", "seqcls_lora_qv_r8", "reference.safetensors"));
-        var shape = file["input_ids"].Shape;
-        var (ids, mask, types) = (file.ReadInt64("input_ids"), file.ReadInt64("attention_mask"), file.ReadInt64("token_type_ids"));
-        var length = (int)shape[1];
-        ids[3 * length + 2] = 102;
-        for (var t = 3; t < length; t++)
-            (ids[3 * length + t], mask[3 * length + t], types[3 * length + t]) = (0, 0, 0);
-        return (new SideInputs(ids, mask, types, (int)shape[0], length), new EncoderBatch(tensor(ids, shape), tensor(mask, shape), tensor(types, shape)));
-    }
 
     /// <summary>Trains nothing: applies the tenant's method, sets seeded random values, writes the adapter; returns the trainer's logits.</summary>
     private float[] WriteTenant(string folder, string tenant, int seed, EncoderBatch batch)

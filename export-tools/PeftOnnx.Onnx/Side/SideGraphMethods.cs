@@ -1,5 +1,6 @@
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Onnx.Methods.Bottleneck;
+using PeftOnnx.Onnx.Methods.Fusion;
 using PeftOnnx.Onnx.Methods.GatedPrompt;
 using PeftOnnx.Onnx.Methods.Lora;
 using PeftOnnx.Onnx.Methods.LoReft;
@@ -22,6 +23,7 @@ public static class SideGraphMethods
         BottleneckSideGraph.Method,
         LoReftSideGraph.Method,
         GatedPromptSideGraph.Method,
+        FusionSideGraph.Method,
     ];
 
     /// <summary>The peft_type of every method with a side-graph form, for messages and help.</summary>

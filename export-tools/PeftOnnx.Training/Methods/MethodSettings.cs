@@ -46,6 +46,9 @@ public sealed record MethodSettings
     /// <summary>Gated prompts: how many top layers carry prompts.</summary>
     public int PromptLayers { get; init; } = 6;
 
+    /// <summary>AdapterFusion: the bottleneck adapter folders to fuse, in fusion order.</summary>
+    public IReadOnlyList<string> Adapters { get; init; } = [];
+
     /// <summary><see cref="Targets"/> as PEFT's target_modules, or <paramref name="fallback"/> when none were given.</summary>
     public TargetModules TargetModulesOr(string fallback)
     {

@@ -26,6 +26,16 @@ public abstract class PeftMethod
     /// <summary>adapter_config.json for the trained adapter, or null for baselines that are saved as a whole model.</summary>
     public abstract PeftAdapterConfig? AdapterConfig(BertConfig config);
 
+    /// <summary>Reads what a saved adapter folder holds besides its two files, before the method is applied (a fusion's fused adapters); most methods need nothing.</summary>
+    public virtual void ReadFolder(string adapterDirectory)
+    {
+    }
+
+    /// <summary>Writes what the adapter folder holds besides adapter_config.json and adapter_model.safetensors (a fusion's fused adapters) into <paramref name="folder"/>.</summary>
+    public virtual void WriteFolder(string folder)
+    {
+    }
+
     /// <summary>Freezes the base, injects the method, and unfreezes <see cref="ModulesToSave"/>.</summary>
     public void Apply(BertForSequenceClassification model)
     {

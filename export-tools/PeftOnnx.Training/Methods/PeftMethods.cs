@@ -2,6 +2,7 @@ using PeftOnnx.Core.Adapters;
 using PeftOnnx.Training.Encoder;
 using PeftOnnx.Training.Methods.Baselines;
 using PeftOnnx.Training.Methods.Bottleneck;
+using PeftOnnx.Training.Methods.Fusion;
 using PeftOnnx.Training.Methods.GatedPrompt;
 using PeftOnnx.Training.Methods.Ia3;
 using PeftOnnx.Training.Methods.Lora;
@@ -26,6 +27,7 @@ public static class PeftMethods
         PrefixTuningMethod.Trainer,
         LoReftMethod.Trainer,
         GatedPromptMethod.Trainer,
+        FusionMethod.Trainer,
         LinearProbeMethod.Trainer,
         FullFineTuningMethod.Trainer,
     ];

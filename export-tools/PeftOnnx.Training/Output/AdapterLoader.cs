@@ -18,6 +18,7 @@ public static class AdapterLoader
     {
         var config = PeftAdapterConfig.Load(Path.Combine(adapterDirectory, PeftAdapterConfig.FileName));
         var method = PeftMethods.FromConfig(config);
+        method.ReadFolder(adapterDirectory);
         method.Apply(model);
         var bareEncoder = !new PeftKeys(config.TaskType).UsesTaskModel;
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);

@@ -29,6 +29,7 @@ public static class TrainedModelWriter
                     .Select(p => SafeTensor.FromFloat32(method.AdapterKey(p.name), TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
                     .ToList();
                 PeftAdapterWriter.WriteInto(tmp, config with { BaseModelNameOrPath = report.BaseModelNameOrPath }, tensors);
+                method.WriteFolder(tmp);
             }
             else
             {

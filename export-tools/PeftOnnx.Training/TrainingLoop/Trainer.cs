@@ -24,6 +24,7 @@ public sealed class Trainer
     private readonly string _workDirectory;
     private readonly ITrainingProgress? _progress;
     private readonly List<IParameterConstraint> _constraints;
+    private readonly List<IRegularizedModule> _regularized;
 
     /// <param name="workDirectory">Holds checkpoints (last/, best/), metrics.jsonl and training_curve.png.</param>
     public Trainer(BertForSequenceClassification model, TrainingOptions options, Device device, int padId, string workDirectory, ITrainingProgress? progress = null)
@@ -38,6 +39,7 @@ public sealed class Trainer
         _progress = progress;
         Trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
         _constraints = [.. model.modules().OfType<IParameterConstraint>()];
+        _regularized = [.. model.modules().OfType<IRegularizedModule>()];
         if (Trainable.Count == 0)
             throw new InvalidOperationException("the model has no trainable parameters; apply a method first.");
     }
@@ -260,7 +262,10 @@ public sealed class Trainer
         var (batch, labels) = BatchCollator.Collate(train, indices, _padId, _device, _model.NumLabels);
         var loss = _model.Loss(_model.forward(batch), labels);
         optimizer.zero_grad();
-        loss.backward();
+        // Penalties join the gradient before clipping, as adapter-transformers' trainer backpropagates its fusion
+        // regularization; the reported loss stays the task's.
+        var objective = _regularized.Select(m => m.Penalty()).Aggregate(loss, (sum, penalty) => penalty is null ? sum : sum + penalty);
+        objective.backward();
         nn.utils.clip_grad_norm_(Trainable.Select(p => p.Parameter), _options.MaxGradNorm);
         optimizer.step();
         foreach (var constraint in _constraints)

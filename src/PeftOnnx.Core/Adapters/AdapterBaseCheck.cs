@@ -41,6 +41,28 @@ public static class AdapterBaseCheck
             $"or pass {OverrideFlag} if you know the weights are the same.");
     }
 
+    /// <summary>
+    /// Throws naming two of <paramref name="adapters"/> that record different bases (the model.onnx sha256 of their
+    /// training.json, else base_model_name_or_path): adapters combined into one model (a fusion) must share their base.
+    /// </summary>
+    public static void RequireSameBase(IReadOnlyList<(string Directory, string? BaseModelNameOrPath)> adapters)
+    {
+        ArgumentNullException.ThrowIfNull(adapters);
+        var bases = adapters.Select(a => (a.Directory, a.BaseModelNameOrPath, Trained: ReadTrainingBase(Path.Combine(a.Directory, TrainingFile)))).ToList();
+        foreach (var (first, second) in bases.SelectMany((a, i) => bases.Skip(i + 1).Select(b => (a, b))))
+        {
+            var (sha1, sha2) = (first.Trained.Sha256, second.Trained.Sha256);
+            if (sha1 is not null && sha2 is not null)
+            {
+                if (!string.Equals(sha1, sha2, StringComparison.OrdinalIgnoreCase))
+                    throw new InvalidDataException($"{first.Directory} was trained on {first.Trained.Name} (model.onnx sha256 {sha1[..Math.Min(12, sha1.Length)]}…) but {second.Directory} on {second.Trained.Name} (sha256 {sha2[..Math.Min(12, sha2.Length)]}…); adapters combined into one model must share their base.");
+                continue;
+            }
+            if (first.BaseModelNameOrPath is { } name1 && second.BaseModelNameOrPath is { } name2 && !string.Equals(name1, name2, StringComparison.Ordinal))
+                throw new InvalidDataException($"{first.Directory} was made for \"{name1}\" but {second.Directory} for \"{name2}\" (base_model_name_or_path); adapters combined into one model must share their base.");
+        }
+    }
+
     private static string? Mismatch(string adapterDirectory, string? baseModelNameOrPath, BaseModelIdentity target)
     {
         var (trainedOn, trainedSha256) = ReadTrainingBase(Path.Combine(adapterDirectory, TrainingFile));

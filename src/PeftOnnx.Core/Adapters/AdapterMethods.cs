@@ -1,4 +1,5 @@
 using PeftOnnx.Core.Adapters.Bottleneck;
+using PeftOnnx.Core.Adapters.Fusion;
 using PeftOnnx.Core.Adapters.GatedPrompt;
 using PeftOnnx.Core.Adapters.Ia3;
 using PeftOnnx.Core.Adapters.Lora;
@@ -23,6 +24,7 @@ public static class AdapterMethods
         BottleneckRegistration.Method,
         LoReftRegistration.Method,
         GatedPromptRegistration.Method,
+        FusionRegistration.Method,
     ];
 
     private static readonly Dictionary<string, AdapterMethod> ByType = Registered.ToDictionary(m => m.PeftType, StringComparer.Ordinal);

@@ -23,8 +23,9 @@ internal sealed class MethodOptions
     public Option<bool> Tied { get; } = new("--tied") { Description = "LoReFT: one intervention per layer for the first and last positions." };
     public Option<int> PromptLength { get; } = new("--prompt-length") { Description = "Gated prompts: prompt vectors per layer.", DefaultValueFactory = _ => 10 };
     public Option<int> PromptLayers { get; } = new("--prompt-layers") { Description = "Gated prompts: how many top layers carry prompts.", DefaultValueFactory = _ => 6 };
+    public Option<string?> Adapters { get; } = new("--adapters") { Description = "Fusion: comma-separated bottleneck adapter folders to fuse (at least 2, one base, one variant)." };
 
-    public IEnumerable<Option> All => [Method, Rank, Alpha, Dropout, RsLora, Targets, FeedForward, ReductionFactor, NonLinearity, VirtualTokens, Layers, Positions, Tied, PromptLength, PromptLayers];
+    public IEnumerable<Option> All => [Method, Rank, Alpha, Dropout, RsLora, Targets, FeedForward, ReductionFactor, NonLinearity, VirtualTokens, Layers, Positions, Tied, PromptLength, PromptLayers, Adapters];
 
     public MethodOptions() => Method.AcceptOnlyFromAmong([.. PeftMethods.Names]);
 
@@ -47,5 +48,6 @@ internal sealed class MethodOptions
         Tied = p.GetValue(Tied),
         PromptLength = p.GetValue(PromptLength),
         PromptLayers = p.GetValue(PromptLayers),
+        Adapters = [.. (p.GetValue(Adapters) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
     }, encoder);
 }

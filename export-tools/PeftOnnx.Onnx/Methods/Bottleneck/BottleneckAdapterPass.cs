@@ -69,16 +69,27 @@ public sealed class BottleneckAdapterPass : IGraphPass
                 var (data, shape) = _weights[$"{module}.{parameter}"];
                 return nodes.OverridableInput(TensorData.FromFloat32($"{module}.{parameter}", data, shape), [.. shape.Select(d => (object)d)]);
             }
-            var downT = nodes.Node("Transpose", $"{module}/down_t", [Input("down.weight")], IntsAttribute("perm", 1, 0)); // (H, r)
-            var down = nodes.Node("Add", $"{module}/down", [nodes.Node("MatMul", $"{module}/down_mm", [site.Output, downT]), Input("down.bias")]); // (B, S, r)
-            var act = Activation(nodes, module, _config.NonLinearity, down);
-            var upT = nodes.Node("Transpose", $"{module}/up_t", [Input("up.weight")], IntsAttribute("perm", 1, 0)); // (r, H)
-            var up = nodes.Node("Add", $"{module}/up", [nodes.Node("MatMul", $"{module}/up_mm", [act, upT]), Input("up.bias")]); // (B, S, H)
+            var up = Delta(nodes, module, site.Output, Input, _config.NonLinearity);
             var sum = nodes.Node("Add", $"{module}/residual", [site.Output, up]);
             rewrite.Rewire(site.Output, sum);
             count++;
         }
         return PassReport.Of(this, count, $"{count} {_config.Variant} adapters");
+    }
+
+    /// <summary>
+    /// up(act(down(h))) (B, S, H) of the adapter at <paramref name="module"/>, without the residual; <paramref name="input"/>
+    /// gives the graph value of a parameter ("down.weight", ...). AdapterFusion attends over these.
+    /// </summary>
+    public static string Delta(PrefixedNodes nodes, string module, string h, Func<string, string> input, string nonLinearity)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(input);
+        var downT = nodes.Node("Transpose", $"{module}/down_t", [input("down.weight")], IntsAttribute("perm", 1, 0)); // (H, r)
+        var down = nodes.Node("Add", $"{module}/down", [nodes.Node("MatMul", $"{module}/down_mm", [h, downT]), input("down.bias")]); // (B, S, r)
+        var act = Activation(nodes, module, nonLinearity, down);
+        var upT = nodes.Node("Transpose", $"{module}/up_t", [input("up.weight")], IntsAttribute("perm", 1, 0)); // (r, H)
+        return nodes.Node("Add", $"{module}/up", [nodes.Node("MatMul", $"{module}/up_mm", [act, upT]), input("up.bias")]); // (B, S, H)
     }
 
     private IEnumerable<(int Layer, string Site)> Sites() =>
@@ -93,10 +104,10 @@ public sealed class BottleneckAdapterPass : IGraphPass
         "tanh" => nodes.Node("Tanh", $"{module}/tanh", [x]),
         "swish" => nodes.Node("Mul", $"{module}/swish", [x, nodes.Node("Sigmoid", $"{module}/sigmoid", [x])]),
         "gelu" => nodes.Node("Mul", $"{module}/gelu", [
-            nodes.Node("Mul", $"{module}/gelu_half", [x, nodes.Initializer(TensorData.FromFloat32($"{Prefix}{module}/half", [0.5f]))]),
+            nodes.Node("Mul", $"{module}/gelu_half", [x, nodes.Initializer(TensorData.FromFloat32($"{nodes.Prefix}{module}/half", [0.5f]))]),
             nodes.Node("Add", $"{module}/gelu_1p", [
-                nodes.Node("Erf", $"{module}/erf", [nodes.Node("Div", $"{module}/gelu_scaled", [x, nodes.Initializer(TensorData.FromFloat32($"{Prefix}{module}/sqrt2", [MathF.Sqrt(2f)]))])]),
-                nodes.Initializer(TensorData.FromFloat32($"{Prefix}{module}/one", [1f]))])]),
+                nodes.Node("Erf", $"{module}/erf", [nodes.Node("Div", $"{module}/gelu_scaled", [x, nodes.Initializer(TensorData.FromFloat32($"{nodes.Prefix}{module}/sqrt2", [MathF.Sqrt(2f)]))])]),
+                nodes.Initializer(TensorData.FromFloat32($"{nodes.Prefix}{module}/one", [1f]))])]),
         _ => throw new NotSupportedException($"non_linearity \"{kind}\" has no ONNX form here; use relu, gelu, swish or tanh."),
     };
 }

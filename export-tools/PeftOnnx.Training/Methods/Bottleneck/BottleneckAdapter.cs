@@ -35,6 +35,13 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor h)
     {
         using var scope = NewDisposeScope();
+        return (h + Delta(h)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>up(f(down(h))) without the residual: what AdapterFusion attends over (AdapterHub's bottleneck_up).</summary>
+    public Tensor Delta(Tensor h)
+    {
+        using var scope = NewDisposeScope();
         var z = down.forward(h);
         z = nonLinearity switch
         {
@@ -43,7 +50,7 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
             "swish" => nn.functional.silu(z),
             _ => nn.functional.relu(z),
         };
-        return (h + up.forward(z)).MoveToOuterDisposeScope();
+        return up.forward(z).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
