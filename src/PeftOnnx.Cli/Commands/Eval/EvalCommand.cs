@@ -35,10 +35,11 @@ internal static class EvalCommand
         var aggregate = CliOptions.Aggregate();
         var modelsDir = CliOptions.ModelsDir();
         var skipVerify = CliOptions.SkipVerify();
+        var adapter = new Option<string?>("--adapter") { Description = "Side or mixed bundle: the adapter to evaluate (adapters/<name>.onnx_adapter; default: the bundle's only adapter)." };
         var report = new Option<FileInfo?>("--report") { Description = "Also write an HTML report (confusion heatmap, per-label precision/recall/F1, the most confused pairs with example documents) to this file, and its chart as a PNG beside it." };
         var command = new Command("eval", "Evaluate a model on labelled data: accuracy, macro-F1, per-label scores, confusion matrix (multi-label: subset accuracy, micro/macro-F1).")
         {
-            model, data, labels, json, output, device, threads, batchSize, maxLength, aggregate, modelsDir, skipVerify, report,
+            model, data, labels, json, output, device, threads, batchSize, maxLength, aggregate, modelsDir, skipVerify, adapter, report,
         };
         CliAction.Set(command, async (result, context, cancellationToken) =>
         {
@@ -48,7 +49,7 @@ internal static class EvalCommand
             var examples = LabelledDataReader.Read(result.GetValue(data)!);
             var zeroShot = CliOptions.ParseLabels(result.GetValue(labels));
             var directory = ModelLocator.Resolve(result.GetValue(model)!, result.GetValue(modelsDir));
-            using var onnx = OnnxModel.Load(directory, CliOptions.SessionSettings(result, device, threads), context.Logger("eval"), !result.GetValue(skipVerify));
+            using var onnx = EvaluatedModel.Load(directory, result.GetValue(adapter), CliOptions.SessionSettings(result, device, threads), context.Logger("eval"), !result.GetValue(skipVerify));
 
             IReadOnlyList<string> modelLabels;
             if (onnx.IsClassifier)
@@ -69,7 +70,7 @@ internal static class EvalCommand
             if (unknown.Count > 0)
                 throw new InvalidDataException($"{result.GetValue(data)} has labels the model cannot predict: {string.Join(", ", unknown)} (model labels: {string.Join(", ", modelLabels)}).");
 
-            var scorer = new OnnxTextScorer(onnx, new ScorerOptions
+            var scorer = onnx.CreateScorer(new ScorerOptions
             {
                 BatchSize = result.GetValue(batchSize),
                 MaxLength = result.GetValue(maxLength),
@@ -89,7 +90,7 @@ internal static class EvalCommand
             });
 
             var mode = multiLabel ? "multi-label" : onnx.IsClassifier ? "classifier" : "zero-shot";
-            var outcome = EvalOutcome.Compute(onnx.ModelId, mode, modelLabels, examples, predicted, onnx.Manifest.Thresholds, multiLabel);
+            var outcome = EvalOutcome.Compute(scorer.ModelId, mode, modelLabels, examples, predicted, onnx.Manifest.Thresholds, multiLabel);
             using var writer = new ResultWriter(context, result.GetValue(output));
             if (result.GetValue(json))
             {
