@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using PeftOnnx.Cli;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Hosting.Tests.Support;
@@ -228,14 +227,7 @@ public sealed class ParallelBundleTests : IClassFixture<ParallelBundleTests.Bund
         return docs;
     }
 
-    private async Task<(int Code, string Out, string Error)> Cli(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await PeftOnnxCli.InvokeAsync([.. args, "--device", "cpu"], stdout, stderr);
-        _output.WriteLine(stderr.ToString());
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Error)> Cli(params string[] args) => InProcessCli.RunAsync(_output, args);
 
     public void Dispose() => _temp.Dispose();
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using PeftOnnx.Cli;
 using PeftOnnx.Hosting.Tests.Support;
 using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Sessions;
@@ -52,14 +51,7 @@ public sealed class SideBundleEvalTests(SideBundleFixture bundle, ITestOutputHel
         Assert.Contains("--adapter nobody: not in", stderr, StringComparison.Ordinal);
     }
 
-    private async Task<(int Code, string Out, string Error)> Cli(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await PeftOnnxCli.InvokeAsync([.. args, "--device", "cpu"], stdout, stderr);
-        output.WriteLine(stderr.ToString());
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Error)> Cli(params string[] args) => InProcessCli.RunAsync(output, args);
 
     public void Dispose() => _temp.Dispose();
 }
