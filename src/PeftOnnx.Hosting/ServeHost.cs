@@ -152,8 +152,8 @@ public static class ServeHost
         {
             var scorer = app.Services.GetRequiredService<ITextScorer>();
             // Inbox and queue documents name no adapter: they need a default where the bundle has none to fall back on.
-            if (scorer is IRoutedTextScorer { RequiresAdapter: true } && (worker.Inbox.Length > 0 || queue.Enabled))
-                throw new InvalidOperationException($"{worker.Model} keeps its classifiers in the adapters: set Worker:Adapter (--adapter) to the one that scores inbox and queue documents.");
+            if (scorer is IRoutedTextScorer { RequiresAdapter: true } routed && (worker.Inbox.Length > 0 || queue.Enabled))
+                throw new InvalidOperationException($"{worker.Model} keeps its classifiers in the adapters and serves {(routed.Adapters.Count == 0 ? "none yet" : string.Join(", ", routed.Adapters))}: set Worker:Adapter (--adapter) to the one that scores inbox and queue documents.");
             return scorer;
         }
         catch

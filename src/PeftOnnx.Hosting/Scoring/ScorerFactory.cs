@@ -44,7 +44,9 @@ public static class ScorerFactory
             throw new InvalidOperationException($"Worker:ZeroShotLabels (--labels) does not apply to the side-graph bundle {model.Directory}: its adapters carry their own classifiers.");
         try
         {
-            return new SideTextScorer(model, worker.Adapter, Options(worker));
+            // Requests may name their adapter; texts that name none get Worker:Adapter, else the bundle's only adapter,
+            // else none (a classification bundle then refuses them, never scoring with the bare graph's defaults).
+            return new SideTextScorer(model, model.Registry.ChooseDefault(worker.Adapter), Options(worker));
         }
         catch (AdapterNotFoundException e)
         {

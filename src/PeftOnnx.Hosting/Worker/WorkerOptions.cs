@@ -16,7 +16,7 @@ public sealed class WorkerOptions
     public string? Model { get; set; }
     /// <summary>Load the bundle even when its files do not match the sha256 its bundle.json records (`serve --skip-verify`).</summary>
     public bool SkipVerify { get; set; }
-    /// <summary>Side-graph bundles: the adapter for inbox and queue documents and for HTTP requests that name none.</summary>
+    /// <summary>Side-graph bundles: the adapter for inbox and queue documents and for HTTP requests that name none (default: the bundle's only adapter at start).</summary>
     public string? Adapter { get; set; }
     /// <summary>Side-graph bundles: the watched folder of .onnx_adapter files (default: the bundle's adapters/).</summary>
     public string? AdaptersDir { get; set; }

@@ -77,6 +77,19 @@ public sealed class AdapterRegistry : IDisposable
         throw NotFound(name);
     }
 
+    /// <summary>
+    /// The adapter for texts that name none: <paramref name="requested"/> when it is served (else
+    /// <see cref="AdapterNotFoundException"/> listing what is), else the only adapter served; null when none or several
+    /// are served and none was requested. A side bundle's graph without an adapter runs its inputs' defaults (zero deltas,
+    /// the classifier of the adapter it was exported with), not a trained model, so it is never the default that scores.
+    /// </summary>
+    public string? ChooseDefault(string? requested)
+    {
+        if (requested is not null)
+            return _adapters.ContainsKey(requested) ? requested : throw NotFound(requested);
+        return _adapters.Count == 1 ? _adapters.Keys.First() : null;
+    }
+
     public AdapterNotFoundException NotFound(string name)
     {
         if (_errors.TryGetValue(name, out var error))

@@ -15,7 +15,7 @@ public interface IRoutedTextScorer : ITextScorer
     /// <summary>The adapter for texts that name none; null: the base graph's own parameters.</summary>
     string? DefaultAdapter { get; }
 
-    /// <summary>True when every text needs an adapter and there is no default (e.g. a mixed classification bundle, whose classifier lives only in the adapters).</summary>
+    /// <summary>True when every text needs an adapter and there is no default (a classification side or mixed bundle, whose classifier lives only in the adapters).</summary>
     bool RequiresAdapter { get; }
 
     /// <summary>Scores text i with adapter <paramref name="adapters"/>[i] (null: the default adapter).</summary>

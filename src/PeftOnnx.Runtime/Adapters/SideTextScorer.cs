@@ -52,7 +52,8 @@ public sealed class SideTextScorer : IRoutedTextScorer
 
     public string? DefaultAdapter => _defaultAdapter;
 
-    public bool RequiresAdapter => _defaultAdapter is null && _model.IsMixed && _model.IsClassifier;
+    /// <summary>A classification bundle keeps its classifier in the adapters (the graph's own is a default input), side form or mixed.</summary>
+    public bool RequiresAdapter => _defaultAdapter is null && _model.IsClassifier;
 
     public PreparedText Prepare(string text) =>
         PreparedText.FromWindows(text, _model.Tokenizer.EncodeWindows(text, _maxLength, _overlap), _options.Aggregation);
@@ -89,6 +90,8 @@ public sealed class SideTextScorer : IRoutedTextScorer
         {
             OnnxTextScorer.CheckPrepared(prepared[doc], _maxLength);
             var adapter = adapters[doc] ?? _defaultAdapter;
+            if (adapter is null && RequiresAdapter)
+                throw new ArgumentException($"text {doc} names no adapter and {_model.Manifest.Name} has no default one; its classifiers live in the adapters, name one of: {string.Join(", ", Adapters)}.", nameof(adapters));
             foreach (var window in prepared[doc].Windows)
             {
                 flat.Add(window);

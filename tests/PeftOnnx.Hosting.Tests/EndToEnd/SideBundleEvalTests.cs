@@ -48,7 +48,8 @@ public sealed class SideBundleEvalTests(SideBundleFixture bundle, ITestOutputHel
 
         (code, _, stderr) = await Cli("eval", "--model", bundle.Directory, "--adapter", "nobody", "--data", data);
         Assert.NotEqual(0, code);
-        Assert.Contains("--adapter nobody: not in", stderr, StringComparison.Ordinal);
+        Assert.Contains("--adapter nobody: no adapter \"nobody\"", stderr, StringComparison.Ordinal);
+        Assert.Contains($"serving {Primary}, {Reversed}", stderr, StringComparison.Ordinal);
     }
 
     private Task<(int Code, string Out, string Error)> Cli(params string[] args) => InProcessCli.RunAsync(output, args);

@@ -47,6 +47,23 @@ public sealed class AdapterRegistryTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void The_default_is_the_requested_adapter_else_the_only_one_else_none()
+    {
+        using var registry = new AdapterRegistry(_folder, Side, watch: false);
+        Assert.Null(registry.ChooseDefault(null));
+        Write("a", Lora(rank: 2));
+        registry.Rescan();
+        Assert.Equal("a", registry.ChooseDefault(null));
+        Write("b", Lora(rank: 4));
+        registry.Rescan();
+        Assert.Null(registry.ChooseDefault(null));
+        Assert.Equal("b", registry.ChooseDefault("b"));
+        var unknown = Assert.Throws<AdapterNotFoundException>(() => registry.ChooseDefault("c"));
+        output.WriteLine(unknown.Message);
+        Assert.Contains("serving a, b", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_adapter_in_use_is_freed_only_after_its_last_run()
     {
         Write("a", Lora(rank: 2));

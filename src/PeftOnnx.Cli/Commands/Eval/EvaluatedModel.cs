@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PeftOnnx.Cli.Commands.Common;
 using PeftOnnx.Core.Bundles;
+using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Runtime.Adapters;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
@@ -38,7 +39,7 @@ internal sealed class EvaluatedModel : IDisposable
     /// <summary>Opens <paramref name="directory"/>; --adapter is required for a side bundle with several adapters and refused for any other bundle.</summary>
     public static EvaluatedModel Load(string directory, string? adapter, SessionSettings settings, ILogger logger, bool verify)
     {
-        if (!File.Exists(Path.Combine(directory, SideGraphManifest.FileName)))
+        if (!ScorerFactory.IsSideBundle(directory))
         {
             if (adapter is not null)
                 throw new UsageException($"--adapter {adapter}: {directory} is not a side or mixed bundle (no {SideGraphManifest.FileName}); a merged bundle carries its adapter in its weights.");
@@ -48,15 +49,7 @@ internal sealed class EvaluatedModel : IDisposable
         var side = SideModel.Load(directory, settings, adapterDirectory: null, watch: false, logger, verify);
         try
         {
-            var names = side.Registry.Adapters.Keys.Order(StringComparer.Ordinal).ToList();
-            var chosen = adapter ?? names switch
-            {
-                [var only] => only,
-                [] => throw new UsageException($"{directory} is a side bundle without adapters ({SideGraphManifest.AdapterFolder}/ is empty); nothing to evaluate."),
-                _ => throw new UsageException($"{directory} is a side bundle with {names.Count} adapters ({string.Join(", ", names)}); pick one with --adapter."),
-            };
-            if (!side.Registry.Adapters.ContainsKey(chosen))
-                throw new UsageException($"--adapter {chosen}: not in {directory} (adapters: {string.Join(", ", names)}).");
+            var chosen = SideAdapterChoice.Require(side, adapter);
             logger.LogInformation("Evaluating adapter {Adapter} of the side bundle {Bundle}", chosen, directory);
             return new EvaluatedModel(null, side, chosen);
         }

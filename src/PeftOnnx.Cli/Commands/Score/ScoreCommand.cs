@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PeftOnnx.Cli.Commands.Common;
+using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Runtime.Documents;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
@@ -51,7 +52,8 @@ internal static class ScoreCommand
                 Aggregation = result.GetValue(aggregate),
                 ZeroShotLabels = zeroShot,
             };
-            using var loaded = adapters.Requested(result)
+            // A side bundle always scores with an adapter: its bare graph holds default inputs, not a trained adapter.
+            using var loaded = adapters.Requested(result) || ScorerFactory.IsSideBundle(directory)
                 ? adapters.Load(result, directory, result.GetValue(paths)!, CliOptions.SessionSettings(result, device, threads), scorerOptions, context.Logger("score"), !result.GetValue(skipVerify))
                 : LoadMerged(directory, CliOptions.SessionSettings(result, device, threads), scorerOptions, zeroShot, context, !result.GetValue(skipVerify));
             return await ScoreRun.RunAsync(context, loaded.Scorer, result.GetValue(paths)!, result.GetValue(output), result.GetValue(format) ?? "jsonl",

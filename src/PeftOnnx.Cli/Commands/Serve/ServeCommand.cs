@@ -13,7 +13,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "Bundle folder (or a pulled base model folder such as models/minilm-l6); a side-graph bundle serves its adapters by name. Worker:Model." };
-        var adapter = new Option<string?>("--adapter") { Description = "Side-graph bundles: the adapter for inbox and queue documents and for requests naming none. Worker:Adapter." };
+        var adapter = new Option<string?>("--adapter") { Description = "Side-graph bundles: the adapter for inbox and queue documents and for requests naming none (default: the bundle's only adapter). Worker:Adapter." };
         var adaptersDir = new Option<string?>("--adapters-dir") { Description = "Side-graph bundles: folder of .onnx_adapter files, watched (default <bundle>/adapters). Worker:AdaptersDir." };
         var inbox = new Option<string[]>("--inbox") { Description = "Inbox folder, watched recursively; repeat for several. Worker:Inbox.", AllowMultipleArgumentsPerToken = false };
         var outbox = new Option<string?>("--outbox") { Description = "Results folder (results.jsonl or results/, processed/, failed/, ledger.db). Worker:Outbox." };
