@@ -195,6 +195,52 @@ public sealed class ParallelBundleTests : IClassFixture<ParallelBundleTests.Bund
     }
 
     [Theory]
+    [InlineData("sections")]
+    [InlineData("interface")]
+    public async Task Eval_of_a_task_equals_eval_of_the_same_adapters_single_task_bundle(string task)
+    {
+        // Real labelled data of the task: debian-sections dev, or the debtags interface task's (tests/fixtures).
+        var data = task == "sections"
+            ? _temp.File("sections.jsonl", string.Join('\n', File.ReadLines(TestPaths.Data("debian-sections.dev.jsonl")).Take(40)) + "\n")
+            : TestPaths.Fixture("debian-interface", "dev.jsonl");
+        var (code, parallel, _) = await Cli("eval", "--model", _bundles.Parallel, "--task", task, "--data", data, "--json");
+        Assert.Equal(0, code);
+        (code, var single, _) = await Cli("eval", "--model", _bundles.SingleTask[Array.IndexOf(Tasks, task)], "--data", data, "--json");
+        Assert.Equal(0, code);
+        using var fromParallel = JsonDocument.Parse(parallel);
+        using var fromSingle = JsonDocument.Parse(single);
+        var metrics = fromParallel.RootElement.GetProperty("metrics");
+        _output.WriteLine($"{task}: parallel bundle accuracy {metrics.GetProperty("accuracy").GetDouble():F4}, single-task bundle {fromSingle.RootElement.GetProperty("metrics").GetProperty("accuracy").GetDouble():F4}");
+        Assert.EndsWith($"/{task}", fromParallel.RootElement.GetProperty("model").GetString(), StringComparison.Ordinal);
+        Assert.Equal(TaskAdapters.Labels[task], metrics.GetProperty("labels").EnumerateArray().Select(l => l.GetString()!));
+        Assert.Equal(fromSingle.RootElement.GetProperty("metrics").ToString(), metrics.ToString());
+    }
+
+    [Fact]
+    public async Task Eval_of_a_parallel_bundle_needs_a_task_and_names_the_tasks()
+    {
+        var data = _temp.File("one.jsonl", "{\"id\": \"a\", \"label\": \"games\", \"text\": \"a game\"}\n");
+        var (code, _, stderr) = await Cli("eval", "--model", _bundles.Parallel, "--data", data);
+        Assert.NotEqual(0, code);
+        Assert.Contains("3 tasks (sections, interface, implemented-in)", stderr, StringComparison.Ordinal);
+        Assert.Contains("pick it with --task", stderr, StringComparison.Ordinal);
+
+        (code, _, stderr) = await Cli("eval", "--model", _bundles.Parallel, "--task", "nobody", "--data", data);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--task nobody: not a task of", stderr, StringComparison.Ordinal);
+        Assert.Contains("(tasks: sections, interface, implemented-in)", stderr, StringComparison.Ordinal);
+
+        (code, _, stderr) = await Cli("eval", "--model", _bundles.SingleTask[0], "--task", "sections", "--data", data);
+        Assert.NotEqual(0, code);
+        Assert.Contains("is not a parallel bundle", stderr, StringComparison.Ordinal);
+
+        // Data of another task: its labels are not the chosen task's.
+        (code, _, stderr) = await Cli("eval", "--model", _bundles.Parallel, "--task", "interface", "--data", data);
+        Assert.NotEqual(0, code);
+        Assert.Contains("labels the model cannot predict: games", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("duplicate", "task name \"sections\" is given 2 times")]
     [InlineData("one", "needs at least two --adapter NAME=FOLDER tasks, got 1")]
     [InlineData("bad-name", "task name \"Sections!\"")]

@@ -14,7 +14,8 @@ namespace PeftOnnx.Cli.Commands.Eval;
 /// `peftonnx eval`: accuracy, macro-F1 and the confusion matrix of a model on labelled data. A classification
 /// bundle predicts its own labels; a base model classifies zero-shot over --labels or the data's labels. A multi-label
 /// bundle is evaluated on "labels" lists: subset accuracy, micro/macro-F1, per-label precision/recall. --report
-/// writes an HTML page and a PNG (Report/EvalReportPage; not in the edge build).
+/// writes an HTML page and a PNG (Report/EvalReportPage; not in the edge build). A parallel bundle is evaluated on one
+/// task (--task): the data's labels are that task's.
 /// </summary>
 internal static class EvalCommand
 {
@@ -36,10 +37,11 @@ internal static class EvalCommand
         var modelsDir = CliOptions.ModelsDir();
         var skipVerify = CliOptions.SkipVerify();
         var adapter = new Option<string?>("--adapter") { Description = "Side or mixed bundle: the adapter to evaluate (adapters/<name>.onnx_adapter; default: the bundle's only adapter)." };
+        var task = new Option<string?>("--task") { Description = "Parallel bundle: the task whose labels the data has (bundle.json \"tasks\"; default: the bundle's only task)." };
         var report = new Option<FileInfo?>("--report") { Description = "Also write an HTML report (confusion heatmap, per-label precision/recall/F1, the most confused pairs with example documents) to this file, and its chart as a PNG beside it." };
         var command = new Command("eval", "Evaluate a model on labelled data: accuracy, macro-F1, per-label scores, confusion matrix (multi-label: subset accuracy, micro/macro-F1).")
         {
-            model, data, labels, json, output, device, threads, batchSize, maxLength, aggregate, modelsDir, skipVerify, adapter, report,
+            model, data, labels, json, output, device, threads, batchSize, maxLength, aggregate, modelsDir, skipVerify, adapter, task, report,
         };
         CliAction.Set(command, async (result, context, cancellationToken) =>
         {
@@ -49,14 +51,14 @@ internal static class EvalCommand
             var examples = LabelledDataReader.Read(result.GetValue(data)!);
             var zeroShot = CliOptions.ParseLabels(result.GetValue(labels));
             var directory = ModelLocator.Resolve(result.GetValue(model)!, result.GetValue(modelsDir));
-            using var onnx = EvaluatedModel.Load(directory, result.GetValue(adapter), CliOptions.SessionSettings(result, device, threads), context.Logger("eval"), !result.GetValue(skipVerify));
+            using var onnx = EvaluatedModel.Load(directory, result.GetValue(adapter), result.GetValue(task), CliOptions.SessionSettings(result, device, threads), context.Logger("eval"), !result.GetValue(skipVerify));
 
             IReadOnlyList<string> modelLabels;
             if (onnx.IsClassifier)
             {
                 if (zeroShot is not null)
-                    throw new UsageException($"--labels is for zero-shot with a base model; {onnx.Manifest.Name} is a classifier with its own labels.");
-                modelLabels = onnx.Manifest.Labels!;
+                    throw new UsageException($"--labels is for zero-shot with a base model; {onnx.Name} is a classifier with its own labels.");
+                modelLabels = onnx.Labels!;
             }
             else
             {
@@ -64,8 +66,8 @@ internal static class EvalCommand
                 if (modelLabels.Count < 2)
                     throw new InvalidDataException($"{result.GetValue(data)} has only the label '{modelLabels[0]}'; zero-shot evaluation needs at least two.");
             }
-            var multiLabel = onnx.IsClassifier && onnx.Manifest.IsMultiLabel;
-            RequireLabelKind(examples, multiLabel, result.GetValue(data)!, onnx.Manifest.Name);
+            var multiLabel = onnx.IsClassifier && onnx.IsMultiLabel;
+            RequireLabelKind(examples, multiLabel, result.GetValue(data)!, onnx.Name);
             var unknown = examples.SelectMany(e => e.Labels ?? [e.Label]).Distinct().Where(l => !modelLabels.Contains(l)).Order(StringComparer.Ordinal).ToList();
             if (unknown.Count > 0)
                 throw new InvalidDataException($"{result.GetValue(data)} has labels the model cannot predict: {string.Join(", ", unknown)} (model labels: {string.Join(", ", modelLabels)}).");
@@ -80,17 +82,17 @@ internal static class EvalCommand
             var predicted = new List<IReadOnlyList<string>>(examples.Count);
             await context.Progress.Progress().StartAsync(async progress =>
             {
-                var task = progress.AddTask("evaluating", maxValue: examples.Count);
+                var bar = progress.AddTask("evaluating", maxValue: examples.Count);
                 foreach (var chunk in examples.Chunk(ExamplesPerCall))
                 {
                     var scores = await Task.Run(() => scorer.Score(chunk.Select(e => e.Text).ToList(), cancellationToken), cancellationToken);
-                    predicted.AddRange(scores.Select(s => s.PredictedLabels ?? [s.Label!]));
-                    task.Increment(chunk.Length);
+                    predicted.AddRange(scores.Select(onnx.Evaluated).Select(s => s.PredictedLabels ?? [s.Label!]));
+                    bar.Increment(chunk.Length);
                 }
             });
 
             var mode = multiLabel ? "multi-label" : onnx.IsClassifier ? "classifier" : "zero-shot";
-            var outcome = EvalOutcome.Compute(scorer.ModelId, mode, modelLabels, examples, predicted, onnx.Manifest.Thresholds, multiLabel);
+            var outcome = EvalOutcome.Compute(onnx.ModelId(scorer), mode, modelLabels, examples, predicted, onnx.Thresholds, multiLabel);
             using var writer = new ResultWriter(context, result.GetValue(output));
             if (result.GetValue(json))
             {
