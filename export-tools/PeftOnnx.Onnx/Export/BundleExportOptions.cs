@@ -38,12 +38,13 @@ public sealed record BundleExportOptions
     public bool Edge { get; init; }
 
     /// <summary>
-    /// With <see cref="Edge"/>: rewrites the written model file in place as ONNX Runtime's extended graph optimizations
-    /// leave it, and bundle.json records graph_optimization "extended", so the runtime does not optimize it at every
-    /// start. The export CLI passes <c>OfflineOptimization.Apply</c> (this library has no ONNX Runtime); null writes the
-    /// model as exported. Not applied to fp16 bundles (for GPUs, whose providers fuse differently).
+    /// With <see cref="Edge"/>: writes the exported ONNX file (first argument) as ONNX Runtime's extended graph
+    /// optimizations leave it, in ONNX Runtime's format (second argument: the bundle's model.ort), and bundle.json records
+    /// graph_optimization "extended", so the runtime neither parses nor optimizes it at every start. The export CLI passes
+    /// <c>OfflineOptimization.SaveOrtFormat</c> (this library has no ONNX Runtime); null writes the model as exported (ONNX).
+    /// Not applied to fp16 bundles (for GPUs, whose providers fuse differently).
     /// </summary>
-    public Action<string>? OptimizeForEdge { get; init; }
+    public Action<string, string>? OptimizeForEdge { get; init; }
 
     /// <summary>Replace an existing output folder.</summary>
     public bool Force { get; init; }

@@ -105,6 +105,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             Precision = precision,
             Outputs = outputs,
             Mode = "merged",
+            Model = optimize is null ? "model.onnx" : BundleManifest.OrtModelFile,
             GraphOptimization = optimize is null ? null : BundleManifest.ExtendedOptimization,
             Provenance = new BundleProvenance
             {
@@ -123,11 +124,17 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         progress?.Report($"writing {output}");
         AtomicFolder.Write(output, options.Force, "--overwrite", tmp =>
         {
-            OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
-            if (optimize is not null)
+            if (optimize is null)
             {
-                progress?.Report("saving the model as ONNX Runtime optimizes it (extended level), so the edge runtime loads it without optimizing");
-                optimize(Path.Combine(tmp, bundle.Model));
+                OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
+            }
+            else
+            {
+                progress?.Report("saving the model as ONNX Runtime optimizes it (extended level), in ONNX Runtime's format, so the edge runtime loads it without parsing or optimizing");
+                var onnx = Path.Combine(tmp, "model.onnx");
+                OnnxModelFile.Save(model, onnx);
+                optimize(onnx, Path.Combine(tmp, bundle.Model));
+                File.Delete(onnx);
             }
             File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));
             PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using PeftOnnx.Core.Hashing;
 using PeftOnnx.Core.Json;
 
@@ -54,9 +55,11 @@ public static class BundleFiles
     /// Checks every file bundle.json lists against its recorded sha256, and that the files the runtime reads
     /// (<paramref name="required"/>: the model, the vocabulary...) are among them. Returns false for a bundle that
     /// records no hashes (exported before they were recorded), which the caller reports; throws
-    /// <see cref="InvalidDataException"/> naming the file and both hashes on any mismatch.
+    /// <see cref="InvalidDataException"/> naming the file and both hashes on any mismatch. Files in
+    /// <paramref name="checkedOnRead"/> must be listed but are not read here: the caller reads them once and checks the
+    /// bytes it uses (<see cref="VerifyContent"/>), so nothing can change between the check and the use.
     /// </summary>
-    public static bool Verify(string folder, BundleManifest manifest, IEnumerable<string> required)
+    public static bool Verify(string folder, BundleManifest manifest, IEnumerable<string> required, IReadOnlyCollection<string>? checkedOnRead = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(required);
@@ -66,21 +69,43 @@ public static class BundleFiles
         foreach (var name in required)
         {
             if (!files.ContainsKey(name))
-                throw new InvalidDataException($"{path} records no sha256 for {name}, which the runtime reads; the bundle was edited after export: re-export it, or pass --skip-verify to run it anyway.");
+                throw MissingHash(path, name);
         }
         foreach (var (name, expected) in files)
         {
             var file = Resolve(folder, name, "files");
             if (!File.Exists(file))
                 throw new InvalidDataException($"{path} lists {name}, which is missing; the bundle is incomplete: copy it again or re-export it.");
-            var actual = FileSha256.Of(file);
-            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidDataException(
-                    $"{file} does not match bundle.json: its sha256 is {actual}, bundle.json records {expected}; the file was changed or damaged after export. " +
-                    "Re-export or copy the bundle again, or pass --skip-verify to run it anyway.");
-            }
+            if (checkedOnRead?.Contains(name) != true)
+                RequireMatch(file, FileSha256.Of(file), expected);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Checks the bytes read from bundle file <paramref name="name"/> against the sha256 bundle.json records for it;
+    /// a bundle without hashes passes (<see cref="Verify"/> reported it).
+    /// </summary>
+    public static void VerifyContent(string folder, BundleManifest manifest, string name, ReadOnlySpan<byte> content)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (manifest.Files is not { Count: > 0 } files)
+            return;
+        if (!files.TryGetValue(name, out var expected))
+            throw MissingHash(Path.Combine(folder, BundleManifest.FileName), name);
+        RequireMatch(Path.Combine(folder, name), Convert.ToHexStringLower(SHA256.HashData(content)), expected);
+    }
+
+    private static InvalidDataException MissingHash(string manifestPath, string name) =>
+        new($"{manifestPath} records no sha256 for {name}, which the runtime reads; the bundle was edited after export: re-export it, or pass --skip-verify to run it anyway.");
+
+    private static void RequireMatch(string file, string actual, string expected)
+    {
+        if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException(
+                $"{file} does not match bundle.json: its sha256 is {actual}, bundle.json records {expected}; the file was changed or damaged after export. " +
+                "Re-export or copy the bundle again, or pass --skip-verify to run it anyway.");
+        }
     }
 }

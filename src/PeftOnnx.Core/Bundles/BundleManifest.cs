@@ -22,13 +22,22 @@ public sealed record BundleManifest
     /// <summary>The one value of <see cref="GraphOptimization"/>: ONNX Runtime's level "extended" (fusions, no layout changes for one machine).</summary>
     public const string ExtendedOptimization = "extended";
 
+    /// <summary>The extension of a model saved in ONNX Runtime's format (flatbuffers: loaded without a parse or a copy of the weights).</summary>
+    public const string OrtFormatExtension = ".ort";
+
+    /// <summary>The model file of an edge bundle (`peftonnx-export export --edge`), in ONNX Runtime's format.</summary>
+    public const string OrtModelFile = "model.ort";
+
     /// <summary>ONNX metadata key of the model's position table size, checked against max_length at load (written by the exporter).</summary>
     public const string MaxPositionMetadata = "peftonnx.max_position";
 
     public string Format { get; set; } = CurrentFormat;
     public required string Name { get; init; }
     public required BundleTask Task { get; init; }
-    /// <summary>ONNX file name inside the bundle folder.</summary>
+    /// <summary>
+    /// The model's file name inside the bundle folder: an ONNX file, or an edge bundle's ONNX Runtime format file
+    /// (<see cref="OrtModelFile"/>, <see cref="IsOrtFormat"/>), which the runtime loads from memory without parsing.
+    /// </summary>
     public string Model { get; set; } = "model.onnx";
     public required TokenizerSettings Tokenizer { get; init; }
     /// <summary>Class labels in logit order (sequence classification only).</summary>
@@ -64,7 +73,12 @@ public sealed record BundleManifest
     /// </summary>
     public IReadOnlyDictionary<string, string>? Files { get; init; }
 
+    [JsonIgnore] // derived, not a field of bundle.json
     public bool IsMultiLabel => ProblemType == MultiLabelProblem;
+
+    /// <summary>True when <see cref="Model"/> is in ONNX Runtime's own flatbuffer format (an ".ort" file), not ONNX protobuf.</summary>
+    [JsonIgnore]
+    public bool IsOrtFormat => Model.EndsWith(OrtFormatExtension, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Throws when the multi-label fields are inconsistent: an unknown problem type, or thresholds that do not fit the labels.</summary>
     public void ValidateProblem(string where) => ValidateProblem(where, ProblemType, Thresholds, Labels);

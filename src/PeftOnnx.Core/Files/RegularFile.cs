@@ -50,14 +50,17 @@ public static partial class RegularFile
     /// <summary>A read-only stream over <see cref="OpenHandle"/>.</summary>
     public static FileStream OpenRead(string path, int bufferSize = 4096) => new(OpenHandle(path), FileAccess.Read, bufferSize);
 
-    /// <summary>The whole file, refused before allocating when it is longer than <paramref name="maxBytes"/>.</summary>
-    public static byte[] ReadAllBytes(string path, long maxBytes = int.MaxValue)
+    /// <summary>
+    /// The whole file, refused before allocating when it is longer than <paramref name="maxBytes"/>. <paramref name="pinned"/>
+    /// allocates it on the pinned object heap, for native code that keeps a pointer into it (an ORT-format model).
+    /// </summary>
+    public static byte[] ReadAllBytes(string path, long maxBytes = int.MaxValue, bool pinned = false)
     {
         using var handle = OpenHandle(path);
         var length = RandomAccess.GetLength(handle);
         if (length > Math.Min(maxBytes, Array.MaxLength))
             throw new IOException($"{path} is {length:N0} bytes, more than the limit of {Math.Min(maxBytes, Array.MaxLength):N0} bytes for this kind of file.");
-        var bytes = new byte[length];
+        var bytes = pinned ? GC.AllocateUninitializedArray<byte>((int)length, pinned: true) : new byte[length];
         var done = 0;
         while (done < bytes.Length)
         {

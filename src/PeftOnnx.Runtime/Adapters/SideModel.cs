@@ -75,7 +75,7 @@ public sealed class SideModel : IDisposable
         SideModel? model = null;
         try
         {
-            var session = new SessionFactory(logger).Create(folder.ModelPath, folder.SessionSettings(settings));
+            var session = folder.CreateSession(settings, logger);
             model = new SideModel(full, folder.Manifest, side, tokenizer, session, registry);
             MaxLengthProbe.Run(tokenizer, folder, session.Session, batch => model.Probe(batch));
             return model;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PeftOnnx.Core.Bundles;
+using PeftOnnx.Core.Files;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Core.Models;
 using PeftOnnx.Runtime.Sessions;
@@ -16,6 +17,11 @@ namespace PeftOnnx.Runtime.Inference;
 /// </summary>
 public sealed class ModelFolder
 {
+    /// <summary>Largest ORT-format model read into memory: ONNX Runtime's flatbuffers are limited to 2 GiB.</summary>
+    private const long MaxOrtModelBytes = int.MaxValue;
+
+    private bool _verifyModelOnRead;
+
     private ModelFolder(string directory, BundleManifest manifest, string modelPath, string vocabPath)
     {
         Directory = directory;
@@ -32,9 +38,57 @@ public sealed class ModelFolder
 
     public string VocabPath { get; }
 
-    /// <summary>Session settings for this folder's model: <paramref name="settings"/>, with optimization off for a model saved optimized.</summary>
-    public SessionSettings SessionSettings(SessionSettings settings) =>
-        settings with { ModelPreOptimized = Manifest.GraphOptimization == BundleManifest.ExtendedOptimization };
+    /// <summary>
+    /// A session for this folder's model with <paramref name="settings"/>, optimization off for a model saved optimized.
+    /// An ORT-format model is read once and runs from memory; its sha256 is checked beside the session build (both only
+    /// read the bytes, and a start is that much shorter on two cores), and the session is handed out only once the check
+    /// has passed, so nothing runs a changed model.
+    /// </summary>
+    public ModelSession CreateSession(SessionSettings settings, ILogger? logger)
+    {
+        var factory = new SessionFactory(logger);
+        settings = settings with { ModelPreOptimized = Manifest.GraphOptimization == BundleManifest.ExtendedOptimization };
+        if (!Manifest.IsOrtFormat)
+            return factory.Create(ModelPath, settings);
+
+        // Pinned: the session reads its weights in place (SessionFactory), so the array must not move while it lives.
+        var bytes = RegularFile.ReadAllBytes(ModelPath, MaxOrtModelBytes, pinned: true);
+        var check = _verifyModelOnRead
+            ? Task.Run(() => BundleFiles.VerifyContent(Directory, Manifest, Manifest.Model, bytes))
+            : Task.CompletedTask;
+        ModelSession session;
+        try
+        {
+            session = factory.Create(ModelPath, settings, bytes);
+        }
+        catch (Exception) when (Mismatch(check) is { } mismatch)
+        {
+            throw mismatch; // a changed file explains a failed load better than ONNX Runtime's parse error
+        }
+        try
+        {
+            check.GetAwaiter().GetResult();
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    private static InvalidDataException? Mismatch(Task check)
+    {
+        try
+        {
+            check.GetAwaiter().GetResult();
+            return null;
+        }
+        catch (InvalidDataException e)
+        {
+            return e;
+        }
+    }
 
     /// <summary>Opens <paramref name="directory"/>; <paramref name="verify"/> false skips the sha256 check (`--skip-verify`).</summary>
     public static ModelFolder Open(string directory, bool verify = true, ILogger? logger = null)
@@ -78,7 +132,9 @@ public sealed class ModelFolder
             string[] read = File.Exists(Path.Combine(directory, SideGraphManifest.FileName))
                 ? [manifest.Model, manifest.Tokenizer.Vocab, SideGraphManifest.FileName]
                 : [manifest.Model, manifest.Tokenizer.Vocab];
-            if (!BundleFiles.Verify(directory, manifest, read))
+            // An ORT-format model is read into memory anyway (CreateSession): its bytes are checked there, once.
+            folder._verifyModelOnRead = manifest.IsOrtFormat;
+            if (!BundleFiles.Verify(directory, manifest, read, manifest.IsOrtFormat ? [manifest.Model] : null))
                 logger?.LogWarning("{Manifest} records no file hashes (exported before bundles were sealed), so its files are not verified; re-export the bundle to add them", bundlePath);
         }
         return folder;

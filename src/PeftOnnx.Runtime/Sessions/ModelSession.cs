@@ -5,11 +5,15 @@ namespace PeftOnnx.Runtime.Sessions;
 /// <summary>An ONNX Runtime session and the device it actually runs on. Owns and disposes the session.</summary>
 public sealed class ModelSession : IDisposable
 {
-    public ModelSession(InferenceSession session, DeviceKind device, int intraOpThreads)
+    // An ORT-format model's bytes, which the session reads in place: held as long as the session.
+    private readonly byte[]? _modelBytes;
+
+    public ModelSession(InferenceSession session, DeviceKind device, int intraOpThreads, byte[]? modelBytes = null)
     {
         Session = session;
         Device = device;
         IntraOpThreads = intraOpThreads;
+        _modelBytes = modelBytes;
     }
 
     public InferenceSession Session { get; }
@@ -20,5 +24,9 @@ public sealed class ModelSession : IDisposable
     /// <summary>Intra-op threads of the CPU provider (0 when ONNX Runtime picks).</summary>
     public int IntraOpThreads { get; }
 
-    public void Dispose() => Session.Dispose();
+    public void Dispose()
+    {
+        Session.Dispose();
+        GC.KeepAlive(_modelBytes);
+    }
 }

@@ -12,6 +12,7 @@ namespace PeftOnnx.Runtime.Sessions;
 /// (logged once per factory at information level), and any other failure to build the session on CUDA falls back
 /// to CPU with a warning that gives the reason. CPU sessions use one intra-op thread per physical core. Graph
 /// optimizations are all on, or off for a model saved optimized (<see cref="SessionSettings.ModelPreOptimized"/>).
+/// An ORT-format model comes as its bytes and runs from them in place: no parse, no copy of the weights.
 /// </summary>
 public sealed class SessionFactory
 {
@@ -26,11 +27,19 @@ public sealed class SessionFactory
         _logger = logger ?? NullLogger.Instance;
     }
 
-    public ModelSession Create(string modelPath, SessionSettings settings)
+    /// <summary>
+    /// A session for <paramref name="modelPath"/>; with <paramref name="ortModel"/> (that file's bytes, ORT format, on the
+    /// pinned heap: <see cref="Inference.ModelFolder.CreateSession"/>) the session is built from them, and holds them.
+    /// </summary>
+    public ModelSession Create(string modelPath, SessionSettings settings, byte[]? ortModel = null)
     {
-        if (!File.Exists(modelPath))
-            throw new FileNotFoundException($"ONNX model {modelPath} does not exist.", modelPath);
-        RegularFile.Require(modelPath); // ONNX Runtime opens it itself, and would block on a FIFO
+        var source = new ModelSource(modelPath, ortModel);
+        if (ortModel is null)
+        {
+            if (!File.Exists(modelPath))
+                throw new FileNotFoundException($"ONNX model {modelPath} does not exist.", modelPath);
+            RegularFile.Require(modelPath); // ONNX Runtime opens it itself, and would block on a FIFO
+        }
 
         if (settings.Device == DeviceKind.Auto && CudaMissing.Value is { } missing)
         {
@@ -41,7 +50,7 @@ public sealed class SessionFactory
         {
             try
             {
-                var session = CreateCuda(modelPath, settings);
+                var session = CreateCuda(source, settings);
                 _logger.LogInformation("Running {Model} on CUDA device {DeviceId}", modelPath, settings.CudaDeviceId);
                 return session;
             }
@@ -56,7 +65,7 @@ public sealed class SessionFactory
                     "Install the CUDA and cuDNN libraries this ONNX Runtime build links against (the missing one is named above), or use --device auto|cpu.", e);
             }
         }
-        return CreateCpu(modelPath, settings);
+        return CreateCpu(source, settings);
     }
 
     /// <summary>
@@ -76,38 +85,55 @@ public sealed class SessionFactory
         return null;
     }
 
-    private static ModelSession CreateCuda(string modelPath, SessionSettings settings)
+    private static ModelSession CreateCuda(ModelSource source, SessionSettings settings)
     {
-        using var options = BaseOptions(settings);
+        using var options = BaseOptions(settings, source);
         using var cuda = new OrtCUDAProviderOptions();
         var providerOptions = new Dictionary<string, string> { ["device_id"] = settings.CudaDeviceId.ToString() };
         if (settings.GpuMemoryLimit is { } limit)
             providerOptions["gpu_mem_limit"] = limit.ToString();
         cuda.UpdateOptions(providerOptions);
         options.AppendExecutionProvider_CUDA(cuda);
-        return new ModelSession(new InferenceSession(modelPath, options), DeviceKind.Cuda, 0);
+        return new ModelSession(source.Open(options), DeviceKind.Cuda, 0, source.OrtModel);
     }
 
-    private ModelSession CreateCpu(string modelPath, SessionSettings settings)
+    private ModelSession CreateCpu(ModelSource source, SessionSettings settings)
     {
         var threads = settings.IntraOpThreads ?? MachineInfo.PhysicalCores;
         if (threads < 1)
             throw new ArgumentOutOfRangeException(nameof(settings), $"IntraOpThreads must be at least 1, got {threads}.");
-        using var options = BaseOptions(settings);
+        using var options = BaseOptions(settings, source);
         options.IntraOpNumThreads = threads;
         options.InterOpNumThreads = 1;
         options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
         if (!settings.AllowSpinning)
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        _logger.LogInformation("Running {Model} on CPU with {Threads} intra-op threads{Spin}", modelPath, threads, settings.AllowSpinning ? "" : " (no spinning)");
-        return new ModelSession(new InferenceSession(modelPath, options), DeviceKind.Cpu, threads);
+        _logger.LogInformation("Running {Model} on CPU with {Threads} intra-op threads{Spin}", source.Path, threads, settings.AllowSpinning ? "" : " (no spinning)");
+        return new ModelSession(source.Open(options), DeviceKind.Cpu, threads, source.OrtModel);
     }
 
-    private static SessionOptions BaseOptions(SessionSettings settings) => new()
+    private static SessionOptions BaseOptions(SessionSettings settings, ModelSource source)
     {
-        GraphOptimizationLevel = settings.ModelPreOptimized ? GraphOptimizationLevel.ORT_DISABLE_ALL : GraphOptimizationLevel.ORT_ENABLE_ALL,
-        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-    };
+        var options = new SessionOptions
+        {
+            GraphOptimizationLevel = settings.ModelPreOptimized ? GraphOptimizationLevel.ORT_DISABLE_ALL : GraphOptimizationLevel.ORT_ENABLE_ALL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        if (source.OrtModel is not null)
+        {
+            // The graph and the weights are read where they lie in the pinned array (ONNX Runtime's "ORT format" docs).
+            options.AddSessionConfigEntry("session.use_ort_model_bytes_directly", "1");
+            options.AddSessionConfigEntry("session.use_ort_model_bytes_for_initializers", "1");
+        }
+        return options;
+    }
+
+    /// <summary>A model file, or an ORT-format model's bytes read from it.</summary>
+    private sealed record ModelSource(string Path, byte[]? OrtModel)
+    {
+        public InferenceSession Open(SessionOptions options) =>
+            OrtModel is null ? new InferenceSession(Path, options) : new InferenceSession(OrtModel, options);
+    }
 
     /// <summary>The useful part of an ONNX Runtime error: its first line, without the source location prefix.</summary>
     internal static string Reason(Exception e)

@@ -4,6 +4,8 @@ using PeftOnnx.Onnx.Export;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Sessions;
 using PeftOnnx.Runtime.Tokenization;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
 
 namespace PeftOnnx.Onnx.Tests.Export;
@@ -19,7 +21,7 @@ public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private BundleExportResult Export(string precision, string quantize, bool edge = false, Action<string>? optimize = null) => new BundleExporter().Export(new BundleExportOptions
+    private BundleExportResult Export(string precision, string quantize, bool edge = false, Action<string, string>? optimize = null) => new BundleExporter().Export(new BundleExportOptions
     {
         BaseDirectory = AdapterFixtures.BaseModelDirectory,
         AdapterDirectory = AdapterFixtures.Golden(Case),
@@ -48,15 +50,19 @@ public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
     public void Optimized_edge_bundle_scores_as_the_bundle_optimized_at_load()
     {
         var plain = Export("fp32", "int8");
-        var edge = Export("fp32", "int8", edge: true, optimize: OfflineOptimization.Apply);
+        var edge = Export("fp32", "int8", edge: true, optimize: OfflineOptimization.SaveOrtFormat);
         Assert.Null(plain.Manifest.GraphOptimization);
         Assert.Equal(BundleManifest.ExtendedOptimization, edge.Manifest.GraphOptimization);
-        var graph = OnnxModelFile.Load(Path.Combine(edge.Directory, edge.Manifest.Model));
-        var fused = graph.Graph.Node.Where(n => n.Domain == "com.microsoft").Select(n => n.OpType).Distinct().Order(StringComparer.Ordinal).ToList();
-        output.WriteLine($"fused operators saved in the edge model: {string.Join(", ", fused)}; {graph.Graph.Node.Count} nodes");
+        Assert.Equal(["bundle.json", BundleManifest.OrtModelFile, "vocab.txt"], Directory.GetFiles(edge.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var ort = Path.Combine(edge.Directory, edge.Manifest.Model);
+        Assert.Equal("ORTM"u8.ToArray(), File.ReadAllBytes(ort)[4..8]); // the ORT format's flatbuffer identifier
+
+        // What the edge runtime runs, as ONNX Runtime's profiler names the kernels (the ORT file is flatbuffers, not ONNX).
+        var fused = ProfiledOperators(ort).Where(op => op is "DynamicQuantizeMatMul" or "Gelu" or "MatMulInteger" or "DynamicQuantizeLinear").ToList();
+        output.WriteLine($"int8 edge model.ort ({new FileInfo(ort).Length / 1e6:F1} MB) runs: {string.Join(", ", fused)}");
         Assert.Contains("DynamicQuantizeMatMul", fused); // DynamicQuantizeLinear + MatMulInteger + scale, one operator
         Assert.Contains("Gelu", fused);
-        Assert.Equal("512", graph.MetadataProps.Single(p => p.Key == BundleManifest.MaxPositionMetadata).Value); // kept through ONNX Runtime's save
+        Assert.DoesNotContain("MatMulInteger", fused);
 
         var settings = new SessionSettings { Device = DeviceKind.Cpu, IntraOpThreads = 1 };
         using var optimizedAtLoad = OnnxModel.Load(plain.Directory, settings);
@@ -66,19 +72,60 @@ public sealed class EdgePrecisionTests(ITestOutputHelper output) : IDisposable
         var expected = optimizedAtLoad.ClassScores(batch);
         var actual = savedOptimized.ClassScores(batch);
         var diff = expected.Zip(actual).Max(rows => rows.First.Zip(rows.Second).Max(p => Math.Abs(p.First - p.Second)));
-        output.WriteLine($"int8 edge bundle saved optimized vs optimized at load: max |logit diff| = {diff:E2} over {texts.Length} texts");
+        output.WriteLine($"int8 edge bundle saved optimized (ORT format) vs optimized at load: max |logit diff| = {diff:E2} over {texts.Length} texts");
         Assert.True(diff <= 1e-4, $"the saved optimized model's logits differ by {diff:E3}");
+    }
+
+    [Fact]
+    public void A_changed_ort_model_is_refused_by_the_bytes_it_would_run()
+    {
+        var edge = Export("fp32", "int8", edge: true, optimize: OfflineOptimization.SaveOrtFormat);
+        var ort = Path.Combine(edge.Directory, edge.Manifest.Model);
+        var bytes = File.ReadAllBytes(ort);
+        bytes[^100] ^= 1;
+        File.WriteAllBytes(ort, bytes);
+        var error = Assert.Throws<InvalidDataException>(() => OnnxModel.Load(edge.Directory, new SessionSettings { Device = DeviceKind.Cpu, IntraOpThreads = 1 }));
+        output.WriteLine(error.Message);
+        Assert.StartsWith($"{ort} does not match bundle.json: its sha256 is ", error.Message);
+    }
+
+    /// <summary>The operator of every node ONNX Runtime ran for one short row, read from its profile.</summary>
+    private List<string> ProfiledOperators(string modelPath)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+        options.EnableProfiling = true;
+        options.ProfileOutputPathPrefix = _tmp.Combine("profile");
+        using var session = new InferenceSession(modelPath, options);
+        long[] ids = [101, 7592, 102];
+        var inputs = session.InputMetadata.Keys.Select(name =>
+            OrtValue.CreateTensorValueFromMemory(name == "input_ids" ? ids : name == "attention_mask" ? [1L, 1, 1] : new long[3], [1, 3])).ToList();
+        try
+        {
+            using var runOptions = new RunOptions();
+            using (session.Run(runOptions, [.. session.InputMetadata.Keys], inputs, [.. session.OutputMetadata.Keys]))
+            {
+            }
+        }
+        finally
+        {
+            inputs.ForEach(v => v.Dispose());
+        }
+        var profile = session.EndProfiling();
+        using var json = JsonDocument.Parse(File.ReadAllText(profile));
+        return [.. json.RootElement.EnumerateArray()
+            .Where(e => e.GetProperty("cat").GetString() == "Node" && e.TryGetProperty("args", out var a) && a.TryGetProperty("op_name", out _))
+            .Select(e => e.GetProperty("args").GetProperty("op_name").GetString()!).Distinct()];
     }
 
     [Fact]
     public void A_max_length_beyond_the_recorded_position_table_is_refused_without_running_the_model()
     {
-        var edge = Export("fp32", "int8", edge: true, optimize: OfflineOptimization.Apply);
+        var edge = Export("fp32", "int8", edge: true, optimize: OfflineOptimization.SaveOrtFormat);
         var path = Path.Combine(edge.Directory, BundleManifest.FileName);
         PeftJson.Save(path, edge.Manifest with { Tokenizer = edge.Manifest.Tokenizer with { MaxLength = 1024 } });
         var error = Assert.Throws<InvalidDataException>(() => OnnxModel.Load(edge.Directory, new SessionSettings { Device = DeviceKind.Cpu, IntraOpThreads = 1 }));
         output.WriteLine(error.Message);
-        Assert.Equal($"{path}: max_length 1024 is more than {Path.Combine(edge.Directory, "model.onnx")} can run (its position table holds 512); set \"max_length\" to at most 512 or re-export the bundle.", error.Message);
+        Assert.Equal($"{path}: max_length 1024 is more than {Path.Combine(edge.Directory, BundleManifest.OrtModelFile)} can run (its position table holds 512); set \"max_length\" to at most 512 or re-export the bundle.", error.Message);
     }
 
     [Theory]

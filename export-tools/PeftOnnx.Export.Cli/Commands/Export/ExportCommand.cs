@@ -63,7 +63,7 @@ internal static class ExportCommand
                     ClsOnlyLastLayer = !parseResult.GetValue(fullLastLayer),
                     AllowBaseMismatch = parseResult.GetValue(allowBaseMismatch),
                     Edge = parseResult.GetValue(edge),
-                    OptimizeForEdge = OfflineOptimization.Apply,
+                    OptimizeForEdge = OfflineOptimization.SaveOrtFormat,
                 };
                 if (side.ParallelRequested(parseResult))
                     return side.RunParallel(parseResult, Options(), stderr);
