@@ -227,7 +227,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
     /// Provenance in the ONNX file itself, so a model.onnx separated from its bundle.json still says what it is, and the
     /// position table's size, which the runtime checks max_length against at load (the model file is hashed, bundle.json is not).
     /// </summary>
-    private static void WriteMetadata(ModelProto model, BundleManifest bundle, int maxPosition)
+    internal static void WriteMetadata(ModelProto model, BundleManifest bundle, int maxPosition)
     {
         var entries = new Dictionary<string, string>
         {

@@ -11,7 +11,9 @@ namespace PeftOnnx.Onnx.Export;
 /// Base model folder + N task adapters -> one parallel bundle: each task is exported as its own merged bundle (the
 /// same code as `export --mode merged`, into a scratch folder next to the output), then the N graphs are combined by
 /// <see cref="ParallelGraphUnion"/> so the nodes they share run once. bundle.json lists the tasks with their labels
-/// and outputs ("tasks"). Nothing is written unless every task exports and the union succeeds.
+/// and outputs ("tasks"), the model's metadata what a merged bundle's says (provenance, the position table's size).
+/// With <see cref="BundleExportOptions.Edge"/> the union, not each task, is saved as ONNX Runtime optimizes it, as a
+/// merged edge bundle is. Nothing is written unless every task exports and the union succeeds.
 /// </summary>
 public sealed class ParallelBundleExporter(IProgress<string>? progress = null)
 {
@@ -48,6 +50,7 @@ public sealed class ParallelBundleExporter(IProgress<string>? progress = null)
                     Labels = task.Labels,
                     Name = task.Name,
                     Force = false,
+                    OptimizeForEdge = null, // the union is optimized once, below
                 });
                 if (result.Manifest.Task != BundleTask.SequenceClassification)
                     throw new InvalidDataException($"task {task.Name}: {task.AdapterDirectory} has no classifier (modules_to_save \"classifier\"); every task of a parallel bundle needs its own head.");
@@ -58,6 +61,7 @@ public sealed class ParallelBundleExporter(IProgress<string>? progress = null)
             var union = ParallelGraphUnion.Build([.. exported.Select(e => (e.Task.Name, OnnxModelFile.Load(Path.Combine(e.Result.Directory, e.Result.Manifest.Model))))]);
             progress?.Report(union.ToString());
             var first = exported[0].Result.Manifest;
+            var optimize = options.Template.Edge && first.Precision != "fp16" ? options.Template.OptimizeForEdge : null;
             var tasks = exported.Select(e => new BundleTaskHead
             {
                 Name = e.Task.Name,
@@ -77,6 +81,7 @@ public sealed class ParallelBundleExporter(IProgress<string>? progress = null)
                 Normalize = false,
                 Precision = first.Precision,
                 Mode = Mode,
+                GraphOptimization = optimize is null ? null : BundleManifest.ExtendedOptimization,
                 Tasks = tasks,
                 Provenance = new BundleProvenance
                 {
@@ -90,11 +95,17 @@ public sealed class ParallelBundleExporter(IProgress<string>? progress = null)
             };
             foreach (var task in tasks)
                 task.Validate(BundleManifest.FileName);
+            BundleExporter.WriteMetadata(union.Model, bundle, BaseModelFolder.Read(options.Template.BaseDirectory).Manifest.Architecture.MaxPosition);
 
             progress?.Report($"writing {output}");
             AtomicFolder.Write(output, options.Template.Force, "--overwrite", tmp =>
             {
                 OnnxModelFile.Save(union.Model, Path.Combine(tmp, bundle.Model));
+                if (optimize is not null)
+                {
+                    progress?.Report("saving the model as ONNX Runtime optimizes it (extended level), so the edge runtime loads it without optimizing");
+                    optimize(Path.Combine(tmp, bundle.Model));
+                }
                 File.Copy(Path.Combine(exported[0].Result.Directory, first.Tokenizer.Vocab), Path.Combine(tmp, bundle.Tokenizer.Vocab));
                 PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
             });

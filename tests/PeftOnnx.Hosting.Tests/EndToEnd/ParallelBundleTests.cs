@@ -3,6 +3,7 @@ using System.Text.Json;
 using PeftOnnx.Core.Bundles;
 using PeftOnnx.Core.Json;
 using PeftOnnx.Hosting.Tests.Support;
+using PeftOnnx.Onnx;
 using PeftOnnx.Onnx.Export;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
@@ -192,6 +193,40 @@ public sealed class ParallelBundleTests : IClassFixture<ParallelBundleTests.Bund
             foreach (var task in Tasks)
                 Assert.Equal(direct[i].Tasks![task].Label, record.GetProperty("tasks").GetProperty(task).GetProperty("label").GetString());
         }
+    }
+
+    [Fact]
+    public void The_model_records_its_provenance_and_position_table_and_edge_saves_the_union_optimized()
+    {
+        var metadata = OnnxModelFile.Load(Path.Combine(_bundles.Parallel, _bundles.Result.Manifest.Model)).MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal("512", metadata[BundleManifest.MaxPositionMetadata]); // max_length is checked against it at load, without a probe run
+        Assert.Equal(ParallelBundleExporter.Mode, metadata["peftonnx.mode"]);
+        Assert.Equal(_bundles.Result.Manifest.Provenance.AdapterSha256, metadata["peftonnx.adapter_sha256"]);
+        Assert.Null(_bundles.Result.Manifest.GraphOptimization);
+
+        string[] tasks = [Tasks[0], Tasks[1]];
+        var edge = new ParallelBundleExporter().Export(new ParallelBundleOptions(
+            new BundleExportOptions { BaseDirectory = TestModels.EnsurePulled("minilm-l6"), AdapterDirectory = "", OutputDirectory = _temp.Combine("edge"), Edge = true, OptimizeForEdge = OfflineOptimization.Apply },
+            [.. tasks.Select((t, i) => new ParallelTask(t, _bundles.Adapters[i], TaskAdapters.Labels[t]))]));
+        Assert.Equal(BundleManifest.ExtendedOptimization, edge.Manifest.GraphOptimization);
+        var graph = OnnxModelFile.Load(Path.Combine(edge.Directory, edge.Manifest.Model));
+        var fused = graph.Graph.Node.Where(n => n.Domain == "com.microsoft").Select(n => n.OpType).Distinct().Order(StringComparer.Ordinal).ToList();
+        _output.WriteLine($"fused operators saved in the parallel edge model: {string.Join(", ", fused)}; {graph.Graph.Node.Count} nodes");
+        Assert.NotEmpty(fused);
+        Assert.Equal("512", graph.MetadataProps.Single(p => p.Key == BundleManifest.MaxPositionMetadata).Value); // kept through ONNX Runtime's save
+
+        // The edge bundle, run as saved (optimization off), gives each task the logits of the plain bundle optimized at load.
+        using var plain = Load(_bundles.Parallel);
+        using var saved = Load(edge.Directory);
+        var windows = Texts(6).Select((t, i) => plain.Tokenizer.Encode(t, 8 + (i * 9))).ToList();
+        var batch = TokenBatch.Create(windows, plain.Tokenizer.PadId);
+        var expected = plain.ClassScores(batch);
+        var actual = saved.ClassScores(batch);
+        var width = tasks.Sum(t => TaskAdapters.Labels[t].Length); // the first two tasks lead the plain bundle's rows
+        Assert.Equal(width, actual[0].Length);
+        var maxDiff = expected.Zip(actual).Max(rows => rows.First.Take(width).Zip(rows.Second).Max(p => Math.Abs(p.First - p.Second)));
+        _output.WriteLine($"parallel edge bundle saved optimized vs the plain bundle optimized at load, {tasks.Length} tasks: max abs logit diff {maxDiff:E2}");
+        Assert.True(maxDiff <= 1e-5f, $"max abs diff {maxDiff}");
     }
 
     [Theory]

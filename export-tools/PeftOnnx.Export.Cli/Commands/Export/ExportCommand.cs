@@ -29,7 +29,7 @@ internal static class ExportCommand
         var name = new Option<string?>("--name") { Description = "Bundle name in bundle.json (default: the --output folder name)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --output folder." }.WithLegacyAlias("--force");
         var fullLastLayer = new Option<bool>("--full-last-layer") { Description = "Keep every token's row in the last layer. By default a pooler-headed classifier's last layer computes only the [CLS] row the pooler reads (same outputs, ~1/6 less work for 6 layers)." };
-        var edge = new Option<bool>("--edge") { Description = "Only what the edge runtime reads: model, vocab and bundle.json with the files' sha256, without the adapter config's copy; the model saved as ONNX Runtime optimizes it, so it starts faster (merged bundles; use with --quantize int8)." };
+        var edge = new Option<bool>("--edge") { Description = "Only what the edge runtime reads: model, vocab and bundle.json with the files' sha256, without the adapter config's copy; the model saved as ONNX Runtime optimizes it, so it starts faster (merged and parallel bundles; use with --quantize int8)." };
         var allowBaseMismatch = new Option<bool>(Core.Adapters.AdapterBaseCheck.OverrideFlag) { Description = "Export an adapter that records another base model (training.json sha256 or base_model_name_or_path); the mismatch becomes a warning." };
         var side = SideExportOptions.Create();
 
