@@ -112,6 +112,16 @@ public sealed class SideBundleDefaultAdapterTests : IClassFixture<SideBundleDefa
     }
 
     [Fact]
+    public async Task Embed_refuses_a_side_bundle_and_points_to_score()
+    {
+        var (code, stdout, stderr) = await Cli("embed", "--model", _bundle.Directory, "--text", "a chess engine");
+        Assert.NotEqual(0, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("is a side bundle", stderr, StringComparison.Ordinal);
+        Assert.Contains("peftonnx score --model", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_defaults_to_the_only_adapter()
     {
         var inbox = _temp.Combine("inbox");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PeftOnnx.Cli.Commands.Common;
+using PeftOnnx.Hosting.Scoring;
 using PeftOnnx.Runtime.Inference;
 using PeftOnnx.Runtime.Scoring;
 
@@ -31,6 +32,8 @@ internal static class EmbedCommand
             var items = TextInputs.Read(result.GetValue(text), result.GetValue(input));
             CliOptions.RequireBatchSize(result.GetValue(batchSize));
             var directory = ModelLocator.Resolve(result.GetValue(model)!, result.GetValue(modelsDir));
+            if (ScorerFactory.IsSideBundle(directory))
+                throw new UsageException($"{directory} is a side bundle: without an adapter its graph runs default inputs, not a trained adapter. `peftonnx score --model {directory} [--adapter NAME]` writes each document's embedding with one of its adapters; embed takes base models and merged bundles.");
             using var onnx = OnnxModel.Load(directory, CliOptions.SessionSettings(result, device, threads), context.Logger("embed"), !result.GetValue(skipVerify));
             if (onnx.IsClassifier)
                 throw new UsageException($"{onnx.Manifest.Name} is a classification bundle; embed needs a feature-extraction model (a base model or an embedding bundle). Use `peftonnx score` for classifiers.");
