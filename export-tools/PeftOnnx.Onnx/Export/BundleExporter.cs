@@ -105,7 +105,7 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
             Precision = precision,
             Outputs = outputs,
             Mode = "merged",
-            Model = optimize is null ? "model.onnx" : BundleManifest.OrtModelFile,
+            Model = ModelFileName(optimize),
             GraphOptimization = optimize is null ? null : BundleManifest.ExtendedOptimization,
             Provenance = new BundleProvenance
             {
@@ -124,24 +124,31 @@ public sealed class BundleExporter(IProgress<string>? progress = null)
         progress?.Report($"writing {output}");
         AtomicFolder.Write(output, options.Force, "--overwrite", tmp =>
         {
-            if (optimize is null)
-            {
-                OnnxModelFile.Save(model, Path.Combine(tmp, bundle.Model));
-            }
-            else
-            {
-                progress?.Report("saving the model as ONNX Runtime optimizes it (extended level), in ONNX Runtime's format, so the edge runtime loads it without parsing or optimizing");
-                var onnx = Path.Combine(tmp, "model.onnx");
-                OnnxModelFile.Save(model, onnx);
-                optimize(onnx, Path.Combine(tmp, bundle.Model));
-                File.Delete(onnx);
-            }
+            SaveModel(model, tmp, bundle.Model, optimize, progress);
             File.Copy(vocabPath, Path.Combine(tmp, bundle.Tokenizer.Vocab));
             PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
         });
         return bundle;
     }
 
+
+    /// <summary>The bundle's model file name: ONNX, or ONNX Runtime's format when the model is saved optimized for the edge.</summary>
+    internal static string ModelFileName(Action<string, string>? optimize) => optimize is null ? "model.onnx" : BundleManifest.OrtModelFile;
+
+    /// <summary>Writes <paramref name="model"/> into <paramref name="folder"/> as <paramref name="fileName"/>: as it is, or through <paramref name="optimize"/> (ONNX in, ORT format out).</summary>
+    internal static void SaveModel(ModelProto model, string folder, string fileName, Action<string, string>? optimize, IProgress<string>? progress)
+    {
+        if (optimize is null)
+        {
+            OnnxModelFile.Save(model, Path.Combine(folder, fileName));
+            return;
+        }
+        progress?.Report("saving the model as ONNX Runtime optimizes it (extended level), in ONNX Runtime's format, so the edge runtime loads it without parsing or optimizing");
+        var onnx = Path.Combine(folder, "model.onnx");
+        OnnxModelFile.Save(model, onnx);
+        optimize(onnx, Path.Combine(folder, fileName));
+        File.Delete(onnx);
+    }
 
     /// <summary>A full fine-tune or linear probe (transformers folder): its weights replace the base graph's, its classifier is the head.</summary>
     private BundleExportResult ExportFineTuned(BundleExportOptions options, string output, ModelManifest manifest, string modelPath, string vocabPath)

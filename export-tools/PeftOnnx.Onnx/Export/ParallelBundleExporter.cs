@@ -12,8 +12,8 @@ namespace PeftOnnx.Onnx.Export;
 /// same code as `export --mode merged`, into a scratch folder next to the output), then the N graphs are combined by
 /// <see cref="ParallelGraphUnion"/> so the nodes they share run once. bundle.json lists the tasks with their labels
 /// and outputs ("tasks"), the model's metadata what a merged bundle's says (provenance, the position table's size).
-/// With <see cref="BundleExportOptions.Edge"/> the union, not each task, is saved as ONNX Runtime optimizes it, as a
-/// merged edge bundle is. Nothing is written unless every task exports and the union succeeds.
+/// With <see cref="BundleExportOptions.Edge"/> the union, not each task, is saved as ONNX Runtime optimizes it, in its
+/// format (model.ort), as a merged edge bundle is. Nothing is written unless every task exports and the union succeeds.
 /// </summary>
 public sealed class ParallelBundleExporter(IProgress<string>? progress = null)
 {
@@ -81,6 +81,7 @@ public sealed class ParallelBundleExporter(IProgress<string>? progress = null)
                 Normalize = false,
                 Precision = first.Precision,
                 Mode = Mode,
+                Model = BundleExporter.ModelFileName(optimize),
                 GraphOptimization = optimize is null ? null : BundleManifest.ExtendedOptimization,
                 Tasks = tasks,
                 Provenance = new BundleProvenance
@@ -100,12 +101,7 @@ public sealed class ParallelBundleExporter(IProgress<string>? progress = null)
             progress?.Report($"writing {output}");
             AtomicFolder.Write(output, options.Template.Force, "--overwrite", tmp =>
             {
-                OnnxModelFile.Save(union.Model, Path.Combine(tmp, bundle.Model));
-                if (optimize is not null)
-                {
-                    progress?.Report("saving the model as ONNX Runtime optimizes it (extended level), so the edge runtime loads it without optimizing");
-                    optimize(Path.Combine(tmp, bundle.Model));
-                }
+                BundleExporter.SaveModel(union.Model, tmp, bundle.Model, optimize, progress);
                 File.Copy(Path.Combine(exported[0].Result.Directory, first.Tokenizer.Vocab), Path.Combine(tmp, bundle.Tokenizer.Vocab));
                 PeftJson.Save(Path.Combine(tmp, BundleManifest.FileName), bundle);
             });
