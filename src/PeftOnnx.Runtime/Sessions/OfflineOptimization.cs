@@ -19,6 +19,7 @@ public static class OfflineOptimization
     public static void SaveOrtFormat(string onnxPath, string ortPath)
     {
         RegularFile.Require(onnxPath);
+        OrtTelemetry.Disable();
         var optimized = ortPath + ".tmp";
         try
         {

@@ -33,6 +33,7 @@ public sealed class SessionFactory
     /// </summary>
     public ModelSession Create(string modelPath, SessionSettings settings, byte[]? ortModel = null)
     {
+        OrtTelemetry.Disable();
         var source = new ModelSource(modelPath, ortModel);
         if (ortModel is null)
         {

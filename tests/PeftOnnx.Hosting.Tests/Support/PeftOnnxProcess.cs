@@ -47,7 +47,10 @@ internal sealed class PeftOnnxProcess : IDisposable
         }
     }
 
-    public static PeftOnnxProcess Start(params string[] args)
+    public static PeftOnnxProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts it with <paramref name="environment"/> added to (or replacing values of) this process's environment.</summary>
+    public static PeftOnnxProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -61,6 +64,8 @@ internal sealed class PeftOnnxProcess : IDisposable
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment)
+            info.Environment[name] = value;
         var process = new Process { StartInfo = info };
         var wrapper = new PeftOnnxProcess(process);
         process.OutputDataReceived += (_, e) => wrapper.Append(e.Data);
