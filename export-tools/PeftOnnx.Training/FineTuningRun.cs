@@ -1,3 +1,4 @@
+using PeftOnnx.Core.Models;
 using PeftOnnx.Runtime.Evaluation;
 using PeftOnnx.Runtime.Tokenization;
 using PeftOnnx.Training.Data;
@@ -20,6 +21,8 @@ public static class FineTuningRun
         var device = TorchDevice.Select(request.Device);
 
         var encoder = BaseEncoder.Load(request.BaseDirectory);
+        var baseSha256 = encoder.Manifest.Files.FirstOrDefault(f => f.Name == "model.onnx")?.Sha256;
+        request.Method.RequireBase(new BaseModelIdentity(encoder.Manifest.Name, encoder.Manifest.HubId, baseSha256));
         var tokenizer = BertTokenizer.FromFile(encoder.VocabPath, encoder.Manifest.Tokenizer);
         var data = TaskData.Load(request.TrainPath, request.DevPath, request.TestPath, tokenizer, request.MaxLength, request.Options.Seed, multiLabel: request.MultiLabel);
         progress?.Message($"data: {data.Train.Count} train, {data.Dev.Count} dev{(data.DevWasSplit ? " (stratified split of the training data)" : "")}{(data.Test is null ? "" : $", {data.Test.Count} test")}; {data.Labels.Count} labels");
@@ -40,7 +43,7 @@ public static class FineTuningRun
         var report = new TrainingReport
         {
             BaseModel = encoder.Manifest.Name,
-            BaseModelSha256 = encoder.Manifest.Files.FirstOrDefault(f => f.Name == "model.onnx")?.Sha256,
+            BaseModelSha256 = baseSha256,
             BaseModelNameOrPath = encoder.Manifest.HubId ?? encoder.Manifest.Name,
             Method = request.Method.Name,
             Labels = data.Labels.Names,

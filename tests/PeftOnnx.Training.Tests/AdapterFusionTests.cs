@@ -79,7 +79,7 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
         using var folder = new TempFolder("peftonnx-fusion-init-");
         var adapters = Enumerable.Range(0, 2).Select(k => WriteBottleneck(folder.Combine($"task{k}"), BottleneckConfig.Pfeiffer, "relu", 16, seed: k)).ToList();
         using var model = miniLm.Base.CreateClassifier(12, Pooling.Pooler);
-        var method = new FusionMethod(FusedAdapterSet.FromFolders(adapters), FusionSettings.Dynamic);
+        var method = new FusionMethod(FusionMethod.FusedAdapters(adapters), FusionSettings.Dynamic);
         method.Apply(model);
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
         Assert.All(trainable, name => Assert.True(name.StartsWith("classifier.", StringComparison.Ordinal) || name.Contains(".adapter.fusion.", StringComparison.Ordinal), name));
@@ -119,7 +119,7 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
         Assert.Equal(["task0", "task1"], config.Adapters.Select(a => a.Name));
         for (var k = 0; k < 2; k++)
         {
-            var copy = Path.Combine(trained, FusionConfig.AdapterFolder, $"task{k}");
+            var copy = Path.Combine(trained, FrozenAdapterSet.Folder, $"task{k}");
             Assert.Equal(File.ReadAllBytes(Path.Combine(adapters[k], PeftAdapter.WeightsFileName)), File.ReadAllBytes(Path.Combine(copy, PeftAdapter.WeightsFileName)));
             Assert.Equal(PeftAdapter.Load(adapters[k]).WeightsSha256, config.Adapters[k].Sha256);
         }
@@ -161,7 +161,7 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
         using var _ = batch;
         var fusion = folder.Combine("fusion");
         WriteFusion(fusion, [a, b], seed: 9, batch);
-        var copy = Path.Combine(fusion, FusionConfig.AdapterFolder, "b", PeftAdapter.WeightsFileName);
+        var copy = Path.Combine(fusion, FrozenAdapterSet.Folder, "b", PeftAdapter.WeightsFileName);
         var original = File.ReadAllBytes(copy);
         var edited = (byte[])original.Clone();
         edited[^1] ^= 1;
@@ -195,7 +195,7 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
     private float[] WriteFusion(string directory, IReadOnlyList<string> adapters, int seed, EncoderBatch batch)
     {
         using var model = miniLm.Base.CreateClassifier(12, Pooling.Pooler);
-        var method = new FusionMethod(FusedAdapterSet.FromFolders(adapters), FusionSettings.Dynamic);
+        var method = new FusionMethod(FusionMethod.FusedAdapters(adapters), FusionSettings.Dynamic);
         method.Apply(model);
         Randomise(model, seed);
         Write(directory, model, method, BaseName);

@@ -6,6 +6,7 @@ using PeftOnnx.Onnx.Methods.Lora;
 using PeftOnnx.Onnx.Methods.LoReft;
 using PeftOnnx.Onnx.Methods.PrefixTuning;
 using PeftOnnx.Onnx.Methods.PromptTuning;
+using PeftOnnx.Onnx.Methods.Stack;
 
 namespace PeftOnnx.Onnx.Side;
 
@@ -24,6 +25,7 @@ public static class SideGraphMethods
         LoReftSideGraph.Method,
         GatedPromptSideGraph.Method,
         FusionSideGraph.Method,
+        StackSideGraph.Method,
     ];
 
     /// <summary>The peft_type of every method with a side-graph form, for messages and help.</summary>

@@ -49,6 +49,9 @@ public sealed record MethodSettings
     /// <summary>AdapterFusion: the bottleneck adapter folders to fuse, in fusion order.</summary>
     public IReadOnlyList<string> Adapters { get; init; } = [];
 
+    /// <summary>Stack: the frozen bottleneck adapter folders the new houlsby/pfeiffer adapter sits on, bottom first.</summary>
+    public IReadOnlyList<string> StackOn { get; init; } = [];
+
     /// <summary><see cref="Targets"/> as PEFT's target_modules, or <paramref name="fallback"/> when none were given.</summary>
     public TargetModules TargetModulesOr(string fallback)
     {

@@ -1,4 +1,5 @@
 using PeftOnnx.Core.Adapters;
+using PeftOnnx.Core.Models;
 using PeftOnnx.Training.Encoder;
 using TorchSharp.Modules;
 
@@ -33,6 +34,11 @@ public abstract class PeftMethod
 
     /// <summary>Writes what the adapter folder holds besides adapter_config.json and adapter_model.safetensors (a fusion's fused adapters) into <paramref name="folder"/>.</summary>
     public virtual void WriteFolder(string folder)
+    {
+    }
+
+    /// <summary>Throws when what the method builds on (a fusion's or a stack's frozen adapters) was made for another base than <paramref name="target"/>; most methods build on nothing.</summary>
+    public virtual void RequireBase(BaseModelIdentity target)
     {
     }
 

@@ -9,6 +9,7 @@ using PeftOnnx.Training.Methods.Lora;
 using PeftOnnx.Training.Methods.LoReft;
 using PeftOnnx.Training.Methods.PrefixTuning;
 using PeftOnnx.Training.Methods.PromptTuning;
+using PeftOnnx.Training.Methods.Stack;
 
 namespace PeftOnnx.Training.Methods;
 
@@ -28,6 +29,7 @@ public static class PeftMethods
         LoReftMethod.Trainer,
         GatedPromptMethod.Trainer,
         FusionMethod.Trainer,
+        StackMethod.Trainer,
         LinearProbeMethod.Trainer,
         FullFineTuningMethod.Trainer,
     ];
@@ -36,7 +38,14 @@ public static class PeftMethods
     public static IReadOnlyList<string> Names { get; } = [.. Registered.SelectMany(m => m.Names)];
 
     /// <summary>The method named <paramref name="name"/> (a --method value) with <paramref name="settings"/>.</summary>
-    public static PeftMethod Create(string name, MethodSettings settings, BertConfig encoder) => Named(name).Create(name, settings, encoder);
+    public static PeftMethod Create(string name, MethodSettings settings, BertConfig encoder)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var method = Named(name);
+        if (settings.StackOn.Count > 0 && !method.Stacks)
+            throw new ArgumentException($"--stack-on trains a bottleneck adapter on top of frozen ones ({string.Join(" or ", Registered.Where(m => m.Stacks).SelectMany(m => m.Names).Select(n => $"--method {n}"))}); --method {name} does not stack.");
+        return method.Create(name, settings, encoder);
+    }
 
     /// <summary>The learning rate for <paramref name="name"/> when --lr is not given.</summary>
     public static double DefaultLearningRate(string name) => Named(name).LearningRate;

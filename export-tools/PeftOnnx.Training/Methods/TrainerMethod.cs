@@ -22,6 +22,9 @@ public sealed record TrainerMethod
     /// <summary>Reproduces the method from a parsed adapter_config.json of <see cref="ConfigType"/>.</summary>
     public Func<PeftAdapterConfig, PeftMethod>? FromConfig { get; init; }
 
+    /// <summary>Whether --stack-on applies: the method trains a bottleneck adapter that can sit on top of frozen ones.</summary>
+    public bool Stacks { get; init; }
+
     /// <summary>The learning rate used when --lr is not given (the reference runs' rates).</summary>
     public double LearningRate { get; init; } = 1e-3;
 

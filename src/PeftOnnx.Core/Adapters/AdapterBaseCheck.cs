@@ -63,7 +63,8 @@ public static class AdapterBaseCheck
         }
     }
 
-    private static string? Mismatch(string adapterDirectory, string? baseModelNameOrPath, BaseModelIdentity target)
+    /// <summary>Why the adapter does not fit <paramref name="target"/> ("… was trained on … but the base is …"), or null when it fits or records no base.</summary>
+    public static string? Mismatch(string adapterDirectory, string? baseModelNameOrPath, BaseModelIdentity target)
     {
         var (trainedOn, trainedSha256) = ReadTrainingBase(Path.Combine(adapterDirectory, TrainingFile));
         if (trainedSha256 is not null && target.Sha256 is not null)

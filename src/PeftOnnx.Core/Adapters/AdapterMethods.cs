@@ -6,6 +6,7 @@ using PeftOnnx.Core.Adapters.Lora;
 using PeftOnnx.Core.Adapters.LoReft;
 using PeftOnnx.Core.Adapters.PrefixTuning;
 using PeftOnnx.Core.Adapters.PromptTuning;
+using PeftOnnx.Core.Adapters.Stack;
 
 namespace PeftOnnx.Core.Adapters;
 
@@ -25,6 +26,7 @@ public static class AdapterMethods
         LoReftRegistration.Method,
         GatedPromptRegistration.Method,
         FusionRegistration.Method,
+        StackRegistration.Method,
     ];
 
     private static readonly Dictionary<string, AdapterMethod> ByType = Registered.ToDictionary(m => m.PeftType, StringComparer.Ordinal);

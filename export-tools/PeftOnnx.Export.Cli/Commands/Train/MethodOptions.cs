@@ -24,8 +24,9 @@ internal sealed class MethodOptions
     public Option<int> PromptLength { get; } = new("--prompt-length") { Description = "Gated prompts: prompt vectors per layer.", DefaultValueFactory = _ => 10 };
     public Option<int> PromptLayers { get; } = new("--prompt-layers") { Description = "Gated prompts: how many top layers carry prompts.", DefaultValueFactory = _ => 6 };
     public Option<string?> Adapters { get; } = new("--adapters") { Description = "Fusion: comma-separated bottleneck adapter folders to fuse (at least 2, one base, one variant)." };
+    public Option<string?> StackOn { get; } = new("--stack-on") { Description = "Stack (houlsby, pfeiffer): train the new adapter on top of this frozen bottleneck adapter folder (comma-separated, bottom first; same base and variant)." };
 
-    public IEnumerable<Option> All => [Method, Rank, Alpha, Dropout, RsLora, Targets, FeedForward, ReductionFactor, NonLinearity, VirtualTokens, Layers, Positions, Tied, PromptLength, PromptLayers, Adapters];
+    public IEnumerable<Option> All => [Method, Rank, Alpha, Dropout, RsLora, Targets, FeedForward, ReductionFactor, NonLinearity, VirtualTokens, Layers, Positions, Tied, PromptLength, PromptLayers, Adapters, StackOn];
 
     public MethodOptions() => Method.AcceptOnlyFromAmong([.. PeftMethods.Names]);
 
@@ -48,6 +49,9 @@ internal sealed class MethodOptions
         Tied = p.GetValue(Tied),
         PromptLength = p.GetValue(PromptLength),
         PromptLayers = p.GetValue(PromptLayers),
-        Adapters = [.. (p.GetValue(Adapters) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+        Adapters = Folders(p.GetValue(Adapters)),
+        StackOn = Folders(p.GetValue(StackOn)),
     }, encoder);
+
+    private static string[] Folders(string? commaSeparated) => [.. (commaSeparated ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 }

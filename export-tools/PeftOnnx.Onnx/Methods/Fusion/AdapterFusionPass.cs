@@ -34,7 +34,7 @@ public sealed class AdapterFusionPass : IGraphPass
     /// <param name="map">The base model's modules.</param>
     /// <param name="settings">The fusion's AdapterFusionConfig fields.</param>
     /// <param name="adapters">The fused adapters' configs, in fusion order (sites from the first; widths and activations their own).</param>
-    /// <param name="weights">Tensors by slot name: <see cref="FusionConfig.FusedParameter"/> names for the adapters, <c>&lt;site&gt;.adapter.fusion.query.weight</c> ... for the fusion, float32.</param>
+    /// <param name="weights">Tensors by slot name: <see cref="FrozenAdapterSet.Parameter"/> names for the adapters, <c>&lt;site&gt;.adapter.fusion.query.weight</c> ... for the fusion, float32.</param>
     public AdapterFusionPass(ModuleMap map, FusionSettings settings, IReadOnlyList<BottleneckConfig> adapters, IReadOnlyDictionary<string, (float[] Data, long[] Shape)> weights)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -48,7 +48,7 @@ public sealed class AdapterFusionPass : IGraphPass
             if (layer >= map.LayerCount)
                 throw new InvalidDataException($"the fused adapters' layers_to_transform names layer {layer}, but the base model has {map.LayerCount} layers (0..{map.LayerCount - 1}).");
             var module = BottleneckConfig.AdapterModule(layer, siteName);
-            var names = Enumerable.Range(0, adapters.Count).SelectMany(k => AdapterParameters.Select(p => FusionConfig.FusedParameter($"{module}.{p}", k)))
+            var names = Enumerable.Range(0, adapters.Count).SelectMany(k => AdapterParameters.Select(p => FrozenAdapterSet.Parameter($"{module}.{p}", k)))
                 .Concat(FusionParameters().Select(p => $"{FusionConfig.FusionModuleAt(module)}.{p}"));
             foreach (var name in names)
             {
@@ -91,7 +91,7 @@ public sealed class AdapterFusionPass : IGraphPass
             var ups = new List<string>();
             for (var k = 0; k < _adapters.Count; k++)
             {
-                var adapter = FusionConfig.FusedParameter($"{module}.x", k)[..^2];
+                var adapter = FrozenAdapterSet.Parameter($"{module}.x", k)[..^2];
                 var up = BottleneckAdapterPass.Delta(nodes, adapter, h, p => Input($"{adapter}.{p}"), _adapters[k].NonLinearity);
                 ups.Add(nodes.Node("Unsqueeze", $"{adapter}/u", [up, axis2])); // (B, S, 1, H)
             }

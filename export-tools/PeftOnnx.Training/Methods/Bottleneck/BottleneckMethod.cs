@@ -1,6 +1,7 @@
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Adapters.Bottleneck;
 using PeftOnnx.Training.Encoder;
+using PeftOnnx.Training.Methods.Stack;
 
 namespace PeftOnnx.Training.Methods.Bottleneck;
 
@@ -10,13 +11,15 @@ namespace PeftOnnx.Training.Methods.Bottleneck;
 /// </summary>
 public sealed class BottleneckMethod : PeftMethod
 {
-    /// <summary>The registration: --method houlsby or pfeiffer (the variant).</summary>
-    public static TrainerMethod Trainer { get; } = TrainerMethod.ForConfig<BottleneckConfig>([BottleneckConfig.Houlsby, BottleneckConfig.Pfeiffer], (name, s, _) => new BottleneckMethod(new BottleneckConfig
-    {
-        Variant = name,
-        ReductionFactor = s.ReductionFactor,
-        NonLinearity = s.NonLinearity,
-    }), config => new BottleneckMethod(config));
+    /// <summary>The registration: --method houlsby or pfeiffer (the variant); with --stack-on, on top of frozen adapters (<see cref="StackMethod"/>).</summary>
+    public static TrainerMethod Trainer { get; } = TrainerMethod.ForConfig<BottleneckConfig>([BottleneckConfig.Houlsby, BottleneckConfig.Pfeiffer], (name, s, encoder) => s.StackOn.Count > 0
+        ? StackMethod.Create(name, s, encoder)
+        : new BottleneckMethod(new BottleneckConfig
+        {
+            Variant = name,
+            ReductionFactor = s.ReductionFactor,
+            NonLinearity = s.NonLinearity,
+        }), config => new BottleneckMethod(config)) with { Stacks = true };
 
     public BottleneckMethod(BottleneckConfig config)
     {

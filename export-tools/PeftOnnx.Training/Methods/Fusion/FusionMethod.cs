@@ -1,7 +1,7 @@
 using PeftOnnx.Core.Adapters;
 using PeftOnnx.Core.Adapters.Bottleneck;
 using PeftOnnx.Core.Adapters.Fusion;
-using PeftOnnx.Core.Files;
+using PeftOnnx.Core.Models;
 using PeftOnnx.Training.Encoder;
 using PeftOnnx.Training.Methods.Bottleneck;
 using TorchSharp;
@@ -20,13 +20,13 @@ public sealed class FusionMethod : PeftMethod
     /// <summary>The registration: --method fusion --adapters a1,a2[,...] (bottleneck adapter folders).</summary>
     public static TrainerMethod Trainer { get; } = TrainerMethod.ForConfig<FusionConfig>(
         ["fusion"],
-        (_, s, _) => new FusionMethod(FusedAdapterSet.FromFolders(s.Adapters), FusionSettings.Dynamic),
+        (_, s, _) => new FusionMethod(FusedAdapters(s.Adapters), FusionSettings.Dynamic),
         config => new FusionMethod(config));
 
-    private FusedAdapterSet? _adapters;
+    private FrozenAdapterSet? _adapters;
 
     /// <summary>A new fusion of <paramref name="adapters"/>.</summary>
-    public FusionMethod(FusedAdapterSet adapters, FusionSettings settings)
+    public FusionMethod(FrozenAdapterSet adapters, FusionSettings settings)
     {
         ArgumentNullException.ThrowIfNull(adapters);
         _adapters = adapters;
@@ -46,34 +46,33 @@ public sealed class FusionMethod : PeftMethod
 
     public override string Name => "fusion";
 
-    public FusedAdapterSet Adapters => _adapters
+    public FrozenAdapterSet Adapters => _adapters
         ?? throw new InvalidOperationException("the fusion's adapters are not loaded: read the fusion folder (ReadFolder) before applying the method.");
 
-    public override void ReadFolder(string adapterDirectory) => _adapters = FusedAdapterSet.FromFusion(PeftAdapter.Load(adapterDirectory));
-
-    public override void WriteFolder(string folder)
+    /// <summary>The bottleneck adapter folders named by --adapters, at least two, checked (<see cref="FrozenAdapterSet"/>).</summary>
+    public static FrozenAdapterSet FusedAdapters(IReadOnlyList<string> directories)
     {
-        for (var k = 0; k < Adapters.Count; k++)
-        {
-            var source = Adapters.Adapters[k].Directory;
-            var target = Path.Combine(folder, FusionConfig.AdapterFolder, Adapters.Names[k]);
-            Directory.CreateDirectory(target);
-            // training.json too: it records the base the adapter was trained on, which the base checks read.
-            foreach (var file in new[] { PeftAdapterConfig.FileName, PeftAdapter.WeightsFileName, "training.json" })
-            {
-                var path = Path.Combine(source, file);
-                if (File.Exists(path))
-                    File.WriteAllBytes(Path.Combine(target, file), RegularFile.ReadAllBytes(path));
-            }
-        }
+        ArgumentNullException.ThrowIfNull(directories);
+        if (directories.Count < 2)
+            throw new ArgumentException($"a fusion combines at least 2 adapters, got {directories.Count}{(directories.Count == 1 ? $" ({directories[0]})" : "")}; pass --adapters a1,a2[,...], or train the one adapter alone.");
+        return FrozenAdapterSet.FromFolders(directories, FusionConfig.Role);
     }
+
+    public override void ReadFolder(string adapterDirectory)
+    {
+        var fusion = PeftAdapter.Load(adapterDirectory);
+        _adapters = FrozenAdapterSet.FromCopies(fusion, ((FusionConfig)fusion.Config).Adapters, FusionConfig.Role);
+    }
+
+    public override void WriteFolder(string folder) => Adapters.CopyInto(folder);
+
+    public override void RequireBase(BaseModelIdentity target) => Adapters.RequireBase(target);
 
     protected override void Inject(BertForSequenceClassification model)
     {
         var c = model.Bert.Config;
         var sites = Adapters.Sites;
         var dropout = Config.Fusion.DropoutProb ?? c.AttentionProbsDropoutProb;
-        var fused = new List<BottleneckAdapter>();
         for (var layer = 0; layer < c.NumHiddenLayers; layer++)
         {
             if (sites.LayersToTransform is { } layers && !layers.Contains(layer))
@@ -81,40 +80,10 @@ public sealed class FusionMethod : PeftMethod
             foreach (var site in sites.Sites)
             {
                 var adapters = Adapters.Configs.Select(a => new BottleneckAdapter(c.HiddenSize, a.BottleneckSize(c.HiddenSize), a.NonLinearity)).ToList();
-                fused.AddRange(adapters);
                 ModuleSurgery.Replace(model, "bert." + BottleneckConfig.AdapterModule(layer, site), new FusionBlock(adapters, new AdapterFusionLayer(c.HiddenSize, Config.Fusion, dropout)));
             }
         }
-        foreach (var p in fused.SelectMany(a => a.parameters()))
-            p.requires_grad = false;
-        LoadAdapterWeights(model);
-    }
-
-    /// <summary>Copies every fused adapter's encoder tensors into its slot (<see cref="FusionConfig.FusedParameter"/>).</summary>
-    private void LoadAdapterWeights(BertForSequenceClassification model)
-    {
-        var parameters = model.Bert.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var loaded = new HashSet<string>(StringComparer.Ordinal);
-        using var _ = no_grad();
-        for (var k = 0; k < Adapters.Count; k++)
-        {
-            var adapter = Adapters.Adapters[k];
-            foreach (var t in adapter.Tensors.Where(t => t.Key.InEncoder))
-            {
-                var name = FusionConfig.FusedParameter($"{t.Key.Module}.{t.Key.Parameter}", k);
-                if (!parameters.TryGetValue(name, out var parameter))
-                    throw new InvalidDataException($"fused adapter {Adapters.Names[k]}: tensor {t.Name} has no slot {name} in this model; is the adapter for another base model?");
-                if (!t.Shape.SequenceEqual(parameter.shape))
-                    throw new InvalidDataException($"fused adapter {Adapters.Names[k]}: {t.Name} has shape {t.ShapeText}, the model expects [{string.Join(", ", parameter.shape)}]; is the adapter for another base model?");
-                FiniteValues.Require(t.Data, $"fused adapter {Adapters.Names[k]} tensor {t.Name}");
-                using var source = tensor(Array.ConvertAll(t.Data, v => (float)v), t.Shape);
-                parameter.copy_(source);
-                loaded.Add(name);
-            }
-        }
-        var missing = parameters.Keys.Where(n => n.Contains($".adapter.{FusionConfig.AdaptersModule}.", StringComparison.Ordinal) && !loaded.Contains(n)).ToList();
-        if (missing.Count > 0)
-            throw new InvalidDataException($"the fused adapters lack {string.Join(", ", missing.Take(4))}{(missing.Count > 4 ? $" ({missing.Count} in all)" : "")}.");
+        FrozenAdapterWeights.Load(model, Adapters); // and freezes them
     }
 
     public override PeftAdapterConfig AdapterConfig(BertConfig config) => Config with { TaskType = TaskType, ModulesToSave = ModulesToSave };
