@@ -133,6 +133,7 @@ public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper ou
         var config = (StackConfig)PeftAdapterConfig.Load(Path.Combine(trained, PeftAdapterConfig.FileName));
         Assert.Equal(["lang"], config.StackedOn.Select(a => a.Name));
         Assert.Equal((BottleneckConfig.Houlsby, 32, "gelu"), (config.Variant, config.ReductionFactor, config.NonLinearity));
+        Assert.Null(PeftAdapterConfig.ReadObject(Path.Combine(trained, PeftAdapterConfig.FileName))["top"]); // derived, not written
         var copy = Path.Combine(trained, FrozenAdapterSet.Folder, "lang");
         Assert.Equal(File.ReadAllBytes(Path.Combine(lower, PeftAdapter.WeightsFileName)), File.ReadAllBytes(Path.Combine(copy, PeftAdapter.WeightsFileName)));
         Assert.Equal(PeftAdapter.Load(lower).WeightsSha256, config.StackedOn[0].Sha256);

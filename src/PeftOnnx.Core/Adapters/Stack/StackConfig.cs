@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using PeftOnnx.Core.Adapters.Bottleneck;
 
 namespace PeftOnnx.Core.Adapters.Stack;
@@ -22,7 +23,7 @@ public sealed record StackConfig : PeftAdapterConfig
     public IReadOnlyList<FrozenAdapter> StackedOn { get; init; } = [];
 
     /// <summary>The top adapter's variant; the lower adapters' own, since every adapter of a stack sits at the same sites.</summary>
-    public string Variant { get; init; } = BottleneckConfig.Pfeiffer;
+    public string Variant { get; init; } = BottleneckConfig.Houlsby;
 
     public int ReductionFactor { get; init; } = 16;
 
@@ -32,10 +33,8 @@ public sealed record StackConfig : PeftAdapterConfig
     public IReadOnlyList<int>? LayersToTransform { get; init; }
 
     /// <summary>The trained top adapter as a bottleneck config (its width, activation and sites).</summary>
+    [JsonIgnore]
     public BottleneckConfig Top => new() { Variant = Variant, ReductionFactor = ReductionFactor, NonLinearity = NonLinearity, LayersToTransform = LayersToTransform };
-
-    /// <summary>Where the top adapter's tensors sit in the stack's model: after the <see cref="StackedOn"/> adapters' slots.</summary>
-    public int TopIndex => StackedOn.Count;
 
     public override void Validate()
     {
