@@ -61,6 +61,8 @@ public static partial class RegularFile
         if (length > Math.Min(maxBytes, Array.MaxLength))
             throw new IOException($"{path} is {length:N0} bytes, more than the limit of {Math.Min(maxBytes, Array.MaxLength):N0} bytes for this kind of file.");
         var bytes = pinned ? GC.AllocateUninitializedArray<byte>((int)length, pinned: true) : new byte[length];
+        if (pinned)
+            AdviseHugePages(bytes);
         var done = 0;
         while (done < bytes.Length)
         {
@@ -115,6 +117,35 @@ public static partial class RegularFile
         Eacces or Eperm => new UnauthorizedAccessException($"{path} cannot be read: {Marshal.GetPInvokeErrorMessage(errno)}."),
         _ => new IOException($"{path} cannot be opened: {Marshal.GetPInvokeErrorMessage(errno)}."),
     };
+
+    /// <summary>
+    /// Asks Linux to back a large fresh array with 2 MB pages before it is filled: reading a 24 MB model into 4 kB pages
+    /// takes ~6,000 page faults, most of its read time on a virtual machine (85 ms against 24-62 ms with the hint, measured
+    /// here). Only a hint (transparent huge pages in "madvise" or "always" mode); where it is refused nothing changes.
+    /// </summary>
+    private static void AdviseHugePages(byte[] bytes)
+    {
+        const long HugePage = 2 << 20;
+        const int MadvHugePage = 14; // MADV_HUGEPAGE
+        if (!OperatingSystem.IsLinux() || bytes.Length < 2 * HugePage)
+            return;
+        var handle = GCHandle.Alloc(bytes, GCHandleType.Pinned); // already pinned (pinned heap): only for its address
+        try
+        {
+            var address = (long)handle.AddrOfPinnedObject();
+            var start = (address + HugePage - 1) & ~(HugePage - 1);
+            var end = (address + bytes.Length) & ~(HugePage - 1);
+            if (end > start)
+                _ = Madvise((nint)start, (nuint)(end - start), MadvHugePage);
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(nint address, nuint length, int advice);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(int fd, int operation);
