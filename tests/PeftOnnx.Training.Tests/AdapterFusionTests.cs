@@ -29,7 +29,7 @@ namespace PeftOnnx.Training.Tests;
 public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper output) : IClassFixture<MiniLmFixture>
 {
     private const double Tolerance = 1e-5;
-    private const string BaseName = "sentence-transformers/all-MiniLM-L6-v2";
+    private const string BaseName = FrozenAdapterFiles.BaseName;
 
     [Theory]
     [InlineData(BottleneckConfig.Pfeiffer, 3)]
@@ -40,7 +40,7 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
         var (inputs, batch) = MiniLmFixture.RaggedBatch();
         using var _ = batch;
         string[] activations = ["relu", "gelu", "swish"];
-        var adapters = Enumerable.Range(0, n).Select(k => WriteBottleneck(folder.Combine($"task{k}"), variant, activations[k], k == 1 ? 32 : 16, seed: 100 + k)).ToList();
+        var adapters = Enumerable.Range(0, n).Select(k => FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine($"task{k}"), variant, activations[k], k == 1 ? 32 : 16, seed: 100 + k)).ToList();
         var fusion = folder.Combine("fusion");
         var expected = WriteFusion(fusion, adapters, seed: 7, batch);
 
@@ -49,35 +49,35 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
             AdapterLoader.Apply(reloaded, fusion);
             reloaded.eval();
             using var logits = reloaded.forward(batch);
-            var reload = MaxDiff(expected, logits.data<float>().ToArray());
+            var reload = FrozenAdapterFiles.MaxDiff(expected, logits.data<float>().ToArray());
             output.WriteLine($"{variant} N={n}: trainer after save and reload vs before: max diff {reload:E2}");
             Assert.Equal(0.0, reload);
         }
 
-        var bundle = Export(fusion, folder.Combine("bundle"));
-        using var side = SideModel.Load(bundle, Cpu, watch: false);
-        var diff = MaxDiff(expected, side.Run(inputs, "fusion").Values);
+        var bundle = FrozenAdapterFiles.ExportSide(fusion, folder.Combine("bundle"));
+        using var side = SideModel.Load(bundle, FrozenAdapterFiles.Cpu, watch: false);
+        var diff = FrozenAdapterFiles.MaxDiff(expected, side.Run(inputs, "fusion").Values);
         output.WriteLine($"{variant} N={n}: max |onnx side - torchsharp| logits {diff:E2}");
         Assert.True(diff <= Tolerance, $"{diff:E2}");
         Assert.Equal(FusionConfig.TypeName, side.Side.PeftType);
 
         // A second fusion of other adapters of the same shapes binds to the same bundle and gives its own logits.
-        var others = Enumerable.Range(0, n).Select(k => WriteBottleneck(folder.Combine($"other{k}"), variant, activations[k], k == 1 ? 32 : 16, seed: 200 + k)).ToList();
+        var others = Enumerable.Range(0, n).Select(k => FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine($"other{k}"), variant, activations[k], k == 1 ? 32 : 16, seed: 200 + k)).ToList();
         var second = folder.Combine("second");
         var secondExpected = WriteFusion(second, others, seed: 8, batch);
         SideBundleExporter.WriteAdapter(bundle, second);
-        using var reloadedSide = SideModel.Load(bundle, Cpu, watch: false);
-        var secondDiff = MaxDiff(secondExpected, reloadedSide.Run(inputs, "second").Values);
-        output.WriteLine($"{variant} N={n}: second fusion in the same bundle: max diff {secondDiff:E2} (vs the first fusion's logits {MaxDiff(expected, secondExpected):E2})");
+        using var reloadedSide = SideModel.Load(bundle, FrozenAdapterFiles.Cpu, watch: false);
+        var secondDiff = FrozenAdapterFiles.MaxDiff(secondExpected, reloadedSide.Run(inputs, "second").Values);
+        output.WriteLine($"{variant} N={n}: second fusion in the same bundle: max diff {secondDiff:E2} (vs the first fusion's logits {FrozenAdapterFiles.MaxDiff(expected, secondExpected):E2})");
         Assert.True(secondDiff <= Tolerance, $"{secondDiff:E2}");
-        Assert.True(MaxDiff(expected, secondExpected) > 1e-3);
+        Assert.True(FrozenAdapterFiles.MaxDiff(expected, secondExpected) > 1e-3);
     }
 
     [Fact]
     public void Only_the_fusion_and_the_head_train_and_the_value_matrix_starts_at_the_identity()
     {
         using var folder = new TempFolder("peftonnx-fusion-init-");
-        var adapters = Enumerable.Range(0, 2).Select(k => WriteBottleneck(folder.Combine($"task{k}"), BottleneckConfig.Pfeiffer, "relu", 16, seed: k)).ToList();
+        var adapters = Enumerable.Range(0, 2).Select(k => FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine($"task{k}"), BottleneckConfig.Pfeiffer, "relu", 16, seed: k)).ToList();
         using var model = miniLm.Base.CreateClassifier(12, Pooling.Pooler);
         var method = new FusionMethod(FusionMethod.FusedAdapters(adapters), FusionSettings.Dynamic);
         method.Apply(model);
@@ -98,7 +98,7 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
     public void Train_writes_a_self_contained_fusion_folder()
     {
         using var folder = new TempFolder("peftonnx-fusion-train-");
-        var adapters = Enumerable.Range(0, 2).Select(k => WriteBottleneck(folder.Combine($"task{k}"), BottleneckConfig.Pfeiffer, "relu", 16, seed: k)).ToList();
+        var adapters = Enumerable.Range(0, 2).Select(k => FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine($"task{k}"), BottleneckConfig.Pfeiffer, "relu", 16, seed: k)).ToList();
         var trained = folder.Combine("fusion");
         var fixture = (string split) => TestPaths.Fixture("debian-works-with", $"{split}.jsonl");
         FineTuningRun.Run(new FineTuningRequest
@@ -135,17 +135,17 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
     public void Bad_fusions_are_refused_naming_the_adapter_and_nothing_is_written()
     {
         using var folder = new TempFolder("peftonnx-fusion-bad-");
-        var a = WriteBottleneck(folder.Combine("a"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 1);
-        var b = WriteBottleneck(folder.Combine("b"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 2);
+        var a = FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("a"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 1);
+        var b = FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("b"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 2);
         MethodSettings With(params string[] dirs) => new() { Adapters = dirs };
         Exception Refused(params string[] dirs) => Assert.ThrowsAny<Exception>(() => PeftMethods.Create("fusion", With(dirs), miniLm.Base.Config));
 
         Expect(Refused(a), "at least 2 adapters, got 1");
-        Expect(Refused(a, WriteBottleneck(folder.Combine("x", "a"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 3)), "two fused adapters are named a");
+        Expect(Refused(a, FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("x", "a"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 3)), "two fused adapters are named a");
         Expect(Refused(a, folder.Combine("missing")), "does not exist");
-        Expect(Refused(a, WriteBottleneck(folder.Combine("houlsby"), BottleneckConfig.Houlsby, "relu", 16, seed: 4)), "houlsby adapter but a is pfeiffer");
+        Expect(Refused(a, FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("houlsby"), BottleneckConfig.Houlsby, "relu", 16, seed: 4)), "houlsby adapter but a is pfeiffer");
         Expect(Refused(a, TestPaths.Fixture("peft", "seqcls_lora_qv_r8")), "is a LORA adapter");
-        Expect(Refused(a, WriteBottleneck(folder.Combine("other-base"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 5, baseName: "google-bert/bert-base-uncased")), "must share their base");
+        Expect(Refused(a, FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("other-base"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 5, baseName: "google-bert/bert-base-uncased")), "must share their base");
 
         JsonObject Config(params string[] names) => new()
         {
@@ -166,10 +166,10 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
         var edited = (byte[])original.Clone();
         edited[^1] ^= 1;
         File.WriteAllBytes(copy, edited);
-        Expect(Assert.Throws<InvalidDataException>(() => Export(fusion, folder.Combine("bundle-edited"))), "fused adapter b has sha256");
+        Expect(Assert.Throws<InvalidDataException>(() => FrozenAdapterFiles.ExportSide(fusion, folder.Combine("bundle-edited"))), "fused adapter b has sha256");
         Assert.False(Directory.Exists(folder.Combine("bundle-edited")));
         Directory.Delete(Path.GetDirectoryName(copy)!, recursive: true);
-        Expect(Assert.Throws<DirectoryNotFoundException>(() => Export(fusion, folder.Combine("bundle-missing"))), "fused adapter b is missing");
+        Expect(Assert.Throws<DirectoryNotFoundException>(() => FrozenAdapterFiles.ExportSide(fusion, folder.Combine("bundle-missing"))), "fused adapter b is missing");
         Assert.False(Directory.Exists(folder.Combine("bundle-missing")));
         Assert.NotNull(inputs);
     }
@@ -180,61 +180,18 @@ public sealed class AdapterFusionTests(MiniLmFixture miniLm, ITestOutputHelper o
         Assert.Contains(text, e.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A bottleneck adapter with seeded random weights (up-projections included), written as the trainer writes it.</summary>
-    private string WriteBottleneck(string directory, string variant, string nonLinearity, int reduction, int seed, string baseName = BaseName)
-    {
-        using var model = miniLm.Base.CreateClassifier(12, Pooling.Pooler);
-        var method = new BottleneckMethod(new BottleneckConfig { Variant = variant, NonLinearity = nonLinearity, ReductionFactor = reduction });
-        method.Apply(model);
-        Randomise(model, seed);
-        Write(directory, model, method, baseName);
-        return directory;
-    }
-
     /// <summary>A fusion of <paramref name="adapters"/> with seeded random fusion weights and head; returns the trainer's logits on <paramref name="batch"/>.</summary>
     private float[] WriteFusion(string directory, IReadOnlyList<string> adapters, int seed, EncoderBatch batch)
     {
         using var model = miniLm.Base.CreateClassifier(12, Pooling.Pooler);
         var method = new FusionMethod(FusionMethod.FusedAdapters(adapters), FusionSettings.Dynamic);
         method.Apply(model);
-        Randomise(model, seed);
-        Write(directory, model, method, BaseName);
+        FrozenAdapterFiles.Randomise(model, seed);
+        FrozenAdapterFiles.Write(directory, model, method, BaseName);
         method.WriteFolder(directory);
         model.eval();
         using (inference_mode())
         using (var logits = model.forward(batch))
             return logits.data<float>().ToArray();
-    }
-
-    private static void Randomise(BertForSequenceClassification model, int seed)
-    {
-        torch.manual_seed(seed);
-        using var _ = no_grad();
-        foreach (var (name, p) in model.named_parameters().Where(p => p.parameter.requires_grad))
-            p.copy_(torch.randn(p.shape) * 0.05f + (name.EndsWith("value.weight", StringComparison.Ordinal) ? torch.eye(p.shape[0]) : torch.zeros(p.shape)));
-    }
-
-    private static void Write(string directory, BertForSequenceClassification model, PeftMethod method, string baseName)
-    {
-        var tensors = model.named_parameters()
-            .Where(p => p.parameter.requires_grad)
-            .Select(p => SafeTensor.FromFloat32(method.AdapterKey(p.name), TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
-            .ToList();
-        PeftAdapterWriter.Write(directory, method.AdapterConfig(model.Bert.Config)! with { BaseModelNameOrPath = baseName }, tensors);
-    }
-
-    private static string Export(string fusion, string output) => new SideBundleExporter().Export(new SideBundleOptions
-    {
-        BaseDirectory = TestModels.EnsurePulled("minilm-l6"),
-        AdapterDirectories = [fusion],
-        OutputDirectory = output,
-    }).Directory;
-
-    private static SessionSettings Cpu => new() { Device = DeviceKind.Cpu, IntraOpThreads = 1 };
-
-    private static double MaxDiff(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        return expected.Zip(actual, (e, a) => Math.Abs((double)e - a)).Max();
     }
 }

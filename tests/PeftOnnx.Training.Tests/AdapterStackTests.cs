@@ -28,7 +28,7 @@ namespace PeftOnnx.Training.Tests;
 public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper output) : IClassFixture<MiniLmFixture>
 {
     private const double Tolerance = 1e-5;
-    private const string BaseName = "sentence-transformers/all-MiniLM-L6-v2";
+    private const string BaseName = FrozenAdapterFiles.BaseName;
 
     [Theory]
     [InlineData(BottleneckConfig.Pfeiffer, 1)]
@@ -40,7 +40,7 @@ public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper ou
         var (inputs, batch) = MiniLmFixture.RaggedBatch();
         using var _ = batch;
         string[] activations = ["gelu", "swish"];
-        var lower = Enumerable.Range(0, depth).Select(k => WriteBottleneck(folder.Combine($"lang{k}"), variant, activations[k], k == 0 ? 32 : 16, seed: 100 + k)).ToList();
+        var lower = Enumerable.Range(0, depth).Select(k => FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine($"lang{k}"), variant, activations[k], k == 0 ? 32 : 16, seed: 100 + k)).ToList();
         var stack = folder.Combine("stack");
         var expected = WriteStack(stack, lower, variant, seed: 7, batch);
 
@@ -49,35 +49,35 @@ public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper ou
             AdapterLoader.Apply(reloaded, stack);
             reloaded.eval();
             using var logits = reloaded.forward(batch);
-            var reload = MaxDiff(expected, logits.data<float>().ToArray());
+            var reload = FrozenAdapterFiles.MaxDiff(expected, logits.data<float>().ToArray());
             output.WriteLine($"{variant} depth {depth}: trainer after save and reload vs before: max diff {reload:E2}");
             Assert.Equal(0.0, reload);
         }
 
-        var bundle = Export(stack, folder.Combine("bundle"));
-        using var side = SideModel.Load(bundle, Cpu, watch: false);
-        var diff = MaxDiff(expected, side.Run(inputs, "stack").Values);
+        var bundle = FrozenAdapterFiles.ExportSide(stack, folder.Combine("bundle"));
+        using var side = SideModel.Load(bundle, FrozenAdapterFiles.Cpu, watch: false);
+        var diff = FrozenAdapterFiles.MaxDiff(expected, side.Run(inputs, "stack").Values);
         output.WriteLine($"{variant} depth {depth}: max |onnx side - torchsharp| logits {diff:E2}");
         Assert.True(diff <= Tolerance, $"{diff:E2}");
         Assert.Equal(StackConfig.TypeName, side.Side.PeftType);
 
         // Another stack of adapters of the same shapes binds to the same bundle and gives its own logits.
-        var others = Enumerable.Range(0, depth).Select(k => WriteBottleneck(folder.Combine($"other{k}"), variant, activations[k], k == 0 ? 32 : 16, seed: 200 + k)).ToList();
+        var others = Enumerable.Range(0, depth).Select(k => FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine($"other{k}"), variant, activations[k], k == 0 ? 32 : 16, seed: 200 + k)).ToList();
         var second = folder.Combine("second");
         var secondExpected = WriteStack(second, others, variant, seed: 8, batch);
         SideBundleExporter.WriteAdapter(bundle, second);
-        using var reloadedSide = SideModel.Load(bundle, Cpu, watch: false);
-        var secondDiff = MaxDiff(secondExpected, reloadedSide.Run(inputs, "second").Values);
-        output.WriteLine($"{variant} depth {depth}: second stack in the same bundle: max diff {secondDiff:E2} (vs the first stack's logits {MaxDiff(expected, secondExpected):E2})");
+        using var reloadedSide = SideModel.Load(bundle, FrozenAdapterFiles.Cpu, watch: false);
+        var secondDiff = FrozenAdapterFiles.MaxDiff(secondExpected, reloadedSide.Run(inputs, "second").Values);
+        output.WriteLine($"{variant} depth {depth}: second stack in the same bundle: max diff {secondDiff:E2} (vs the first stack's logits {FrozenAdapterFiles.MaxDiff(expected, secondExpected):E2})");
         Assert.True(secondDiff <= Tolerance, $"{secondDiff:E2}");
-        Assert.True(MaxDiff(expected, secondExpected) > 1e-3);
+        Assert.True(FrozenAdapterFiles.MaxDiff(expected, secondExpected) > 1e-3);
     }
 
     [Fact]
     public void A_new_stack_starts_as_the_lower_adapter_and_only_the_top_adapter_and_the_head_train()
     {
         using var folder = new TempFolder("peftonnx-stack-init-");
-        var lower = WriteBottleneck(folder.Combine("lang"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 3);
+        var lower = FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("lang"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 3);
         var (_, batch) = MiniLmFixture.RaggedBatch();
         using var _b = batch;
 
@@ -103,7 +103,7 @@ public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper ou
         {
             using var a = alone.forward(batch);
             using var s = model.forward(batch);
-            var fresh = MaxDiff(a.data<float>().ToArray(), s.data<float>().ToArray());
+            var fresh = FrozenAdapterFiles.MaxDiff(a.data<float>().ToArray(), s.data<float>().ToArray());
             output.WriteLine($"fresh stack vs the lower adapter alone: max diff {fresh:E2}");
             Assert.True(fresh <= 1e-6, $"{fresh:E2}");
         }
@@ -113,7 +113,7 @@ public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper ou
     public void Train_writes_a_self_contained_stack_folder_that_loads_back()
     {
         using var folder = new TempFolder("peftonnx-stack-train-");
-        var lower = WriteBottleneck(folder.Combine("lang"), BottleneckConfig.Houlsby, "relu", 16, seed: 1);
+        var lower = FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("lang"), BottleneckConfig.Houlsby, "relu", 16, seed: 1);
         var trained = folder.Combine("stack");
         var fixture = (string split) => TestPaths.Fixture("debian-works-with", $"{split}.jsonl");
         FineTuningRun.Run(new FineTuningRequest
@@ -152,18 +152,18 @@ public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper ou
     public void Bad_stacks_are_refused_naming_the_adapter_and_nothing_is_written()
     {
         using var folder = new TempFolder("peftonnx-stack-bad-");
-        var a = WriteBottleneck(folder.Combine("a"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 1);
+        var a = FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("a"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 1);
         Exception Refused(string method, params string[] dirs) => Assert.ThrowsAny<Exception>(() => PeftMethods.Create(method, new MethodSettings { StackOn = dirs }, miniLm.Base.Config));
 
         Expect(Refused(BottleneckConfig.Pfeiffer, folder.Combine("missing")), "stacked-on adapter missing: folder");
         Expect(Refused(BottleneckConfig.Pfeiffer, TestPaths.Fixture("peft", "seqcls_lora_qv_r8")), "stacked-on adapter seqcls_lora_qv_r8");
         Expect(Refused(BottleneckConfig.Pfeiffer, TestPaths.Fixture("peft", "seqcls_lora_qv_r8")), "is a LORA adapter");
         Expect(Refused(BottleneckConfig.Houlsby, a), "stacked-on adapter a is a pfeiffer adapter, but the adapter stacked on it is houlsby");
-        Expect(Refused(BottleneckConfig.Pfeiffer, a, WriteBottleneck(folder.Combine("x", "a"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 2)), "two stacked-on adapters are named a");
+        Expect(Refused(BottleneckConfig.Pfeiffer, a, FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("x", "a"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 2)), "two stacked-on adapters are named a");
         Expect(Refused("lora", a), "--method lora does not stack");
 
         // A lower adapter made for another base is refused before anything is trained or written.
-        var otherBase = WriteBottleneck(folder.Combine("other-base"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 5, baseName: "google-bert/bert-base-uncased");
+        var otherBase = FrozenAdapterFiles.WriteBottleneck(miniLm, folder.Combine("other-base"), BottleneckConfig.Pfeiffer, "relu", 16, seed: 5, baseName: "google-bert/bert-base-uncased");
         var never = folder.Combine("never");
         Expect(Assert.Throws<InvalidDataException>(() => FineTuningRun.Run(new FineTuningRequest
         {
@@ -194,10 +194,10 @@ public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper ou
         var edited = File.ReadAllBytes(copy);
         edited[^1] ^= 1;
         File.WriteAllBytes(copy, edited);
-        Expect(Assert.Throws<InvalidDataException>(() => Export(stack, folder.Combine("bundle-edited"))), "stacked-on adapter a has sha256");
+        Expect(Assert.Throws<InvalidDataException>(() => FrozenAdapterFiles.ExportSide(stack, folder.Combine("bundle-edited"))), "stacked-on adapter a has sha256");
         Assert.False(Directory.Exists(folder.Combine("bundle-edited")));
         Directory.Delete(Path.GetDirectoryName(copy)!, recursive: true);
-        Expect(Assert.Throws<DirectoryNotFoundException>(() => Export(stack, folder.Combine("bundle-missing"))), "stacked-on adapter a is missing");
+        Expect(Assert.Throws<DirectoryNotFoundException>(() => FrozenAdapterFiles.ExportSide(stack, folder.Combine("bundle-missing"))), "stacked-on adapter a is missing");
         Assert.False(Directory.Exists(folder.Combine("bundle-missing")));
     }
 
@@ -207,61 +207,18 @@ public sealed class AdapterStackTests(MiniLmFixture miniLm, ITestOutputHelper ou
         Assert.Contains(text, e.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A bottleneck adapter with seeded random weights (up-projections included), written as the trainer writes it.</summary>
-    private string WriteBottleneck(string directory, string variant, string nonLinearity, int reduction, int seed, string baseName = BaseName)
-    {
-        using var model = miniLm.Base.CreateClassifier(12, Pooling.Pooler);
-        var method = new BottleneckMethod(new BottleneckConfig { Variant = variant, NonLinearity = nonLinearity, ReductionFactor = reduction });
-        method.Apply(model);
-        Randomise(model, seed);
-        Write(directory, model, method, baseName);
-        return directory;
-    }
-
     /// <summary>A relu top adapter (width 48) stacked on <paramref name="lower"/> with seeded random weights and head; returns the trainer's logits on <paramref name="batch"/>.</summary>
     private float[] WriteStack(string directory, IReadOnlyList<string> lower, string variant, int seed, EncoderBatch batch)
     {
         using var model = miniLm.Base.CreateClassifier(12, Pooling.Pooler);
         var method = StackMethod.Create(variant, new MethodSettings { StackOn = lower, ReductionFactor = 8, NonLinearity = "relu" }, miniLm.Base.Config);
         method.Apply(model);
-        Randomise(model, seed);
-        Write(directory, model, method, BaseName);
+        FrozenAdapterFiles.Randomise(model, seed);
+        FrozenAdapterFiles.Write(directory, model, method, BaseName);
         method.WriteFolder(directory);
         model.eval();
         using (inference_mode())
         using (var logits = model.forward(batch))
             return logits.data<float>().ToArray();
-    }
-
-    private static void Randomise(BertForSequenceClassification model, int seed)
-    {
-        torch.manual_seed(seed);
-        using var _ = no_grad();
-        foreach (var (_, p) in model.named_parameters().Where(p => p.parameter.requires_grad))
-            p.copy_(torch.randn(p.shape) * 0.05f);
-    }
-
-    private static void Write(string directory, BertForSequenceClassification model, PeftMethod method, string baseName)
-    {
-        var tensors = model.named_parameters()
-            .Where(p => p.parameter.requires_grad)
-            .Select(p => SafeTensor.FromFloat32(method.AdapterKey(p.name), TrainerCheckpoint.ToArray(p.parameter), p.parameter.shape))
-            .ToList();
-        PeftAdapterWriter.Write(directory, method.AdapterConfig(model.Bert.Config)! with { BaseModelNameOrPath = baseName }, tensors);
-    }
-
-    private static string Export(string stack, string output) => new SideBundleExporter().Export(new SideBundleOptions
-    {
-        BaseDirectory = TestModels.EnsurePulled("minilm-l6"),
-        AdapterDirectories = [stack],
-        OutputDirectory = output,
-    }).Directory;
-
-    private static SessionSettings Cpu => new() { Device = DeviceKind.Cpu, IntraOpThreads = 1 };
-
-    private static double MaxDiff(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        return expected.Zip(actual, (e, a) => Math.Abs((double)e - a)).Max();
     }
 }
