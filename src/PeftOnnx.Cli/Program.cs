@@ -1,3 +1,12 @@
 using PeftOnnx.Cli;
+using PeftOnnx.Runtime.Sessions;
 
-return await PeftOnnxCli.InvokeAsync(args);
+try
+{
+    return await PeftOnnxCli.InvokeAsync(args);
+}
+finally
+{
+    // A command that failed before building its session may have left ONNX Runtime loading on the thread pool.
+    OrtEnvironment.Settle();
+}

@@ -68,6 +68,7 @@ public sealed class SideModel : IDisposable
             throw new FileNotFoundException($"{full} has no {BundleManifest.FileName}; pass a bundle folder made by `peftonnx-export export --mode side`.", bundlePath);
         if (!File.Exists(sidePath))
             throw new FileNotFoundException($"{full} is not a side-graph bundle (no {SideGraphManifest.FileName}); --adapter needs a bundle exported with --mode side or --mode mixed.", sidePath);
+        OrtEnvironment.Start(); // ONNX Runtime loads while the bundle is read and checked
         var folder = ModelFolder.Open(full, verify, logger);
         var side = PeftJson.Load<SideGraphManifest>(sidePath);
         var tokenizer = folder.LoadTokenizer();

@@ -115,6 +115,7 @@ public sealed class OnnxModel : IDisposable
     public static OnnxModel Load(string directory, SessionSettings settings, ILogger? logger = null, bool verify = true)
     {
         var clock = Stopwatch.StartNew();
+        OrtEnvironment.Start(); // ONNX Runtime loads while the bundle is read and checked
         var folder = ModelFolder.Open(directory, verify, logger);
         var opened = clock.ElapsedMilliseconds;
         // The vocabulary loads beside the session build: independent work, and a start is that much shorter on two cores.

@@ -19,7 +19,7 @@ public static class OfflineOptimization
     public static void SaveOrtFormat(string onnxPath, string ortPath)
     {
         RegularFile.Require(onnxPath);
-        OrtTelemetry.Disable();
+        _ = OrtEnvironment.Instance; // telemetry off before any ONNX Runtime object
         var optimized = ortPath + ".tmp";
         try
         {

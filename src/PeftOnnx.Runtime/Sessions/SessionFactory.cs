@@ -33,7 +33,7 @@ public sealed class SessionFactory
     /// </summary>
     public ModelSession Create(string modelPath, SessionSettings settings, byte[]? ortModel = null)
     {
-        OrtTelemetry.Disable();
+        _ = OrtEnvironment.Instance; // telemetry off before any ONNX Runtime object
         var source = new ModelSource(modelPath, ortModel);
         if (ortModel is null)
         {

@@ -6,7 +6,7 @@ namespace PeftOnnx.Hosting.Tests.EndToEnd;
 
 /// <summary>
 /// ONNX Runtime's Linux package records usage events in a SQLite store under $HOME/.cache/Microsoft/DeveloperTools
-/// unless its telemetry is off when its environment is created; `peftonnx` turns it off (OrtTelemetry).
+/// unless its telemetry is off when its environment is created; `peftonnx` turns it off (OrtEnvironment).
 /// </summary>
 public sealed class OrtTelemetryTests(ITestOutputHelper output)
 {

@@ -70,7 +70,7 @@ internal static class BenchCommand
 
             context.Out.WriteLine($"model: {ours.ModelId} ({ours.ModelPath})");
             context.Out.WriteLine($"cpu: {MachineInfo.CpuModel}, {MachineInfo.PhysicalCores} physical cores, {MachineInfo.LogicalProcessors} logical processors");
-            context.Out.WriteLine($"onnx runtime: {OrtEnv.Instance().GetVersionString()}, device {ours.Device.ToString().ToLowerInvariant()}, intra-op threads {(ours.IntraOpThreads == 0 ? "ORT default" : ours.IntraOpThreads)} (baseline: ORT default options)");
+            context.Out.WriteLine($"onnx runtime: {OrtEnvironment.Instance.GetVersionString()}, device {ours.Device.ToString().ToLowerInvariant()}, intra-op threads {(ours.IntraOpThreads == 0 ? "ORT default" : ours.IntraOpThreads)} (baseline: ORT default options)");
             context.Out.WriteLine($"input: synthetic, every row {seq} tokens, no padding; {count} calls x {roundCount} rounds per runtime, A B A B, after {warm} warm-up calls");
             context.Results.Write(table);
             return Task.FromResult(0);
