@@ -61,6 +61,13 @@ for _ in $(seq 300); do
   sleep 1
 done
 curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || fail "serve never became ready"
+# A native Linux run re-executes itself with glibc's huge-page malloc (src/PeftOnnx.Cli/Native/hugepage_malloc.c),
+# unless the caller set GLIBC_TUNABLES; under qemu-user (no binfmt handler) that exec fails and it runs on as started.
+if [[ ${run[0]} == "$exe" && -z ${GLIBC_TUNABLES+set} && -r /sys/kernel/mm/transparent_hugepage/hpage_pmd_size ]]; then
+  tunables=$(tr '\0' '\n' <"/proc/$server/environ" | grep '^GLIBC_TUNABLES=' || true)
+  [[ $tunables == *glibc.malloc.hugetlb=1* ]] || fail "serve runs without the huge-page malloc tunables"
+  echo "serve: $tunables"
+fi
 label=$(curl -fs -H 'Content-Type: application/json' -d '{"texts":["GNU Octave package for geometry: polygons, points and lines."]}' \
   "http://127.0.0.1:$port/v1/classify" | jq -r '.results[0].label')
 [[ -n $label && $label != null ]] || fail "POST /v1/classify gave no label"
