@@ -19,6 +19,13 @@ public sealed record PipelineOptions
     public bool SkipUnchangedFiles { get; init; } = true;
 
     /// <summary>
+    /// Drop an input that is gone by the time it is read, with no ledger row and no report (the inbox worker): in an
+    /// inbox that is a file this worker moved to processed/ just as a rescan listed it again, or one its user took back.
+    /// Elsewhere it is reported as not found.
+    /// </summary>
+    public bool DropVanished { get; init; }
+
+    /// <summary>
     /// Write a record for skipped and failed documents too (`peftonnx score`: every document has its line). The worker
     /// leaves it off: it sets such inputs aside in failed/ with the reason.
     /// </summary>

@@ -181,6 +181,12 @@ public sealed class ScoringPipeline
             }
             foreach (var document in _reader.Read(item.Path))
             {
+                if (document.Vanished && _options.DropVanished)
+                {
+                    _logger.LogDebug("{DocId} was gone before it could be read; dropped", item.DocId);
+                    state.Abandon();
+                    continue;
+                }
                 // One hold per document, dropped by its report: a claim that throws reports too, so no hold leaks.
                 state.Add();
                 var docId = document.Path.StartsWith(item.Path, StringComparison.Ordinal) ? item.DocId + document.Path[item.Path.Length..] : item.DocId;

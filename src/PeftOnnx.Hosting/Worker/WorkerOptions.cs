@@ -88,6 +88,7 @@ public sealed class WorkerOptions
         MaxAttempts = MaxAttempts,
         MaxDocumentBytes = MaxDocumentBytes,
         SkipUnchangedFiles = Processed == InputDisposition.Mark,
+        DropVanished = true,
     };
 
     /// <summary>Checks the settings that do not depend on the file system; names the key and the value on failure.</summary>

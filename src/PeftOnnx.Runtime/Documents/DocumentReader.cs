@@ -45,7 +45,7 @@ public sealed class DocumentReader
         switch (kind)
         {
             case FileKind.Kind.Missing:
-                skip = DocumentText.Skipped(path, "not found (deleted or moved before it could be read)");
+                skip = DocumentText.Gone(path, "not found (deleted or moved before it could be read)");
                 return null;
             case FileKind.Kind.Directory:
                 skip = DocumentText.Skipped(path, "is a directory");
@@ -68,12 +68,12 @@ public sealed class DocumentReader
         }
         catch (FileNotFoundException)
         {
-            skip = DocumentText.Skipped(path, "not found (deleted or moved before it could be read)");
+            skip = DocumentText.Gone(path, "not found (deleted or moved before it could be read)");
             return null;
         }
         catch (DirectoryNotFoundException)
         {
-            skip = DocumentText.Skipped(path, "not found (its folder is gone)");
+            skip = DocumentText.Gone(path, "not found (its folder is gone)");
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -69,6 +69,37 @@ public sealed class ScoringPipelineTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task With_DropVanished_a_file_gone_before_it_is_read_leaves_no_row_and_no_report()
+    {
+        // The inbox worker's race: a rescan lists a file just as the worker moves it to processed/ after scoring it.
+        var inbox = _temp.Combine("in");
+        var good = DocumentFolder.Generate(inbox, 5);
+        var gone = Path.Combine(inbox, "gone.txt");
+        var documents = new ConcurrentBag<WorkOutcome>();
+        var items = new ConcurrentBag<ItemOutcome>();
+        using var ledger = SqliteLedger.Open(_temp.Combine("ledger.db"));
+        using var writer = new JsonlResultWriter(_temp.Combine("results.jsonl"));
+        var scorer = new HashTextScorer(HashTextScorer.DefaultLabels, TimeSpan.Zero);
+        var pipeline = new ScoringPipeline(scorer, ledger, writer, new PipelineOptions { BatchSize = 8, DropVanished = true }, items.Add,
+            new TestLogger(output), onDocument: documents.Add);
+        var submitting = Task.Run(async () =>
+        {
+            foreach (var file in Directory.GetFiles(inbox, "*", SearchOption.AllDirectories).Append(gone))
+                await pipeline.SubmitAsync(new WorkItem(file, Path.GetRelativePath(inbox, file)), CancellationToken.None);
+            pipeline.Complete();
+        });
+        await pipeline.RunAsync(CancellationToken.None).WaitAsync(Bound);
+        await submitting;
+
+        output.WriteLine($"{documents.Count} document outcomes, {items.Count} item outcomes, {ledger.All().Count} ledger rows");
+        Assert.Equal(good.Count, documents.Count(o => o.Status == WorkStatus.Scored));
+        Assert.DoesNotContain(documents, o => o.DocPath == gone);
+        Assert.DoesNotContain(items, o => o.Item.Path == gone);
+        Assert.Equal(good.Count, ledger.All().Count);
+        Assert.Equal(0, pipeline.InFlight);
+    }
+
+    [Fact]
     public async Task A_document_that_fails_to_score_is_retried_then_failed_without_sinking_its_batch()
     {
         var inbox = _temp.Combine("in");
