@@ -71,12 +71,12 @@ public sealed class SideModel : IDisposable
         OrtEnvironment.Start(); // ONNX Runtime loads while the bundle is read and checked
         var folder = ModelFolder.Open(full, verify, logger);
         var side = PeftJson.Load<SideGraphManifest>(sidePath);
-        var tokenizer = folder.LoadTokenizer();
-        var registry = new AdapterRegistry(adapterDirectory ?? Path.Combine(full, SideGraphManifest.AdapterFolder), side, watch, logger);
+        var (session, tokenizer, _) = folder.LoadSessionAndTokenizer(settings, logger);
+        AdapterRegistry? registry = null;
         SideModel? model = null;
         try
         {
-            var session = folder.CreateSession(settings, logger);
+            registry = new AdapterRegistry(adapterDirectory ?? Path.Combine(full, SideGraphManifest.AdapterFolder), side, watch, logger);
             model = new SideModel(full, folder.Manifest, side, tokenizer, session, registry);
             MaxLengthProbe.Run(tokenizer, folder, session.Session, batch => model.Probe(batch));
             return model;
@@ -84,9 +84,14 @@ public sealed class SideModel : IDisposable
         catch
         {
             if (model is not null)
-                model.Dispose();
+            {
+                model.Dispose(); // its registry and session too
+            }
             else
-                registry.Dispose();
+            {
+                registry?.Dispose();
+                session.Dispose();
+            }
             throw;
         }
     }

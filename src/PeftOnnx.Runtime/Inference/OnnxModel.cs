@@ -118,28 +118,10 @@ public sealed class OnnxModel : IDisposable
         OrtEnvironment.Start(); // ONNX Runtime loads while the bundle is read and checked
         var folder = ModelFolder.Open(directory, verify, logger);
         var opened = clock.ElapsedMilliseconds;
-        // The vocabulary loads beside the session build: independent work, and a start is that much shorter on two cores.
-        var vocabulary = Task.Run(() =>
-        {
-            var vocabClock = Stopwatch.StartNew();
-            var loaded = folder.LoadTokenizer();
-            return (Tokenizer: loaded, Milliseconds: vocabClock.ElapsedMilliseconds);
-        });
-        ModelSession session;
-        try
-        {
-            session = folder.CreateSession(settings, logger);
-        }
-        catch
-        {
-            // The session's error is the one reported; the vocabulary's, if any, is observed and dropped.
-            _ = vocabulary.ContinueWith(t => t.Exception, TaskScheduler.Default);
-            throw;
-        }
+        var (session, tokenizer, vocabMilliseconds) = folder.LoadSessionAndTokenizer(settings, logger);
         var created = clock.ElapsedMilliseconds;
         try
         {
-            var (tokenizer, vocabMilliseconds) = vocabulary.GetAwaiter().GetResult();
             var model = new OnnxModel(folder.Directory, folder.Manifest, tokenizer, session);
             MaxLengthProbe.Run(tokenizer, folder, session.Session, batch => _ = model.IsClassifier ? model.ClassScores(batch) : model.Embed(batch));
             // Where start-up time goes (docs/PERFORMANCE.md, "Cold start"); PEFTONNX_Logging__LogLevel__Default=Information shows it in the CLI.
