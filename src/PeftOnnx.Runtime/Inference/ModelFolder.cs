@@ -22,6 +22,7 @@ public sealed class ModelFolder
     private const long MaxOrtModelBytes = int.MaxValue;
 
     private bool _verifyModelOnRead;
+    private bool _verifyVocabOnRead;
 
     private ModelFolder(string directory, BundleManifest manifest, string modelPath, string vocabPath)
     {
@@ -133,15 +134,19 @@ public sealed class ModelFolder
             string[] read = File.Exists(Path.Combine(directory, SideGraphManifest.FileName))
                 ? [manifest.Model, manifest.Tokenizer.Vocab, SideGraphManifest.FileName]
                 : [manifest.Model, manifest.Tokenizer.Vocab];
-            // An ORT-format model is read into memory anyway (CreateSession): its bytes are checked there, once.
+            // Files the runtime reads into memory anyway are checked on those bytes, once, where they are read: the
+            // vocabulary (LoadTokenizer) and an ORT-format model (CreateSession), both beside the session build.
             folder._verifyModelOnRead = manifest.IsOrtFormat;
-            if (!BundleFiles.Verify(directory, manifest, read, manifest.IsOrtFormat ? [manifest.Model] : null))
+            folder._verifyVocabOnRead = true;
+            string[] checkedOnRead = manifest.IsOrtFormat ? [manifest.Model, manifest.Tokenizer.Vocab] : [manifest.Tokenizer.Vocab];
+            if (!BundleFiles.Verify(directory, manifest, read, checkedOnRead))
                 logger?.LogWarning("{Manifest} records no file hashes (exported before bundles were sealed), so its files are not verified; re-export the bundle to add them", bundlePath);
         }
         return folder;
     }
 
-    public BertTokenizer LoadTokenizer() => BertTokenizer.FromFile(VocabPath, Manifest.Tokenizer);
+    public BertTokenizer LoadTokenizer() => BertTokenizer.FromFile(VocabPath, Manifest.Tokenizer,
+        _verifyVocabOnRead ? bytes => BundleFiles.VerifyContent(Directory, Manifest, Manifest.Tokenizer.Vocab, bytes) : null);
 
     /// <summary>
     /// The session (<see cref="CreateSession"/>) and the tokenizer, loaded beside it on the thread pool: independent

@@ -46,15 +46,18 @@ public sealed class BertTokenizer
     /// <summary>Number of ids in the vocabulary.</summary>
     public int VocabSize => _vocabulary.Count;
 
-    /// <summary>Loads a vocab.txt (one token per line, id = line number).</summary>
+    /// <summary>
+    /// Loads a vocab.txt (one token per line, id = line number); <paramref name="verify"/> sees the file's bytes before
+    /// they are parsed (<see cref="Inference.ModelFolder"/> checks a bundle's sha256 on them).
+    /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is empty, not UTF-8, or lacks [PAD], [UNK], [CLS] or [SEP].</exception>
-    public static BertTokenizer FromFile(string vocabPath, TokenizerSettings settings)
+    public static BertTokenizer FromFile(string vocabPath, TokenizerSettings settings, Action<byte[]>? verify = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Type != "bert-wordpiece")
             throw new NotSupportedException($"Tokenizer type '{settings.Type}' is not supported; this tokenizer implements 'bert-wordpiece'.");
-        return new BertTokenizer(WordPieceVocabulary.Load(vocabPath), settings, vocabPath);
+        return new BertTokenizer(WordPieceVocabulary.Load(vocabPath, verify), settings, vocabPath);
     }
 
     /// <summary>Loads <paramref name="settings"/>.Vocab (vocab.txt by default) from a model or bundle folder.</summary>

@@ -35,8 +35,12 @@ internal sealed class WordPieceVocabulary
 
     public bool TryGetId(string token, out int id) => _ids.TryGetValue(token, out id);
 
-    /// <summary>Reads vocab.txt as Hugging Face's WordPiece does: UTF-8, lines split on '\n', trailing whitespace trimmed, a repeated token keeps its last id.</summary>
-    public static WordPieceVocabulary Load(string path)
+    /// <summary>
+    /// Reads vocab.txt as Hugging Face's WordPiece does: UTF-8, lines split on '\n', trailing whitespace trimmed, a
+    /// repeated token keeps its last id. <paramref name="verify"/> sees the bytes read before they are parsed (a bundle's
+    /// sha256 check on exactly the bytes used).
+    /// </summary>
+    public static WordPieceVocabulary Load(string path, Action<byte[]>? verify = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
@@ -45,7 +49,9 @@ internal sealed class WordPieceVocabulary
         string content;
         try
         {
-            content = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(RegularFile.ReadAllBytes(path));
+            var bytes = RegularFile.ReadAllBytes(path);
+            verify?.Invoke(bytes);
+            content = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
         }
         catch (DecoderFallbackException e)
         {
