@@ -21,8 +21,8 @@ public sealed class ModelFolder
     /// <summary>Largest ORT-format model read into memory: ONNX Runtime's flatbuffers are limited to 2 GiB.</summary>
     private const long MaxOrtModelBytes = int.MaxValue;
 
-    private bool _verifyModelOnRead;
-    private bool _verifyVocabOnRead;
+    /// <summary>A bundle being verified: the files read into memory (vocabulary, ORT-format model) are checked on those bytes.</summary>
+    private bool _verifyOnRead;
 
     private ModelFolder(string directory, BundleManifest manifest, string modelPath, string vocabPath)
     {
@@ -55,7 +55,7 @@ public sealed class ModelFolder
 
         // Pinned: the session reads its weights in place (SessionFactory), so the array must not move while it lives.
         var bytes = RegularFile.ReadAllBytes(ModelPath, MaxOrtModelBytes, pinned: true);
-        var check = _verifyModelOnRead
+        var check = _verifyOnRead
             ? Task.Run(() => BundleFiles.VerifyContent(Directory, Manifest, Manifest.Model, bytes))
             : Task.CompletedTask;
         ModelSession session;
@@ -136,8 +136,7 @@ public sealed class ModelFolder
                 : [manifest.Model, manifest.Tokenizer.Vocab];
             // Files the runtime reads into memory anyway are checked on those bytes, once, where they are read: the
             // vocabulary (LoadTokenizer) and an ORT-format model (CreateSession), both beside the session build.
-            folder._verifyModelOnRead = manifest.IsOrtFormat;
-            folder._verifyVocabOnRead = true;
+            folder._verifyOnRead = true;
             string[] checkedOnRead = manifest.IsOrtFormat ? [manifest.Model, manifest.Tokenizer.Vocab] : [manifest.Tokenizer.Vocab];
             if (!BundleFiles.Verify(directory, manifest, read, checkedOnRead))
                 logger?.LogWarning("{Manifest} records no file hashes (exported before bundles were sealed), so its files are not verified; re-export the bundle to add them", bundlePath);
@@ -146,7 +145,7 @@ public sealed class ModelFolder
     }
 
     public BertTokenizer LoadTokenizer() => BertTokenizer.FromFile(VocabPath, Manifest.Tokenizer,
-        _verifyVocabOnRead ? bytes => BundleFiles.VerifyContent(Directory, Manifest, Manifest.Tokenizer.Vocab, bytes) : null);
+        _verifyOnRead ? bytes => BundleFiles.VerifyContent(Directory, Manifest, Manifest.Tokenizer.Vocab, bytes) : null);
 
     /// <summary>
     /// The session (<see cref="CreateSession"/>) and the tokenizer, loaded beside it on the thread pool: independent
